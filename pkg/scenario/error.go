@@ -1,0 +1,15 @@
+package scenario
+
+import "fmt"
+
+// Error is a scenario validation error pointing at the offending YAML node.
+type Error struct {
+	File      string
+	Line, Col int
+	Msg       string
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Col, e.Msg) }
+
+// ExitCode is the process exit status for a malformed scenario (usage error).
+func (e *Error) ExitCode() int { return 2 }

@@ -1,0 +1,515 @@
+package scenario
+
+import (
+	"container/heap"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"time"
+)
+
+// GeneratorOptions parameterise one run of a scenario.
+type GeneratorOptions struct {
+	// Seed drives every random choice; the same seed gives the same events.
+	Seed int64
+	// RunID is copied into every event as scenarioRunId; it changes nothing else.
+	RunID string
+	// RateScale multiplies phase rates (not fixed counts); <= 0 means 1.
+	RateScale float64
+	// Start is the wall-clock instant of scenario time 0; zero means
+	// 2025-01-01T00:00:00Z so output stays reproducible.
+	Start time.Time
+	// Speed compresses the timeline: an event at scenario time At has
+	// timestamp Start + At/Speed. <= 0 means 1.
+	Speed float64
+}
+
+// Event is one record to produce.
+type Event struct {
+	// At is scenario time since start; Time = Start + At/Speed is when the
+	// player should send it and what the event's timestamps are based on.
+	At    time.Duration
+	Time  time.Time
+	Topic string
+	Key   []byte // nil when the topic has no key field
+	Value []byte // compact JSON object
+	// Phase is the latest phase started at At (flows draining after the
+	// last phase count in it); Flow, FlowID and Step locate the event.
+	Phase  string
+	Flow   string
+	FlowID int64
+	Step   string
+	// Tags holds the template's tags (e.g. status=ERROR) for statistics.
+	Tags map[string]string
+}
+
+// Stats counts flows by fate so far.
+type Stats struct {
+	Events       int64
+	FlowsStarted int64
+	FlowsEnded   int64 // finished their last step or an end branch
+	FlowsHeld    int64 // times a flow was parked by a hold phase
+	FlowsResumed int64
+	Held         int64 // parked now, waiting for a resolve phase
+	InFlight     int64 // started, neither ended nor parked
+}
+
+type itemKind uint8
+
+const (
+	kStart   itemKind = iota // start flow #n of a phase
+	kEmit                    // emit the flow's current step
+	kAdvance                 // resume a flow after a hold
+	kResolve                 // a resolve phase begins
+)
+
+type item struct {
+	at    time.Duration
+	order uint64 // insertion order breaks ties deterministically
+	kind  itemKind
+	phase int
+	n     int
+	fl    *flowState
+}
+
+type itemHeap []item
+
+func (h itemHeap) Len() int { return len(h) }
+func (h itemHeap) Less(i, j int) bool {
+	if h[i].at != h[j].at {
+		return h[i].at < h[j].at
+	}
+	return h[i].order < h[j].order
+}
+func (h itemHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *itemHeap) Push(x any)   { *h = append(*h, x.(item)) }
+func (h *itemHeap) Pop() any {
+	old := *h
+	it := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return it
+}
+
+type flowState struct {
+	id        int64
+	fl        *flow
+	pc        int
+	ctx       map[string]any // alias -> event value, for from: and $ctx
+	iterating bool
+	iter      int
+	iterN     int
+	items     []any
+	pending   time.Duration // branch delays not yet applied
+}
+
+// Generator produces a scenario's events in time order. It is not safe for
+// concurrent use.
+type Generator struct {
+	s         *Scenario
+	opts      GeneratorOptions
+	rng       *rand.Rand
+	h         itemHeap
+	order     uint64
+	seqs      []int64
+	held      []*flowState
+	nextFlow  int64
+	stop      bool
+	stats     Stats
+	err       error
+	jqParams  []map[string]any // per phaseParams index
+	starts    []int            // flows each phase starts
+	lastPhase int              // cached phase lookup
+}
+
+// NewGenerator prepares a run. Event content depends only on the scenario,
+// Seed and RunID (and timestamps on Start and Speed).
+func NewGenerator(s *Scenario, opts GeneratorOptions) *Generator {
+	if opts.RateScale <= 0 {
+		opts.RateScale = 1
+	}
+	if opts.Speed <= 0 {
+		opts.Speed = 1
+	}
+	if opts.Start.IsZero() {
+		opts.Start = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	}
+	g := &Generator{
+		s:    s,
+		opts: opts,
+		rng:  rand.New(rand.NewPCG(uint64(opts.Seed), 0x6b78_706c_6179)), // "kxplay"
+		seqs: make([]int64, s.nseq),
+	}
+	for _, vals := range s.phaseParams {
+		m := make(map[string]any, len(vals))
+		for i, v := range vals {
+			m[s.Params[i].Name] = v.any()
+		}
+		g.jqParams = append(g.jqParams, m)
+	}
+	for i, p := range s.Phases {
+		n := p.ExpectedFlows(opts.RateScale)
+		g.starts = append(g.starts, n)
+		if n > 0 {
+			g.push(item{at: g.startAt(i, 0), kind: kStart, phase: i})
+		}
+		if p.Resolve {
+			g.push(item{at: p.Start, kind: kResolve, phase: i})
+		}
+	}
+	return g
+}
+
+func (g *Generator) push(it item) {
+	it.order = g.order
+	g.order++
+	heap.Push(&g.h, it)
+}
+
+// startAt spaces a phase's flow starts evenly, one per slot, with jitter in
+// the first half of the slot: each second of a rate-R phase holds R starts.
+func (g *Generator) startAt(phase, n int) time.Duration {
+	p := g.s.Phases[phase]
+	var slot float64 // nanoseconds
+	if p.Count > 0 {
+		slot = float64(p.Duration) / float64(p.Count)
+	} else {
+		slot = 1e9 / (p.Rate * g.opts.RateScale)
+	}
+	return p.Start + time.Duration((float64(n)+g.rng.Float64()*0.5)*slot)
+}
+
+// Stats reports flow counters so far.
+func (g *Generator) Stats() Stats {
+	st := g.stats
+	st.Held = int64(len(g.held))
+	st.InFlight = st.FlowsStarted - st.FlowsEnded - st.Held
+	return st
+}
+
+// Err returns the first runtime evaluation error (a jq expression failing on
+// generated data); the affected value was emitted as null.
+func (g *Generator) Err() error { return g.err }
+
+// StopStarting stops new flows; flows in progress still emit their steps.
+func (g *Generator) StopStarting() { g.stop = true }
+
+// Next returns the next event in non-decreasing At order, or false when no
+// flow has anything left to emit (held flows never resolved stay pending).
+func (g *Generator) Next() (Event, bool) {
+	for g.h.Len() > 0 {
+		it := heap.Pop(&g.h).(item)
+		switch it.kind {
+		case kStart:
+			if g.stop {
+				continue
+			}
+			if it.n+1 < g.starts[it.phase] {
+				g.push(item{at: g.startAt(it.phase, it.n+1), kind: kStart, phase: it.phase, n: it.n + 1})
+			}
+			g.nextFlow++
+			g.stats.FlowsStarted++
+			fl := &flowState{id: g.nextFlow, fl: g.pickFlow(it.phase), ctx: map[string]any{}}
+			g.advance(fl, it.at)
+		case kResolve:
+			p := g.s.Phases[it.phase]
+			for k, fl := range g.held {
+				d := time.Duration(float64(p.ResolveOver) * (float64(k) + 0.5) / float64(len(g.held)))
+				g.push(item{at: it.at + d, kind: kAdvance, fl: fl})
+				g.stats.FlowsResumed++
+			}
+			g.held = nil
+		case kAdvance:
+			g.advance(it.fl, it.at)
+		case kEmit:
+			if ev, ok := g.emitStep(it.fl, it.at); ok {
+				return ev, true
+			}
+		}
+	}
+	return Event{}, false
+}
+
+func (g *Generator) pickFlow(phase int) *flow {
+	fw := g.s.Phases[phase].Flows
+	if len(fw) == 1 {
+		return g.s.flows[g.s.flowIdx[fw[0].Flow]]
+	}
+	total := 0.0
+	for _, f := range fw {
+		total += f.Weight
+	}
+	r := g.rng.Float64() * total
+	for _, f := range fw {
+		if r < f.Weight {
+			return g.s.flows[g.s.flowIdx[f.Flow]]
+		}
+		r -= f.Weight
+	}
+	return g.s.flows[g.s.flowIdx[fw[len(fw)-1].Flow]]
+}
+
+// phaseAt is the latest phase started at t, or -1 before the first.
+func (g *Generator) phaseAt(t time.Duration) int {
+	ph := g.s.Phases
+	i := g.lastPhase
+	if i >= len(ph) || ph[i].Start > t {
+		i = 0
+	}
+	if ph[i].Start > t {
+		return -1
+	}
+	for i+1 < len(ph) && ph[i+1].Start <= t {
+		i++
+	}
+	g.lastPhase = i
+	return i
+}
+
+// params returns the parameter values in force at t.
+func (g *Generator) params(t time.Duration) ([]paramVal, int) {
+	i := g.phaseAt(t)
+	if i < 0 {
+		i = len(g.s.Phases) // defaults
+	}
+	return g.s.phaseParams[i], i
+}
+
+// advance runs the flow's control instructions until it schedules an emit,
+// ends, or is parked.
+func (g *Generator) advance(fl *flowState, now time.Duration) {
+	prog := fl.fl.prog
+	for {
+		if fl.pc >= len(prog) {
+			g.stats.FlowsEnded++
+			return
+		}
+		in := &prog[fl.pc]
+		vals, _ := g.params(now + fl.pending)
+		switch in.op {
+		case opEmit:
+			d := fl.pending + g.sample(in.after, vals)
+			fl.pending = 0
+			g.push(item{at: now + d, kind: kEmit, fl: fl})
+			return
+		case opBranch:
+			fl.pending += g.sample(in.after, vals)
+			vals, _ = g.params(now + fl.pending)
+			fl.pc = in.target
+			if k := g.pickOption(in.options, vals); k >= 0 {
+				fl.pc = in.options[k].target
+			}
+		case opJump:
+			fl.pc = in.target
+		case opEnd:
+			g.stats.FlowsEnded++
+			return
+		case opHold:
+			t := now + fl.pending
+			if i := g.phaseAt(t); i >= 0 && g.s.Phases[i].Hold && t < g.s.Phases[i].End() {
+				fl.pc, fl.pending = in.target, 0
+				g.held = append(g.held, fl)
+				g.stats.FlowsHeld++
+				return
+			}
+			g.stats.FlowsEnded++
+			return
+		}
+	}
+}
+
+func (g *Generator) pickOption(opts []option, vals []paramVal) int {
+	ps := make([]float64, len(opts))
+	sum, rest := 0.0, -1
+	for i, o := range opts {
+		if o.prob.rest {
+			rest = i
+			continue
+		}
+		ps[i] = max(0, resolve(o.prob, vals))
+		sum += ps[i]
+	}
+	if rest >= 0 {
+		ps[rest] = max(0, 1-sum)
+		sum += ps[rest]
+	}
+	r := g.rng.Float64() * max(sum, 1) // sum < 1 without a rest option leaves a gap: no option
+	for i, p := range ps {
+		if r < p {
+			return i
+		}
+		r -= p
+	}
+	return -1
+}
+
+func resolve(n numRef, vals []paramVal) float64 {
+	if n.param >= 0 {
+		return vals[n.param].num
+	}
+	return n.lit
+}
+
+func (g *Generator) sample(r durRange, vals []paramVal) time.Duration {
+	if !r.set {
+		return 0
+	}
+	lo, hi := resolveDur(r.min, vals), resolveDur(r.max, vals)
+	if hi <= lo {
+		return lo
+	}
+	return lo + time.Duration(g.rng.Int64N(int64(hi-lo)+1))
+}
+
+func resolveDur(d durRef, vals []paramVal) time.Duration {
+	if d.param >= 0 {
+		v, _ := vals[d.param].duration()
+		return v
+	}
+	return d.lit
+}
+
+// emitStep emits one iteration of the flow's current emit step, then
+// schedules the next iteration or the next step.
+func (g *Generator) emitStep(fl *flowState, at time.Duration) (Event, bool) {
+	in := &fl.fl.prog[fl.pc]
+	vals, pi := g.params(at)
+	if !fl.iterating {
+		fl.iterating, fl.iter, fl.iterN, fl.items = true, 0, 1, nil
+		switch {
+		case in.foreach != nil:
+			v := g.runJQ(in.foreach, fl.ctx, fl, pi, nil, 0)
+			arr, ok := v.([]any)
+			if !ok && v != nil {
+				g.setErr(fmt.Errorf("flow %s step %s: foreach yielded %T, not an array", fl.fl.name, in.step, v))
+			}
+			fl.items, fl.iterN = arr, len(arr)
+		case in.repeats:
+			lo, hi := int(resolve(in.repeat[0], vals)), int(resolve(in.repeat[1], vals))
+			fl.iterN = lo
+			if hi > lo {
+				fl.iterN += g.rng.IntN(hi - lo + 1)
+			}
+		}
+	}
+	if fl.iter >= fl.iterN { // foreach over an empty array
+		fl.iterating = false
+		fl.pc++
+		g.advance(fl, at)
+		return Event{}, false
+	}
+	var cur any
+	if fl.items != nil {
+		cur = fl.items[fl.iter]
+	}
+	ev := g.build(fl, in, at, pi, cur, fl.iter)
+	fl.iter++
+	if fl.iter < fl.iterN {
+		g.push(item{at: at + g.sample(in.every, vals), kind: kEmit, fl: fl})
+	} else {
+		fl.iterating, fl.items = false, nil
+		fl.pc++
+		g.advance(fl, at)
+	}
+	return ev, true
+}
+
+func (g *Generator) setErr(err error) {
+	if g.err == nil {
+		g.err = err
+	}
+}
+
+// build generates an event's fields in declaration order (so jq fields see
+// the fields above them) and encodes it.
+func (g *Generator) build(fl *flowState, in *instr, at time.Duration, pi int, cur any, index int) Event {
+	ec := &evalCtx{g: g, fl: fl, at: at, pi: pi, item: cur, index: index}
+	obj := make(map[string]any, len(in.fields.names)+2)
+	for i, name := range in.fields.names {
+		obj[name] = ec.value(in.fields.gens[i], obj)
+	}
+	obj["eventId"] = g.uuid()
+	obj["scenarioRunId"] = g.opts.RunID
+	fl.ctx[in.alias] = obj
+
+	buf := make([]byte, 0, 256)
+	buf = appendObject(buf, obj, in.fields.names, in.fields.gens, []string{"eventId", "scenarioRunId"})
+	topic := g.s.Topics[in.topic]
+	ev := Event{
+		At: at, Time: g.timeAt(at, 0), Topic: topic.Name, Value: buf,
+		Flow: fl.fl.name, FlowID: fl.id, Step: in.step,
+	}
+	if pi < len(g.s.Phases) {
+		ev.Phase = g.s.Phases[pi].Name
+	}
+	if topic.KeyField != "" {
+		ev.Key = keyBytes(obj[topic.KeyField])
+	}
+	for _, t := range in.tmpl.tags {
+		var v any
+		if t.field != "" {
+			v = obj[t.field]
+		} else {
+			v = g.runJQ(t.jq, obj, fl, pi, cur, index)
+		}
+		if v == nil {
+			continue
+		}
+		s, ok := v.(string)
+		if !ok {
+			s = string(appendJSON(nil, v, nil))
+		}
+		if s != "" {
+			if ev.Tags == nil {
+				ev.Tags = make(map[string]string, len(in.tmpl.tags))
+			}
+			ev.Tags[t.name] = s
+		}
+	}
+	g.stats.Events++
+	return ev
+}
+
+func keyBytes(v any) []byte {
+	switch k := v.(type) {
+	case nil:
+		return nil
+	case string:
+		return []byte(k)
+	}
+	return appendJSON(nil, v, nil)
+}
+
+func (g *Generator) timeAt(at, offset time.Duration) time.Time {
+	return g.opts.Start.Add(time.Duration(float64(at)/g.opts.Speed) + offset)
+}
+
+// uuid returns a version-4 UUID drawn from the seeded generator.
+func (g *Generator) uuid() string {
+	var b [16]byte
+	a, c := g.rng.Uint64(), g.rng.Uint64()
+	for i := 0; i < 8; i++ {
+		b[i], b[8+i] = byte(a>>(8*i)), byte(c>>(8*i))
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	const hexd = "0123456789abcdef"
+	out := make([]byte, 36)
+	j := 0
+	for i, x := range b {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			out[j] = '-'
+			j++
+		}
+		out[j], out[j+1] = hexd[x>>4], hexd[x&0xf]
+		j += 2
+	}
+	return string(out)
+}
+
+func round(f float64, decimals int) float64 {
+	if decimals < 0 {
+		return f
+	}
+	p := math.Pow10(decimals)
+	return math.Round(f*p) / p
+}

@@ -1,0 +1,298 @@
+package scenario
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"strings"
+	"testing"
+	"time"
+)
+
+func load(t testing.TB, name string) *Scenario {
+	t.Helper()
+	s, err := Load("../../scenarios/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func collect(s *Scenario, opts GeneratorOptions) []Event {
+	g := NewGenerator(s, opts)
+	var out []Event
+	for {
+		e, ok := g.Next()
+		if !ok {
+			return out
+		}
+		out = append(out, e)
+	}
+}
+
+func TestDeterminism(t *testing.T) {
+	s := load(t, "incidents.yaml")
+	a := collect(s, GeneratorOptions{Seed: 7, RunID: "run-a"})
+	b := collect(s, GeneratorOptions{Seed: 7, RunID: "run-a"})
+	c := collect(s, GeneratorOptions{Seed: 7, RunID: "run-b"})
+	d := collect(s, GeneratorOptions{Seed: 8, RunID: "run-a"})
+	if len(a) != len(b) || len(a) != len(c) || len(a) == 0 {
+		t.Fatalf("lengths %d %d %d", len(a), len(b), len(c))
+	}
+	same := true
+	for i := range a {
+		if !bytes.Equal(a[i].Value, b[i].Value) || a[i].At != b[i].At || !bytes.Equal(a[i].Key, b[i].Key) {
+			t.Fatalf("event %d differs between identical runs", i)
+		}
+		// Only scenarioRunId may differ with another run id.
+		want := bytes.Replace(a[i].Value, []byte(`"scenarioRunId":"run-a"`), []byte(`"scenarioRunId":"run-b"`), 1)
+		if !bytes.Equal(want, c[i].Value) {
+			t.Fatalf("event %d: run id changed more than scenarioRunId:\n%s\n%s", i, a[i].Value, c[i].Value)
+		}
+		if i < len(d) && !bytes.Equal(a[i].Value, d[i].Value) {
+			same = false
+		}
+	}
+	if same {
+		t.Error("a different seed gave identical events")
+	}
+	ids := map[string]bool{}
+	for _, e := range a {
+		var v struct{ EventID string }
+		if err := json.Unmarshal(e.Value, &v); err != nil || v.EventID == "" || ids[v.EventID] {
+			t.Fatalf("bad or duplicate eventId in %s", e.Value)
+		}
+		ids[v.EventID] = true
+	}
+}
+
+// flowStarts histograms orders.created events per second of scenario time.
+func flowStarts(events []Event) map[int]int {
+	h := map[int]int{}
+	for _, e := range events {
+		if e.Topic == "orders.created" {
+			h[int(e.At/time.Second)]++
+		}
+	}
+	return h
+}
+
+func TestRate(t *testing.T) {
+	s := load(t, "ecommerce-demo.yaml")
+	for _, scale := range []float64{1, 10} {
+		// Stop starting flows after the peak to keep the test short.
+		g := NewGenerator(s, GeneratorOptions{Seed: 3, RateScale: scale})
+		var events []Event
+		for e, ok := g.Next(); ok; e, ok = g.Next() {
+			if e.At >= 181*time.Second {
+				g.StopStarting()
+			}
+			events = append(events, e)
+		}
+		h := flowStarts(events)
+		want := 50 * scale
+		for sec := 120; sec < 180; sec++ { // the Black Friday phase
+			if got := float64(h[sec]); math.Abs(got-want) > 0.05*want {
+				t.Errorf("scale %v: second %d has %v flow starts, want %v ±5%%", scale, sec, got, want)
+			}
+		}
+	}
+	// A fixed count is spread over its phase: 10 orders in 0:30-2:00.
+	h := flowStarts(collect(s, GeneratorOptions{Seed: 3}))
+	n := 0
+	for sec := 0; sec < 120; sec++ {
+		n += h[sec]
+		if sec < 30 && h[sec] > 0 {
+			t.Errorf("orders during setup at %ds", sec)
+		}
+	}
+	if n != 10 {
+		t.Errorf("normal phase: %d orders, want 10", n)
+	}
+}
+
+func TestTimeOrderAndCausality(t *testing.T) {
+	s := load(t, "ecommerce-demo.yaml")
+	start := time.Date(2030, 5, 1, 12, 0, 0, 0, time.UTC)
+	events := collect(s, GeneratorOptions{Seed: 11, Start: start, Speed: 10})
+	type chain struct {
+		orderID    string
+		last       string
+		topics     []string
+		completed  bool
+		shipped    bool
+		lastStatus string
+	}
+	flows := map[int64]*chain{}
+	var prev time.Duration
+	for _, e := range events {
+		if e.At < prev {
+			t.Fatalf("events out of order: %v after %v", e.At, prev)
+		}
+		prev = e.At
+		if want := start.Add(e.At / 10); !e.Time.Equal(want) {
+			t.Fatalf("Time %v, want %v", e.Time, want)
+		}
+		var v map[string]any
+		if err := json.Unmarshal(e.Value, &v); err != nil {
+			t.Fatal(err)
+		}
+		ts, _ := v["timestamp"].(string)
+		if ts == "" {
+			ts, _ = v["completedAt"].(string)
+		}
+		if ts != e.Time.UTC().Format("2006-01-02T15:04:05.000Z07:00") {
+			t.Fatalf("timestamp %q does not match event time %v", ts, e.Time)
+		}
+		c := flows[e.FlowID]
+		if c == nil {
+			if e.Topic != "orders.created" {
+				t.Fatalf("flow %d starts with %s", e.FlowID, e.Topic)
+			}
+			c = &chain{orderID: v["orderId"].(string)}
+			flows[e.FlowID] = c
+		}
+		if ts < c.last {
+			t.Fatalf("flow %d: timestamps go backwards", e.FlowID)
+		}
+		c.last = ts
+		if v["orderId"] != c.orderID {
+			t.Fatalf("flow %d: event %s does not carry orderId %s", e.FlowID, e.Value, c.orderID)
+		}
+		switch e.Topic {
+		case "payment.transactions":
+			c.lastStatus = e.Tags["status"]
+		case "shipping.events":
+			if c.lastStatus != "SUCCESS" {
+				t.Fatalf("flow %d shipped without a successful payment", e.FlowID)
+			}
+			c.shipped = true
+		case "orders.completed":
+			if !c.shipped {
+				t.Fatalf("flow %d completed without shipping", e.FlowID)
+			}
+			c.completed = true
+		}
+		c.topics = append(c.topics, e.Topic)
+	}
+	completed := 0
+	for _, c := range flows {
+		if c.completed {
+			completed++
+			for _, want := range []string{"orders.created", "inventory.updates", "payment.transactions", "customer.notifications", "shipping.events", "orders.completed"} {
+				if !strings.Contains(strings.Join(c.topics, " "), want) {
+					t.Fatalf("completed order %s lacks %s", c.orderID, want)
+				}
+			}
+		} else if c.lastStatus != "ERROR" {
+			t.Fatalf("order %s neither completed nor failed: %v", c.orderID, c.topics)
+		}
+	}
+	if completed == 0 {
+		t.Fatal("no order completed")
+	}
+}
+
+func TestHoldResolve(t *testing.T) {
+	s := load(t, "ecommerce-demo.yaml")
+	g := NewGenerator(s, GeneratorOptions{Seed: 5})
+	errs := map[string]int{}
+	retried := map[int64]bool{}
+	failedInIncidents := map[int64]bool{}
+	completed := map[int64]bool{}
+	for {
+		e, ok := g.Next()
+		if !ok {
+			break
+		}
+		if e.Topic == "payment.transactions" {
+			if e.Tags["status"] == "ERROR" {
+				errs[e.Phase]++
+				if e.Phase == "incidents" {
+					failedInIncidents[e.FlowID] = true
+				}
+			} else if failedInIncidents[e.FlowID] {
+				if e.Phase != "resolution" {
+					t.Fatalf("held flow %d retried in phase %s", e.FlowID, e.Phase)
+				}
+				retried[e.FlowID] = true
+			}
+		}
+		if e.Topic == "orders.completed" {
+			completed[e.FlowID] = true
+		}
+	}
+	st := g.Stats()
+	if st.FlowsHeld == 0 || st.FlowsResumed != st.FlowsHeld || st.Held != 0 || st.InFlight != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+	if errs["incidents"] < 10*errs["black-friday"]/100 || errs["incidents"] == 0 {
+		t.Errorf("payment errors per phase: %v", errs)
+	}
+	if len(retried) == 0 || len(retried) != len(failedInIncidents) {
+		t.Fatalf("%d flows failed in incidents, %d retried", len(failedInIncidents), len(retried))
+	}
+	for id := range retried {
+		if !completed[id] {
+			t.Fatalf("resumed flow %d never completed", id)
+		}
+	}
+}
+
+func TestSmokeCoversEveryTopic(t *testing.T) {
+	s := load(t, "smoke.yaml")
+	events := collect(s, GeneratorOptions{Seed: 99})
+	seen := map[string]int{}
+	errors := 0
+	for _, e := range events {
+		seen[e.Topic]++
+		if e.Topic == "payment.transactions" && e.Tags["status"] == "ERROR" {
+			errors++
+		}
+	}
+	for _, tp := range s.Topics {
+		if seen[tp.Name] == 0 {
+			t.Errorf("no records for %s", tp.Name)
+		}
+	}
+	if errors == 0 {
+		t.Error("smoke has no payment ERROR")
+	}
+	if last := events[len(events)-1].At; last > 10*time.Second {
+		t.Errorf("smoke drains at %v", last)
+	}
+}
+
+func TestStopStarting(t *testing.T) {
+	s := load(t, "black-friday.yaml")
+	g := NewGenerator(s, GeneratorOptions{Seed: 1})
+	for i := 0; i < 100; i++ {
+		g.Next()
+	}
+	g.StopStarting()
+	started := g.Stats().FlowsStarted
+	for {
+		if _, ok := g.Next(); !ok {
+			break
+		}
+	}
+	if st := g.Stats(); st.FlowsStarted != started || st.InFlight != 0 {
+		t.Fatalf("stats after stop: %+v (started %d)", st, started)
+	}
+}
+
+func BenchmarkGenerator(b *testing.B) {
+	s := load(b, "black-friday.yaml")
+	b.ReportAllocs()
+	n := 0
+	g := NewGenerator(s, GeneratorOptions{Seed: 1, RunID: "bench"})
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, ok := g.Next(); !ok {
+			g = NewGenerator(s, GeneratorOptions{Seed: 1, RunID: "bench"})
+			continue
+		}
+		n++
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "events/s")
+}

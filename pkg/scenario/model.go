@@ -1,0 +1,257 @@
+package scenario
+
+import (
+	"time"
+
+	"github.com/itchyny/gojq"
+)
+
+// Scenario is a validated, compiled scenario file.
+type Scenario struct {
+	Name        string
+	Description string
+	// Seed is the scenario's default seed; HasSeed reports whether the file set one.
+	Seed    int64
+	HasSeed bool
+	Topics  []Topic
+	Phases  []Phase
+	Params  []Param
+	// File is the path or name the scenario was parsed from.
+	File string
+
+	topicIdx  map[string]int
+	paramIdx  map[string]int
+	templates map[string]*template
+	flows     []*flow
+	flowIdx   map[string]int
+	nseq      int // sequence counters allocated across templates
+	// phaseParams[i] holds the parameter values in force during phase i;
+	// index len(Phases) holds the scenario defaults.
+	phaseParams [][]paramVal
+}
+
+// Topic is a Kafka topic the scenario writes to.
+type Topic struct {
+	Name              string
+	Partitions        int32
+	ReplicationFactor int16
+	// KeyField names the top-level event field used as the record key;
+	// empty means records have no key.
+	KeyField string
+	// Config holds optional topic configs (e.g. retention.ms) for creation.
+	Config map[string]string
+}
+
+// Param is a named scenario parameter, overridable per phase.
+type Param struct {
+	Name        string
+	Description string
+	// Default is the value as written in the file (number or string).
+	Default any
+}
+
+// Phase is a named slice of the timeline.
+type Phase struct {
+	Name            string
+	Start, Duration time.Duration
+	// Rate is flows started per second (before GeneratorOptions.RateScale);
+	// Count is a fixed number of flows spread evenly over the phase. At most
+	// one of them is non-zero; both zero means no new flows in this phase.
+	Rate  float64
+	Count int
+	// Flows names the flows started in this phase, with relative weights.
+	Flows []FlowWeight
+	// Hold parks flows that reach a `then: hold` branch during this phase;
+	// Resolve resumes every parked flow, spread over ResolveOver.
+	Hold, Resolve bool
+	ResolveOver   time.Duration
+	// Overrides are the parameter values this phase sets, as written.
+	Overrides map[string]any
+}
+
+// FlowWeight is a flow started by a phase and its relative share.
+type FlowWeight struct {
+	Flow   string
+	Weight float64
+}
+
+// End is the phase's end in scenario time.
+func (p Phase) End() time.Duration { return p.Start + p.Duration }
+
+// ExpectedFlows is the number of flows the phase starts for a rate scale
+// (1 when scale <= 0).
+func (p Phase) ExpectedFlows(rateScale float64) int {
+	if p.Count > 0 {
+		return p.Count
+	}
+	if rateScale <= 0 {
+		rateScale = 1
+	}
+	return int(p.Rate * rateScale * p.Duration.Seconds())
+}
+
+// Duration is the end of the last phase. Flows still in progress then keep
+// emitting their remaining steps after it (see Generator).
+func (s *Scenario) Duration() time.Duration {
+	var end time.Duration
+	for _, p := range s.Phases {
+		end = max(end, p.End())
+	}
+	return end
+}
+
+// Topic returns the declared topic by name.
+func (s *Scenario) Topic(name string) (Topic, bool) {
+	i, ok := s.topicIdx[name]
+	if !ok {
+		return Topic{}, false
+	}
+	return s.Topics[i], true
+}
+
+// paramVal is a parameter value: a number or a string (durations are strings
+// validated where they are used).
+type paramVal struct {
+	isNum bool
+	num   float64
+	str   string
+}
+
+// numRef is a number written literally or as a parameter name.
+type numRef struct {
+	lit   float64
+	param int // -1 for a literal
+	rest  bool
+}
+
+// durRange is a fixed delay or a uniform range [min, max].
+type durRange struct {
+	min, max durRef
+	set      bool
+}
+
+type durRef struct {
+	lit   time.Duration
+	param int // -1 for a literal
+}
+
+type genKind int
+
+const (
+	gConst genKind = iota
+	gSequence
+	gUUID
+	gChoice
+	gInt
+	gFloat
+	gTimestamp
+	gFrom
+	gArray
+	gObject
+	gJQ
+	gParam
+	gList
+)
+
+// gen is one field's value generator.
+type gen struct {
+	kind genKind
+	val  any // const
+
+	seq             int // sequence counter index
+	format          string
+	seqStart, seqBy int64
+
+	choices []*gen
+	weights []numRef
+
+	min, max numRef
+	decimals int // -1: no rounding
+
+	offset durRange // timestamp offset
+	tsFmt  string
+
+	path []string // from
+
+	elem     *gen // array element
+	lenRange [2]numRef
+
+	obj *object
+
+	jq *gojq.Code
+
+	param int
+}
+
+// object is an ordered set of generated fields.
+type object struct {
+	names []string
+	gens  []*gen
+}
+
+func (o *object) index(name string) int {
+	for i, n := range o.names {
+		if n == name {
+			return i
+		}
+	}
+	return -1
+}
+
+type template struct {
+	name   string
+	topic  int // -1 when the steps must name it
+	fields *object
+	tags   []tag
+}
+
+type tag struct {
+	name  string
+	field string // set when the expression is just .field: read it directly
+	jq    *gojq.Code
+}
+
+type opcode int
+
+const (
+	opEmit opcode = iota
+	opBranch
+	opJump
+	opEnd
+	opHold
+)
+
+// instr is one instruction of a flow compiled to a linear program: emit
+// steps, branches (jumps to option bodies), and the ends of option bodies.
+type instr struct {
+	op   opcode
+	step string
+
+	// emit
+	tmpl    *template
+	fields  *object // template fields with the step's `set` applied
+	topic   int
+	alias   string
+	after   durRange
+	foreach *gojq.Code
+	repeat  [2]numRef
+	repeats bool
+	every   durRange
+
+	// branch
+	options []option
+
+	target int // jump; hold: resume pc
+}
+
+type option struct {
+	name   string
+	prob   numRef
+	target int
+}
+
+type flow struct {
+	name        string
+	description string
+	prog        []instr
+}

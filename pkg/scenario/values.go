@@ -1,0 +1,289 @@
+package scenario
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/big"
+	"sort"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/itchyny/gojq"
+)
+
+// evalCtx is what a field generator can see while an event is built.
+type evalCtx struct {
+	g     *Generator
+	fl    *flowState
+	at    time.Duration
+	pi    int // phaseParams index
+	item  any
+	index int
+}
+
+func (e *evalCtx) vals() []paramVal { return e.g.s.phaseParams[e.pi] }
+
+// value generates one value; cur is the object being built (jq's input).
+func (e *evalCtx) value(gn *gen, cur map[string]any) any {
+	g := e.g
+	switch gn.kind {
+	case gConst:
+		return gn.val
+	case gSequence:
+		v := gn.seqStart + gn.seqBy*g.seqs[gn.seq]
+		g.seqs[gn.seq]++
+		if gn.format != "" {
+			return fmt.Sprintf(gn.format, v)
+		}
+		return int(v)
+	case gUUID:
+		return g.uuid()
+	case gChoice:
+		return e.value(gn.choices[e.pickWeighted(gn)], cur)
+	case gInt:
+		lo, hi := int64(math.Ceil(resolve(gn.min, e.vals()))), int64(math.Floor(resolve(gn.max, e.vals())))
+		v := lo
+		if hi > lo {
+			v += g.rng.Int64N(hi - lo + 1)
+		}
+		if gn.format != "" {
+			return fmt.Sprintf(gn.format, v)
+		}
+		return int(v)
+	case gFloat:
+		lo, hi := resolve(gn.min, e.vals()), resolve(gn.max, e.vals())
+		v := round(lo+g.rng.Float64()*(hi-lo), gn.decimals)
+		if gn.format != "" {
+			return fmt.Sprintf(gn.format, v)
+		}
+		return v
+	case gTimestamp:
+		t := g.timeAt(e.at, g.sample(gn.offset, e.vals())).UTC()
+		switch gn.tsFmt {
+		case "rfc3339":
+			return t.Format(time.RFC3339)
+		case "unix_ms":
+			return int(t.UnixMilli())
+		case "unix":
+			return int(t.Unix())
+		case "date":
+			return t.Format(time.DateOnly)
+		}
+		return t.Format("2006-01-02T15:04:05.000Z07:00")
+	case gFrom:
+		var v any
+		switch gn.path[0] {
+		case "item":
+			v = e.item
+		case "index":
+			v = e.index
+		default:
+			v = e.fl.ctx[gn.path[0]]
+		}
+		for _, seg := range gn.path[1:] {
+			m, ok := v.(map[string]any)
+			if !ok {
+				return nil
+			}
+			v = m[seg]
+		}
+		return v
+	case gArray:
+		lo, hi := int(resolve(gn.lenRange[0], e.vals())), int(resolve(gn.lenRange[1], e.vals()))
+		n := lo
+		if hi > lo {
+			n += g.rng.IntN(hi - lo + 1)
+		}
+		out := make([]any, n)
+		for i := range out {
+			out[i] = e.value(gn.elem, cur)
+		}
+		return out
+	case gObject:
+		m := make(map[string]any, len(gn.obj.names))
+		for i, name := range gn.obj.names {
+			m[name] = e.value(gn.obj.gens[i], m)
+		}
+		return m
+	case gJQ:
+		v := g.runJQ(gn.jq, cur, e.fl, e.pi, e.item, e.index)
+		if f, ok := v.(float64); ok {
+			v = round(f, gn.decimals)
+		}
+		return v
+	case gParam:
+		return e.vals()[gn.param].any()
+	case gList:
+		out := make([]any, len(gn.choices))
+		for i, c := range gn.choices {
+			out[i] = e.value(c, cur)
+		}
+		return out
+	}
+	return nil
+}
+
+func (e *evalCtx) pickWeighted(gn *gen) int {
+	if len(gn.weights) == 0 {
+		return e.g.rng.IntN(len(gn.choices))
+	}
+	ws := make([]float64, len(gn.weights))
+	sum, rest := 0.0, -1
+	for i, w := range gn.weights {
+		if w.rest {
+			rest = i
+			continue
+		}
+		ws[i] = max(0, resolve(w, e.vals()))
+		sum += ws[i]
+	}
+	if rest >= 0 {
+		ws[rest] = max(0, 1-sum)
+		sum += ws[rest]
+	}
+	if sum <= 0 {
+		return e.g.rng.IntN(len(gn.choices))
+	}
+	r := e.g.rng.Float64() * sum
+	for i, w := range ws {
+		if r < w {
+			return i
+		}
+		r -= w
+	}
+	return len(ws) - 1
+}
+
+// runJQ evaluates code on input and returns its first output (nil if none);
+// errors are recorded on the generator.
+func (g *Generator) runJQ(code *gojq.Code, input any, fl *flowState, pi int, item any, index int) any {
+	if m, ok := input.(map[string]any); ok && m == nil {
+		input = map[string]any{}
+	}
+	iter := code.Run(input, fl.ctx, g.jqParams[pi], item, index)
+	v, ok := iter.Next()
+	if !ok {
+		return nil
+	}
+	if err, isErr := v.(error); isErr {
+		g.setErr(fmt.Errorf("flow %s: jq: %w", fl.fl.name, err))
+		return nil
+	}
+	return v
+}
+
+// appendObject encodes m with the declared fields first, in order, then the
+// extra keys, then any other key sorted (from jq or const values).
+func appendObject(b []byte, m map[string]any, names []string, gens []*gen, extra []string) []byte {
+	b = append(b, '{')
+	first := true
+	seen := 0
+	key := func(k string) {
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = appendString(b, k)
+		b = append(b, ':')
+	}
+	for i, k := range names {
+		v, ok := m[k]
+		if !ok {
+			continue
+		}
+		seen++
+		key(k)
+		b = appendJSON(b, v, gens[i])
+	}
+	for _, k := range extra {
+		if v, ok := m[k]; ok {
+			seen++
+			key(k)
+			b = appendJSON(b, v, nil)
+		}
+	}
+	if seen < len(m) {
+		rest := make([]string, 0, len(m)-seen)
+		for k := range m {
+			if !contains(names, k) && !contains(extra, k) {
+				rest = append(rest, k)
+			}
+		}
+		sort.Strings(rest)
+		for _, k := range rest {
+			key(k)
+			b = appendJSON(b, m[k], nil)
+		}
+	}
+	return append(b, '}')
+}
+
+// appendJSON encodes v compactly; spec, when known, gives object field order.
+func appendJSON(b []byte, v any, spec *gen) []byte {
+	switch x := v.(type) {
+	case nil:
+		return append(b, "null"...)
+	case bool:
+		return strconv.AppendBool(b, x)
+	case string:
+		return appendString(b, x)
+	case int:
+		return strconv.AppendInt(b, int64(x), 10)
+	case int64:
+		return strconv.AppendInt(b, x, 10)
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return append(b, "null"...)
+		}
+		if a := math.Abs(x); a != 0 && (a < 1e-6 || a >= 1e21) {
+			return strconv.AppendFloat(b, x, 'e', -1, 64)
+		}
+		return strconv.AppendFloat(b, x, 'f', -1, 64)
+	case *big.Int:
+		return x.Append(b, 10)
+	case []any:
+		b = append(b, '[')
+		for i, e := range x {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			var es *gen
+			if spec != nil && spec.kind == gArray {
+				es = spec.elem
+			} else if spec != nil && spec.kind == gList && i < len(spec.choices) {
+				es = spec.choices[i]
+			}
+			b = appendJSON(b, e, es)
+		}
+		return append(b, ']')
+	case map[string]any:
+		if spec != nil && spec.kind == gObject {
+			return appendObject(b, x, spec.obj.names, spec.obj.gens, nil)
+		}
+		return appendObject(b, x, nil, nil, nil)
+	}
+	out, err := json.Marshal(v)
+	if err != nil {
+		return append(b, "null"...)
+	}
+	return append(b, out...)
+}
+
+func appendString(b []byte, s string) []byte {
+	plain := true
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= utf8.RuneSelf || c == '<' || c == '>' || c == '&' {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		b = append(b, '"')
+		b = append(b, s...)
+		return append(b, '"')
+	}
+	out, _ := json.Marshal(s)
+	return append(b, out...)
+}
