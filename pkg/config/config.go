@@ -1,0 +1,346 @@
+// Package config resolves kx's connection settings: global flags, KX_*
+// environment variables, the active profile of the config file, then
+// defaults, in that order of precedence. One viper instance per run.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+	"github.com/spf13/viper"
+
+	"github.com/kx-cli/kx/pkg/exitcode"
+)
+
+// DefaultBrokers is used when neither flag, env nor profile name brokers.
+// 127.0.0.1 rather than localhost: the embedded broker listens on IPv4 only.
+const DefaultBrokers = "127.0.0.1:9092"
+
+// DefaultTimeout bounds how long a command waits for the cluster.
+const DefaultTimeout = 10 * time.Second
+
+// File is the config file (~/.config/kx/config.yaml).
+type File struct {
+	CurrentProfile string             `mapstructure:"current-profile" yaml:"current-profile,omitempty"`
+	Profiles       map[string]Profile `mapstructure:"profiles" yaml:"profiles,omitempty"`
+}
+
+// Profile is one named cluster connection.
+type Profile struct {
+	Brokers          string            `mapstructure:"brokers" yaml:"brokers,omitempty"`
+	SecurityProtocol string            `mapstructure:"security-protocol" yaml:"security-protocol,omitempty"`
+	SASL             SASL              `mapstructure:"sasl" yaml:"sasl,omitempty"`
+	TLS              TLS               `mapstructure:"tls" yaml:"tls,omitempty"`
+	Timeout          time.Duration     `mapstructure:"timeout" yaml:"timeout,omitempty"`
+	Properties       map[string]string `mapstructure:"properties" yaml:"properties,omitempty"`
+}
+
+// SASL settings. The password comes from a file, an environment variable,
+// or (with a warning when the file is readable by others) the file itself.
+type SASL struct {
+	Mechanism    string `mapstructure:"mechanism" yaml:"mechanism,omitempty"`
+	Username     string `mapstructure:"username" yaml:"username,omitempty"`
+	Password     string `mapstructure:"password" yaml:"password,omitempty"`
+	PasswordFile string `mapstructure:"password-file" yaml:"password-file,omitempty"`
+	PasswordEnv  string `mapstructure:"password-env" yaml:"password-env,omitempty"`
+}
+
+// TLS settings.
+type TLS struct {
+	Enabled            bool   `mapstructure:"enabled" yaml:"enabled,omitempty"`
+	CAFile             string `mapstructure:"ca-file" yaml:"ca-file,omitempty"`
+	CertFile           string `mapstructure:"cert-file" yaml:"cert-file,omitempty"`
+	KeyFile            string `mapstructure:"key-file" yaml:"key-file,omitempty"`
+	KeyPasswordEnv     string `mapstructure:"key-password-env" yaml:"key-password-env,omitempty"`
+	InsecureSkipVerify bool   `mapstructure:"insecure-skip-verify" yaml:"insecure-skip-verify,omitempty"`
+}
+
+// Flags are the global flags, bound by the root command.
+type Flags struct {
+	Brokers    string
+	Profile    string
+	ConfigFile string
+	Properties []string
+	Timeout    time.Duration
+	NoColor    bool
+	Verbose    bool
+}
+
+// Resolved is the effective configuration of one run.
+type Resolved struct {
+	ConfigFile string            `json:"config_file"`
+	Profile    string            `json:"profile"`
+	Brokers    []string          `json:"brokers"`
+	Timeout    time.Duration     `json:"-"`
+	Properties map[string]string `json:"properties"`
+	// Sources tells where brokers came from: flag, env, profile or default.
+	BrokersSource string `json:"brokers_source"`
+	// Secrets are values that must never be printed.
+	Secrets  []string `json:"-"`
+	Warnings []string `json:"-"`
+}
+
+// DefaultPath is $XDG_CONFIG_HOME/kx/config.yaml, else ~/.config/kx/config.yaml.
+func DefaultPath() string {
+	if d := os.Getenv("XDG_CONFIG_HOME"); d != "" {
+		return filepath.Join(d, "kx", "config.yaml")
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return filepath.Join(".config", "kx", "config.yaml")
+	}
+	return filepath.Join(home, ".config", "kx", "config.yaml")
+}
+
+// Load reads the config file at path. A missing file is an empty config
+// unless mustExist (the user named it with --config).
+func Load(path string, mustExist bool) (*File, error) {
+	f := &File{}
+	if _, err := os.Stat(path); err != nil {
+		if errors.Is(err, fs.ErrNotExist) && !mustExist {
+			return f, nil
+		}
+		return nil, exitcode.Newf(exitcode.Usage, "config %s: %w", path, err)
+	}
+	// "::" as key delimiter keeps librdkafka property names like
+	// "fetch.max.bytes" as they are instead of nesting them.
+	v := viper.NewWithOptions(viper.KeyDelimiter("::"))
+	v.SetConfigFile(path)
+	v.SetConfigType("yaml")
+	if err := v.ReadInConfig(); err != nil {
+		return nil, exitcode.Newf(exitcode.Usage, "config %s: %w", path, err)
+	}
+	if err := v.UnmarshalExact(f); err != nil {
+		return nil, exitcode.Newf(exitcode.Usage, "config %s: %w", path, err)
+	}
+	return f, nil
+}
+
+// Resolve computes the effective configuration. flagSet tells which flags the
+// user set; getenv reads the environment (os.Getenv outside tests).
+func Resolve(flags *Flags, flagSet *pflag.FlagSet, getenv func(string) string) (*Resolved, error) {
+	v := viper.NewWithOptions(viper.KeyDelimiter("::"))
+	v.SetEnvPrefix("KX")
+	for _, key := range []string{"brokers", "profile", "config", "timeout"} {
+		_ = v.BindEnv(key)
+	}
+	// viper's env lookup reads os.Getenv; tests pass their own getenv.
+	env := func(key string) string { return getenv("KX_" + strings.ToUpper(key)) }
+	changed := func(name string) bool {
+		f := flagSet.Lookup(name)
+		return f != nil && f.Changed
+	}
+
+	path, mustExist := DefaultPath(), false
+	if changed("config") {
+		path, mustExist = flags.ConfigFile, true
+	} else if p := env("config"); p != "" {
+		path, mustExist = p, true
+	}
+	file, err := Load(path, mustExist)
+	if err != nil {
+		return nil, err
+	}
+	r := &Resolved{ConfigFile: path, Properties: map[string]string{}}
+
+	profileName := file.CurrentProfile
+	if changed("profile") {
+		profileName = flags.Profile
+	} else if p := env("profile"); p != "" {
+		profileName = p
+	}
+	var prof Profile
+	if profileName != "" {
+		p, ok := file.Profiles[strings.ToLower(profileName)]
+		if !ok {
+			return nil, exitcode.Newf(exitcode.Usage, "profile %q not found in %s (profiles: %s)", profileName, path, strings.Join(ProfileNames(file), ", "))
+		}
+		prof = p
+		r.Profile = profileName
+	}
+
+	// Precedence through viper: defaults < profile < env < flags.
+	v.SetDefault("brokers", DefaultBrokers)
+	v.SetDefault("timeout", DefaultTimeout)
+	r.BrokersSource = "default"
+	if prof.Brokers != "" {
+		v.SetDefault("brokers", prof.Brokers)
+		r.BrokersSource = "profile " + profileName
+	}
+	if prof.Timeout > 0 {
+		v.SetDefault("timeout", prof.Timeout)
+	}
+	if e := env("brokers"); e != "" {
+		v.Set("brokers", e)
+		r.BrokersSource = "env KX_BROKERS"
+	}
+	if e := env("timeout"); e != "" {
+		d, err := time.ParseDuration(e)
+		if err != nil {
+			return nil, exitcode.Newf(exitcode.Usage, "KX_TIMEOUT %q: %w", e, err)
+		}
+		v.Set("timeout", d)
+	}
+	if changed("brokers") {
+		v.Set("brokers", flags.Brokers)
+		r.BrokersSource = "flag --brokers"
+	}
+	if changed("timeout") {
+		v.Set("timeout", flags.Timeout)
+	}
+	for _, b := range strings.Split(v.GetString("brokers"), ",") {
+		if b = strings.TrimSpace(b); b != "" {
+			r.Brokers = append(r.Brokers, b)
+		}
+	}
+	if len(r.Brokers) == 0 {
+		return nil, exitcode.Newf(exitcode.Usage, "no brokers given (--brokers, KX_BROKERS or a profile)")
+	}
+	r.Timeout = v.GetDuration("timeout")
+	if r.Timeout <= 0 {
+		return nil, exitcode.Newf(exitcode.Usage, "--timeout must be positive")
+	}
+
+	if err := r.applyProfile(prof, getenv); err != nil {
+		return nil, err
+	}
+	if prof.SASL.Password != "" {
+		if w := worldReadable(path); w != "" {
+			r.Warnings = append(r.Warnings, w)
+		}
+	}
+	for _, kv := range flags.Properties {
+		k, val, ok := strings.Cut(kv, "=")
+		if !ok || strings.TrimSpace(k) == "" {
+			return nil, exitcode.Newf(exitcode.Usage, "-X %q: want key=value", kv)
+		}
+		k = strings.TrimSpace(k)
+		r.Properties[k] = val
+		if IsSecretKey(k) {
+			r.Secrets = append(r.Secrets, val)
+			r.Warnings = append(r.Warnings, fmt.Sprintf("-X %s on the command line is visible to other users in the process list; prefer password-file or password-env in a profile, or KX_SASL_PASSWORD", k))
+		}
+	}
+	if p := getenv("KX_SASL_PASSWORD"); p != "" {
+		r.Properties["sasl.password"] = p
+		r.Secrets = append(r.Secrets, p)
+	}
+	if u := getenv("KX_SASL_USERNAME"); u != "" {
+		r.Properties["sasl.username"] = u
+	}
+	for k, val := range r.Properties {
+		if IsSecretKey(k) && val != "" {
+			r.Secrets = append(r.Secrets, val)
+		}
+	}
+	return r, nil
+}
+
+func (r *Resolved) applyProfile(p Profile, getenv func(string) string) error {
+	set := func(k, v string) {
+		if v != "" {
+			r.Properties[k] = v
+		}
+	}
+	set("security.protocol", p.SecurityProtocol)
+	if p.SASL.Mechanism != "" {
+		set("sasl.mechanisms", strings.ToUpper(p.SASL.Mechanism))
+		set("sasl.username", p.SASL.Username)
+		pw, err := p.SASL.password(getenv)
+		if err != nil {
+			return err
+		}
+		set("sasl.password", pw)
+		if p.SecurityProtocol == "" {
+			if p.TLS.Enabled || p.TLS.CAFile != "" {
+				set("security.protocol", "SASL_SSL")
+			} else {
+				set("security.protocol", "SASL_PLAINTEXT")
+			}
+		}
+	} else if p.SecurityProtocol == "" && (p.TLS.Enabled || p.TLS.CAFile != "") {
+		set("security.protocol", "SSL")
+	}
+	set("ssl.ca.location", p.TLS.CAFile)
+	set("ssl.certificate.location", p.TLS.CertFile)
+	set("ssl.key.location", p.TLS.KeyFile)
+	if p.TLS.KeyPasswordEnv != "" {
+		set("ssl.key.password", getenv(p.TLS.KeyPasswordEnv))
+	}
+	if p.TLS.InsecureSkipVerify {
+		set("enable.ssl.certificate.verification", "false")
+	}
+	for k, v := range p.Properties {
+		r.Properties[k] = v
+	}
+	return nil
+}
+
+func (s SASL) password(getenv func(string) string) (string, error) {
+	switch {
+	case s.PasswordFile != "":
+		b, err := os.ReadFile(s.PasswordFile)
+		if err != nil {
+			return "", exitcode.Newf(exitcode.Usage, "sasl password-file: %w", err)
+		}
+		return strings.TrimRight(string(b), "\r\n"), nil
+	case s.PasswordEnv != "":
+		pw := getenv(s.PasswordEnv)
+		if pw == "" {
+			return "", exitcode.Newf(exitcode.Usage, "sasl password-env: $%s is empty or unset", s.PasswordEnv)
+		}
+		return pw, nil
+	}
+	return s.Password, nil
+}
+
+func worldReadable(path string) string {
+	st, err := os.Stat(path)
+	if err != nil {
+		return ""
+	}
+	if st.Mode().Perm()&0o044 != 0 {
+		return fmt.Sprintf("%s holds a password and is readable by other users (mode %04o); run: chmod 600 %s", path, st.Mode().Perm(), path)
+	}
+	return ""
+}
+
+// IsSecretKey reports whether a librdkafka property holds a secret.
+func IsSecretKey(k string) bool {
+	k = strings.ToLower(k)
+	for _, s := range []string{"password", "secret", "sasl.oauthbearer.config", "ssl.key.pem", "ssl_key", "sasl.jaas", "token"} {
+		if strings.Contains(k, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// Redacted returns the properties with every secret replaced.
+func (r *Resolved) Redacted() map[string]string {
+	out := make(map[string]string, len(r.Properties))
+	for k, v := range r.Properties {
+		if IsSecretKey(k) {
+			v = "[REDACTED]"
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// ProfileNames lists the profiles of f, sorted.
+func ProfileNames(f *File) []string {
+	names := make([]string, 0, len(f.Profiles))
+	for n := range f.Profiles {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}

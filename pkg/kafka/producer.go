@@ -1,0 +1,161 @@
+package kafka
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	ck "github.com/confluentinc/confluent-kafka-go/v2/kafka"
+
+	"github.com/kx-cli/kx/pkg/record"
+)
+
+// AnyPartition lets the partitioner choose.
+const AnyPartition = int32(ck.PartitionAny)
+
+// ProducerOptions tune a Producer.
+type ProducerOptions struct {
+	// Properties override kx's producer defaults (after the user's -X).
+	Properties map[string]any
+}
+
+// Delivery is the outcome of one Produce: the record with its partition,
+// offset and timestamp filled in, or an error. A producer-level fatal error
+// arrives with a nil Record.
+type Delivery struct {
+	Record *record.Record
+	Opaque any
+	Err    error
+}
+
+// Producer sends records and reports each delivery.
+type Producer struct {
+	p          *ck.Producer
+	owner      *Client
+	deliveries chan Delivery
+	done       chan struct{}
+}
+
+// producerDefaults: idempotent and acks=all so nothing is lost or doubled;
+// murmur2 like the Java client so every tool agrees where a key lives; lz4
+// because the embedded broker keeps batches as they are sent.
+var producerDefaults = map[string]any{
+	"enable.idempotence":           true,
+	"acks":                         "all",
+	"partitioner":                  "murmur2_random",
+	"compression.type":             "lz4",
+	"linger.ms":                    5,
+	"queue.buffering.max.messages": 500000,
+	"go.batch.producer":            false,
+}
+
+// NewProducer creates a producer. Deliveries must be drained.
+func (c *Client) NewProducer(opts ProducerOptions) (*Producer, error) {
+	overrides := map[string]any{}
+	for k, v := range opts.Properties {
+		overrides[k] = v
+	}
+	if _, ok := overrides["message.timeout.ms"]; !ok {
+		if _, user := c.opts.Properties["message.timeout.ms"]; !user {
+			// librdkafka retries for 5 minutes by default; bound it.
+			overrides["message.timeout.ms"] = int(3 * c.opts.Timeout.Milliseconds())
+		}
+	}
+	p, err := ck.NewProducer(c.configMap(producerDefaults, overrides))
+	if err != nil {
+		return nil, c.classify("producer", err)
+	}
+	pr := &Producer{p: p, owner: c, deliveries: make(chan Delivery, 4096), done: make(chan struct{})}
+	go pr.forward()
+	return pr, nil
+}
+
+func (p *Producer) forward() {
+	defer close(p.done)
+	defer close(p.deliveries)
+	for ev := range p.p.Events() {
+		switch e := ev.(type) {
+		case *ck.Message:
+			d := Delivery{Record: fromMessage(e), Opaque: e.Opaque}
+			if e.TopicPartition.Error != nil {
+				d.Err = p.owner.classify(fmt.Sprintf("produce to %s", d.Record.Topic), e.TopicPartition.Error)
+			}
+			p.deliveries <- d
+		case ck.Error:
+			p.owner.noteError(e)
+			if e.IsFatal() {
+				p.deliveries <- Delivery{Err: p.owner.classify("producer", e)}
+			} else if p.owner.opts.Verbose && p.owner.opts.Log != nil {
+				fmt.Fprintf(p.owner.opts.Log, "kafka: %v\n", e)
+			}
+		}
+	}
+}
+
+// Deliveries reports every produced record, in order per partition. It is
+// closed by Close.
+func (p *Producer) Deliveries() <-chan Delivery { return p.deliveries }
+
+// Produce queues r (r.Partition < 0 lets the partitioner choose). When the
+// local queue is full it waits for room until ctx ends.
+func (p *Producer) Produce(ctx context.Context, r *record.Record, opaque any) error {
+	t := r.Topic
+	partition := r.Partition
+	if partition < 0 {
+		partition = AnyPartition
+	}
+	msg := &ck.Message{
+		TopicPartition: ck.TopicPartition{Topic: &t, Partition: partition},
+		Key:            r.Key,
+		Value:          r.Value,
+		Timestamp:      r.Timestamp,
+		Opaque:         opaque,
+	}
+	if len(r.Headers) > 0 {
+		msg.Headers = make([]ck.Header, len(r.Headers))
+		for i, h := range r.Headers {
+			msg.Headers[i] = ck.Header{Key: h.Key, Value: h.Value}
+		}
+	}
+	for {
+		err := p.p.Produce(msg, nil)
+		if err == nil {
+			return nil
+		}
+		if ke, ok := err.(ck.Error); ok && ke.Code() == ck.ErrQueueFull {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(5 * time.Millisecond):
+			}
+			continue
+		}
+		return p.owner.classify("produce to "+t, err)
+	}
+}
+
+// Flush waits until every queued record is delivered or ctx ends; it
+// returns how many are still in flight.
+func (p *Producer) Flush(ctx context.Context) int {
+	for {
+		n := p.p.Flush(100)
+		if n == 0 {
+			return 0
+		}
+		select {
+		case <-ctx.Done():
+			return p.p.Len()
+		default:
+		}
+	}
+}
+
+// Len is the number of records not yet delivered.
+func (p *Producer) Len() int { return p.p.Len() }
+
+// Close shuts the producer down; undelivered records are dropped, so Flush
+// first. Deliveries is closed once its last event is forwarded.
+func (p *Producer) Close() {
+	p.p.Close()
+	<-p.done
+}

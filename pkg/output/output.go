@@ -1,0 +1,156 @@
+// Package output renders what commands produce: NDJSON for pipes and
+// scripts, tables (tablewriter) for people, CSV for spreadsheets. A command
+// builds plain view values; this package prints them in the chosen format.
+package output
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/renderer"
+	"github.com/olekukonko/tablewriter/tw"
+)
+
+// Format is an output format name as given to -o.
+type Format string
+
+// The formats; each command accepts a subset.
+const (
+	Auto   Format = "auto"
+	NDJSON Format = "ndjson"
+	JSON   Format = "json"
+	Table  Format = "table"
+	CSV    Format = "csv"
+	Raw    Format = "raw"
+)
+
+// Resolve turns the -o value into a concrete format: auto is a table on a
+// terminal, NDJSON otherwise. "json" is accepted as a synonym of ndjson
+// where only ndjson is offered.
+func Resolve(value string, stdoutTTY bool, allowed ...Format) (Format, error) {
+	f := Format(strings.ToLower(value))
+	if f == "" || f == Auto {
+		if stdoutTTY && slices.Contains(allowed, Table) {
+			return Table, nil
+		}
+		return NDJSON, nil
+	}
+	if f == JSON && !slices.Contains(allowed, JSON) && slices.Contains(allowed, NDJSON) {
+		return NDJSON, nil
+	}
+	if !slices.Contains(allowed, f) {
+		names := make([]string, 0, len(allowed)+1)
+		names = append(names, string(Auto))
+		for _, a := range allowed {
+			names = append(names, string(a))
+		}
+		return "", fmt.Errorf("--output %q: must be one of %s", value, strings.Join(names, "|"))
+	}
+	return f, nil
+}
+
+// Column is one column of a list: its header and how to get a cell.
+type Column[T any] struct {
+	Header string
+	Value  func(T) string
+}
+
+// Print renders items as NDJSON (each item marshalled as it is), a table or
+// CSV (through cols).
+func Print[T any](w io.Writer, f Format, items []T, cols []Column[T]) error {
+	switch f {
+	case Table, CSV:
+		header := make([]string, len(cols))
+		for i, c := range cols {
+			header[i] = c.Header
+		}
+		rows := make([][]string, len(items))
+		for i, it := range items {
+			row := make([]string, len(cols))
+			for j, c := range cols {
+				row[j] = c.Value(it)
+			}
+			rows[i] = row
+		}
+		if f == CSV {
+			return WriteCSV(w, header, rows)
+		}
+		return WriteTable(w, header, rows)
+	default:
+		for _, it := range items {
+			if err := WriteJSONLine(w, it); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+// WriteJSONLine writes v as one compact JSON line.
+func WriteJSONLine(w io.Writer, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b = append(b, '\n')
+	_, err = w.Write(b)
+	return err
+}
+
+// WriteTable renders a borderless, left-aligned table in the style of
+// kubectl and rpk: easy to read and to grep.
+func WriteTable(w io.Writer, header []string, rows [][]string) error {
+	var buf bytes.Buffer
+	t := NewTable(&buf)
+	t.Header(header)
+	if err := t.Bulk(rows); err != nil {
+		return err
+	}
+	if err := t.Render(); err != nil {
+		return err
+	}
+	_, err := w.Write(TrimTrailingSpaces(buf.Bytes()))
+	return err
+}
+
+// TrimTrailingSpaces removes the padding tablewriter leaves at line ends.
+func TrimTrailingSpaces(b []byte) []byte {
+	lines := bytes.SplitAfter(b, []byte("\n"))
+	out := make([]byte, 0, len(b))
+	for _, l := range lines {
+		nl := bytes.HasSuffix(l, []byte("\n"))
+		l = bytes.TrimRight(l, " \n")
+		out = append(out, l...)
+		if nl {
+			out = append(out, '\n')
+		}
+	}
+	return out
+}
+
+// NewTable returns a tablewriter table in kx's style, for callers that need
+// more than WriteTable (footers, colors).
+func NewTable(w io.Writer) *tablewriter.Table {
+	return tablewriter.NewTable(w,
+		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{
+			Borders: tw.BorderNone,
+			Symbols: tw.NewSymbols(tw.StyleNone),
+			Settings: tw.Settings{
+				Separators: tw.Separators{BetweenRows: tw.Off, BetweenColumns: tw.Off},
+				Lines:      tw.Lines{ShowHeaderLine: tw.Off},
+			},
+		})),
+		tablewriter.WithHeaderAutoFormat(tw.On),
+		tablewriter.WithHeaderAlignment(tw.AlignLeft),
+		tablewriter.WithRowAlignment(tw.AlignLeft),
+		tablewriter.WithRowAutoWrap(tw.WrapNone),
+		tablewriter.WithHeaderAutoWrap(tw.WrapNone),
+		tablewriter.WithTrimSpace(tw.Off),
+		tablewriter.WithPadding(tw.Padding{Left: "", Right: "  ", Overwrite: true}),
+	)
+}

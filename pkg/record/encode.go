@@ -1,0 +1,186 @@
+package record
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"strconv"
+	"time"
+	"unicode/utf8"
+)
+
+const timestampLayout = "2006-01-02T15:04:05.000Z07:00"
+
+// AppendJSON appends r as one envelope object (no trailing newline) to dst.
+func AppendJSON(dst []byte, r *Record) []byte {
+	dst = append(dst, `{"topic":`...)
+	dst = AppendString(dst, r.Topic)
+	dst = append(dst, `,"partition":`...)
+	dst = strconv.AppendInt(dst, int64(r.Partition), 10)
+	dst = append(dst, `,"offset":`...)
+	dst = strconv.AppendInt(dst, r.Offset, 10)
+	dst = append(dst, `,"timestamp":`...)
+	dst = AppendTimestamp(dst, r.Timestamp)
+	dst = append(dst, `,"timestamp_type":`...)
+	if r.TimestampType == "" {
+		dst = append(dst, `"`+TimestampNotAvailable+`"`...)
+	} else {
+		dst = AppendString(dst, r.TimestampType)
+	}
+	dst = appendBytesField(dst, `,"key":`, `,"key_encoding":"`, r.Key)
+	dst = appendBytesField(dst, `,"value":`, `,"value_encoding":"`, r.Value)
+	dst = append(dst, `,"headers":[`...)
+	for i, h := range r.Headers {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, `{"key":`...)
+		dst = AppendString(dst, h.Key)
+		dst = appendBytesField(dst, `,"value":`, `,"value_encoding":"`, h.Value)
+		dst = append(dst, '}')
+	}
+	return append(dst, "]}"...)
+}
+
+// AppendTimestamp appends t as a quoted RFC 3339 UTC time with milliseconds,
+// or null for the zero time.
+func AppendTimestamp(dst []byte, t time.Time) []byte {
+	if t.IsZero() {
+		return append(dst, "null"...)
+	}
+	dst = append(dst, '"')
+	dst = t.UTC().AppendFormat(dst, timestampLayout)
+	return append(dst, '"')
+}
+
+// FormatTimestamp formats t the way the envelope does, without quotes.
+func FormatTimestamp(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(timestampLayout)
+}
+
+func appendBytesField(dst []byte, field, encField string, b []byte) []byte {
+	dst = append(dst, field...)
+	switch Classify(b) {
+	case "":
+		return append(dst, "null"...)
+	case EncodingJSON:
+		return append(dst, b...)
+	case EncodingUTF8:
+		dst = appendStringBytes(dst, b)
+		dst = append(dst, encField...)
+		return append(dst, EncodingUTF8+`"`...)
+	default:
+		dst = append(dst, '"')
+		n := base64.StdEncoding.EncodedLen(len(b))
+		dst = grow(dst, n)
+		base64.StdEncoding.Encode(dst[len(dst):len(dst)+n], b)
+		dst = dst[:len(dst)+n]
+		dst = append(dst, '"')
+		dst = append(dst, encField...)
+		return append(dst, EncodingBase64+`"`...)
+	}
+}
+
+// Classify tells how the envelope encodes b: "" for null (nil), EncodingJSON
+// when b is JSON that can be embedded as it is, EncodingUTF8 or EncodingBase64.
+//
+// JSON is embedded only when the bytes survive the round trip exactly: one
+// line (NDJSON), no surrounding whitespace (a JSON decoder would drop it),
+// valid UTF-8, and not the literal null (that is the tombstone).
+func Classify(b []byte) string {
+	if b == nil {
+		return ""
+	}
+	if embeddableJSON(b) {
+		return EncodingJSON
+	}
+	if utf8.Valid(b) {
+		return EncodingUTF8
+	}
+	return EncodingBase64
+}
+
+func embeddableJSON(b []byte) bool {
+	if len(b) == 0 || isSpace(b[0]) || isSpace(b[len(b)-1]) {
+		return false
+	}
+	if len(b) == 4 && string(b) == "null" {
+		return false
+	}
+	if bytes.IndexByte(b, '\n') >= 0 || bytes.IndexByte(b, '\r') >= 0 {
+		return false
+	}
+	return utf8.Valid(b) && json.Valid(b)
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+func grow(b []byte, n int) []byte {
+	if cap(b)-len(b) < n {
+		nb := make([]byte, len(b), 2*cap(b)+n)
+		copy(nb, b)
+		return nb
+	}
+	return b
+}
+
+// AppendString appends s as a JSON string.
+func AppendString(dst []byte, s string) []byte {
+	return appendStringBytes(dst, []byte(s))
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendStringBytes appends valid UTF-8 b as a JSON string. Invalid bytes are
+// replaced by U+FFFD; callers that need exactness check utf8.Valid first.
+func appendStringBytes(dst []byte, b []byte) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(b); {
+		c := b[i]
+		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+			i++
+			continue
+		}
+		if c < utf8.RuneSelf {
+			dst = append(dst, b[start:i]...)
+			switch c {
+			case '"', '\\':
+				dst = append(dst, '\\', c)
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, b[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i++
+			start = i
+			continue
+		}
+		// U+2028 and U+2029 are valid JSON but break JavaScript consumers.
+		if r == '\u2028' || r == '\u2029' {
+			dst = append(dst, b[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, b[start:]...)
+	return append(dst, '"')
+}
