@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/kx-cli/kx/pkg/broker"
 )
@@ -127,6 +128,17 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 		if within > 0 && elapsed > within {
 			ts.Fatalf("%s took %s, want at most %s", args[0], elapsed.Round(time.Millisecond), within)
 		}
+	},
+	// sasl-broker VAR MECHANISM USER PASSWORD: start a second embedded
+	// broker that requires SASL and set VAR to its address.
+	"sasl-broker": func(ts *testscript.TestScript, neg bool, args []string) {
+		if len(args) != 4 {
+			ts.Fatalf("usage: sasl-broker VAR MECHANISM USER PASSWORD")
+		}
+		c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.EnableSASL(), kfake.Superuser(args[1], args[2], args[3]))
+		ts.Check(err)
+		ts.Defer(c.Close)
+		ts.Setenv(args[0], c.ListenAddrs()[0])
 	},
 	// chmod MODE FILE: set a file's permissions (octal).
 	"chmod": func(ts *testscript.TestScript, neg bool, args []string) {

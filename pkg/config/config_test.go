@@ -1,0 +1,209 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/kx-cli/kx/pkg/exitcode"
+)
+
+// flagSet mimics the root command's global flags; args are parsed so
+// Changed is set as for a real command line.
+func flagSet(t *testing.T, fl *Flags, args ...string) *pflag.FlagSet {
+	t.Helper()
+	fs := pflag.NewFlagSet("kx", pflag.ContinueOnError)
+	fs.StringVarP(&fl.Brokers, "brokers", "b", DefaultBrokers, "")
+	fs.StringVar(&fl.Profile, "profile", "", "")
+	fs.StringVar(&fl.ConfigFile, "config", "", "")
+	fs.StringArrayVarP(&fl.Properties, "property", "X", nil, "")
+	fs.DurationVar(&fl.Timeout, "timeout", DefaultTimeout, "")
+	if err := fs.Parse(args); err != nil {
+		t.Fatal(err)
+	}
+	return fs
+}
+
+func writeConfig(t *testing.T, body string, mode os.FileMode) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(path, []byte(body), mode); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func envOf(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+const twoProfiles = `
+current-profile: local
+profiles:
+  local:
+    brokers: 127.0.0.1:9092
+  prod:
+    brokers: kafka1:9093,kafka2:9093
+    timeout: 30s
+    sasl:
+      mechanism: scram-sha-512
+      username: ops
+      password-env: PROD_PW
+    tls:
+      ca-file: /etc/ca.pem
+    properties:
+      fetch.max.bytes: "1000"
+`
+
+func TestPrecedence(t *testing.T) {
+	path := writeConfig(t, twoProfiles, 0o600)
+	tests := []struct {
+		name        string
+		args        []string
+		env         map[string]string
+		wantBrokers string
+		wantSource  string
+		wantTimeout time.Duration
+	}{
+		{"current profile", nil, nil, "127.0.0.1:9092", "profile local", DefaultTimeout},
+		{"profile flag", []string{"--profile", "prod"}, map[string]string{"PROD_PW": "pw"}, "kafka1:9093,kafka2:9093", "profile prod", 30 * time.Second},
+		{"env profile", nil, map[string]string{"KX_PROFILE": "prod", "PROD_PW": "pw"}, "kafka1:9093,kafka2:9093", "profile prod", 30 * time.Second},
+		{"env beats profile", []string{"--profile", "prod"}, map[string]string{"KX_BROKERS": "e:1", "KX_TIMEOUT": "3s", "PROD_PW": "pw"}, "e:1", "env KX_BROKERS", 3 * time.Second},
+		{"flag beats env", []string{"-b", "f:1", "--timeout", "1s"}, map[string]string{"KX_BROKERS": "e:1", "KX_TIMEOUT": "3s"}, "f:1", "flag --brokers", time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fl := &Flags{}
+			fs := flagSet(t, fl, append([]string{"--config", path}, tt.args...)...)
+			r, err := Resolve(fl, fs, envOf(tt.env))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Join(r.Brokers, ","); got != tt.wantBrokers {
+				t.Errorf("brokers %q, want %q", got, tt.wantBrokers)
+			}
+			if r.BrokersSource != tt.wantSource {
+				t.Errorf("source %q, want %q", r.BrokersSource, tt.wantSource)
+			}
+			if r.Timeout != tt.wantTimeout {
+				t.Errorf("timeout %s, want %s", r.Timeout, tt.wantTimeout)
+			}
+		})
+	}
+}
+
+func TestDefaultsWithoutConfigFile(t *testing.T) {
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	fl := &Flags{}
+	r, err := Resolve(fl, flagSet(t, fl), envOf(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(r.Brokers, ",") != DefaultBrokers || r.Profile != "" || r.Timeout != DefaultTimeout {
+		t.Errorf("got %+v", r)
+	}
+}
+
+func TestSecurityProperties(t *testing.T) {
+	path := writeConfig(t, twoProfiles, 0o600)
+	fl := &Flags{}
+	fs := flagSet(t, fl, "--config", path, "--profile", "prod", "-X", "linger.ms=7")
+	r, err := Resolve(fl, fs, envOf(map[string]string{"PROD_PW": "s3cr3t-pw"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"security.protocol": "SASL_SSL",
+		"sasl.mechanisms":   "SCRAM-SHA-512",
+		"sasl.username":     "ops",
+		"sasl.password":     "s3cr3t-pw",
+		"ssl.ca.location":   "/etc/ca.pem",
+		"fetch.max.bytes":   "1000",
+		"linger.ms":         "7",
+	}
+	for k, v := range want {
+		if r.Properties[k] != v {
+			t.Errorf("%s = %q, want %q", k, r.Properties[k], v)
+		}
+	}
+	if red := r.Redacted()["sasl.password"]; red != "[REDACTED]" {
+		t.Errorf("redacted password = %q", red)
+	}
+	found := false
+	for _, s := range r.Secrets {
+		found = found || s == "s3cr3t-pw"
+	}
+	if !found {
+		t.Error("the password is not registered as a secret")
+	}
+	if len(r.Warnings) != 0 {
+		t.Errorf("unexpected warnings %v", r.Warnings)
+	}
+}
+
+func TestPasswordInReadableFileWarns(t *testing.T) {
+	body := "current-profile: p\nprofiles:\n  p:\n    sasl:\n      mechanism: PLAIN\n      username: u\n      password: inline-secret\n"
+	path := writeConfig(t, body, 0o644)
+	fl := &Flags{}
+	r, err := Resolve(fl, flagSet(t, fl, "--config", path), envOf(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Warnings) != 1 || !strings.Contains(r.Warnings[0], "chmod 600") {
+		t.Errorf("warnings %v, want one about chmod 600", r.Warnings)
+	}
+	for _, w := range r.Warnings {
+		if strings.Contains(w, "inline-secret") {
+			t.Error("warning leaks the secret")
+		}
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fl = &Flags{}
+	if r, err = Resolve(fl, flagSet(t, fl, "--config", path), envOf(nil)); err != nil || len(r.Warnings) != 0 {
+		t.Errorf("0600 file: warnings %v, err %v", r.Warnings, err)
+	}
+}
+
+func TestErrorsAreUsageErrors(t *testing.T) {
+	bad := writeConfig(t, "profiles:\n  p:\n    brokers: [unclosed\n", 0o600)
+	unknownKey := writeConfig(t, "profiles:\n  p:\n    brokerz: x\n", 0o600)
+	missingEnv := writeConfig(t, "current-profile: p\nprofiles:\n  p:\n    sasl:\n      mechanism: PLAIN\n      password-env: NOPE\n", 0o600)
+	for name, args := range map[string][]string{
+		"yaml syntax":     {"--config", bad},
+		"unknown key":     {"--config", unknownKey},
+		"missing file":    {"--config", filepath.Join(t.TempDir(), "nope.yaml")},
+		"unknown profile": {"--config", writeConfig(t, twoProfiles, 0o600), "--profile", "staging"},
+		"bad -X":          {"--config", writeConfig(t, twoProfiles, 0o600), "-X", "novalue"},
+		"empty pw env":    {"--config", missingEnv},
+	} {
+		fl := &Flags{}
+		_, err := Resolve(fl, flagSet(t, fl, args...), envOf(nil))
+		if exitcode.Of(err) != exitcode.Usage {
+			t.Errorf("%s: err %v (code %d), want a usage error", name, err, exitcode.Of(err))
+		}
+	}
+}
+
+func TestSetCurrentProfileKeepsComments(t *testing.T) {
+	path := writeConfig(t, "# my clusters\n"+twoProfiles, 0o600)
+	if err := SetCurrentProfile(path, "prod"); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(path)
+	if !strings.Contains(string(data), "# my clusters") || !strings.Contains(string(data), "current-profile: prod") {
+		t.Errorf("rewritten file:\n%s", data)
+	}
+	st, _ := os.Stat(path)
+	if st.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v, want 0600 kept", st.Mode().Perm())
+	}
+	if err := SetCurrentProfile(path, "nope"); exitcode.Of(err) != exitcode.Usage {
+		t.Errorf("unknown profile: %v", err)
+	}
+}
