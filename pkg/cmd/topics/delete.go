@@ -24,10 +24,11 @@ type DeleteOptions struct {
 func newCmdDelete(f *cmdutil.Factory, runF func(context.Context, *DeleteOptions) error) *cobra.Command {
 	opts := &DeleteOptions{IO: f.IOStreams, Kafka: f.Kafka}
 	cmd := &cobra.Command{
-		Use:     "delete TOPIC… --yes",
-		Short:   "Delete topics (refuses without --yes)",
-		Example: `  kx topics delete orders.created orders.completed --yes`,
-		Args:    cmdutil.MinimumArgs(1, "at least one topic name"),
+		Use:               "delete TOPIC… --yes",
+		Short:             "Delete topics (refuses without --yes)",
+		Example:           `  kx topics delete orders.created orders.completed --yes`,
+		ValidArgsFunction: cmdutil.CompleteTopics(f),
+		Args:              cmdutil.MinimumArgs(1, "at least one topic name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Topics = args
 			if !opts.Yes {

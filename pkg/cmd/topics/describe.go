@@ -35,7 +35,8 @@ leader, replicas, isr, low, high, messages}, then one per non-default config
 {"kind":"config", topic, name, value, source}.`,
 		Example: `  kx topics describe orders.created
   kx topics describe payment.transactions -o ndjson | jq 'select(.kind=="partition") | .high'`,
-		Args: cmdutil.ExactArgs(1, "a topic name"),
+		ValidArgsFunction: cmdutil.CompleteTopics(f),
+		Args:              cmdutil.ExactArgs(1, "a topic name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Topic = args[0]
 			var err error

@@ -49,6 +49,7 @@ messages_per_sec}], one object per topic per interval.`,
   kx topics 'orders\..*' --wide
   kx topics --watch --interval 2s
   kx topics -o ndjson | jq -r 'select(.messages == 0) | .topic'`,
+		ValidArgsFunction: cmdutil.CompleteTopics(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Patterns = args
 			formats := []output.Format{output.Table, output.NDJSON, output.CSV}

@@ -1,0 +1,30 @@
+package cmdutil
+
+import (
+	"context"
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+// CompleteTopics completes topic names from the cluster, for commands whose
+// arguments are topics. It gives up quietly after two seconds.
+func CompleteTopics(f *Factory) cobra.CompletionFunc {
+	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+		client, err := f.Kafka()
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		ctx, cancel := context.WithTimeout(cmd.Context(), 2*time.Second)
+		defer cancel()
+		md, err := client.Metadata(ctx)
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		names := make([]string, 0, len(md.Topics))
+		for _, t := range md.Topics {
+			names = append(names, t.Name)
+		}
+		return names, cobra.ShellCompDirectiveNoFileComp
+	}
+}
