@@ -1,9 +1,7 @@
 package record
 
 import (
-	"bytes"
 	"encoding/base64"
-	"encoding/json"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -48,9 +46,21 @@ func AppendTimestamp(dst []byte, t time.Time) []byte {
 	if t.IsZero() {
 		return append(dst, "null"...)
 	}
-	dst = append(dst, '"')
-	dst = t.UTC().AppendFormat(dst, timestampLayout)
-	return append(dst, '"')
+	t = t.UTC()
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		dst = append(dst, '"')
+		dst = t.AppendFormat(dst, timestampLayout)
+		return append(dst, '"')
+	}
+	hour, minute, sec := t.Clock()
+	ms := t.Nanosecond() / 1e6
+	// The layout by hand: AppendFormat is a third of the envelope's cost.
+	return append(dst, '"',
+		byte('0'+year/1000), byte('0'+year/100%10), byte('0'+year/10%10), byte('0'+year%10), '-',
+		byte('0'+int(month)/10), byte('0'+int(month)%10), '-', byte('0'+day/10), byte('0'+day%10), 'T',
+		byte('0'+hour/10), byte('0'+hour%10), ':', byte('0'+minute/10), byte('0'+minute%10), ':',
+		byte('0'+sec/10), byte('0'+sec%10), '.', byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10), 'Z', '"')
 }
 
 // FormatTimestamp formats t the way the envelope does, without quotes.
@@ -94,7 +104,7 @@ func Classify(b []byte) string {
 	if b == nil {
 		return ""
 	}
-	if embeddableJSON(b) {
+	if embeddable(b) {
 		return EncodingJSON
 	}
 	if utf8.Valid(b) {
@@ -102,21 +112,6 @@ func Classify(b []byte) string {
 	}
 	return EncodingBase64
 }
-
-func embeddableJSON(b []byte) bool {
-	if len(b) == 0 || isSpace(b[0]) || isSpace(b[len(b)-1]) {
-		return false
-	}
-	if len(b) == 4 && string(b) == "null" {
-		return false
-	}
-	if bytes.IndexByte(b, '\n') >= 0 || bytes.IndexByte(b, '\r') >= 0 {
-		return false
-	}
-	return utf8.Valid(b) && json.Valid(b)
-}
-
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
 func grow(b []byte, n int) []byte {
 	if cap(b)-len(b) < n {
