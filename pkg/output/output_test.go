@@ -1,0 +1,91 @@
+package output
+
+import (
+	"bytes"
+	"encoding/csv"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/kx-cli/kx/internal/golden"
+)
+
+type row struct {
+	Topic    string `json:"topic"`
+	Messages int64  `json:"messages"`
+}
+
+var cols = []Column[row]{
+	{Header: "topic", Value: func(r row) string { return r.Topic }},
+	{Header: "messages", Value: func(r row) string { return strconv.FormatInt(r.Messages, 10) }},
+}
+
+var rows = []row{{"orders.created", 1200}, {"payment.transactions", 7}, {"=cmd", -1}}
+
+func TestPrintTable(t *testing.T) {
+	var b bytes.Buffer
+	if err := Print(&b, Table, rows, cols); err != nil {
+		t.Fatal(err)
+	}
+	golden.Assert(t, b.Bytes())
+}
+
+func TestPrintNDJSON(t *testing.T) {
+	var b bytes.Buffer
+	if err := Print(&b, NDJSON, rows, cols); err != nil {
+		t.Fatal(err)
+	}
+	want := `{"topic":"orders.created","messages":1200}
+{"topic":"payment.transactions","messages":7}
+{"topic":"=cmd","messages":-1}
+`
+	if b.String() != want {
+		t.Errorf("got\n%s", b.String())
+	}
+}
+
+func TestPrintCSVNeutralizesFormulas(t *testing.T) {
+	var b bytes.Buffer
+	if err := Print(&b, CSV, rows, cols); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(&b).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 4 || recs[0][0] != "topic" || recs[3][0] != "'=cmd" || recs[3][1] != "'-1" {
+		t.Errorf("got %q", recs)
+	}
+}
+
+func TestResolve(t *testing.T) {
+	all := []Format{Table, NDJSON, CSV}
+	for _, tt := range []struct {
+		value string
+		tty   bool
+		want  Format
+		err   bool
+	}{
+		{"auto", true, Table, false},
+		{"auto", false, NDJSON, false},
+		{"", false, NDJSON, false},
+		{"json", false, NDJSON, false},
+		{"CSV", true, CSV, false},
+		{"yaml", true, "", true},
+	} {
+		got, err := Resolve(tt.value, tt.tty, all...)
+		if (err != nil) != tt.err || got != tt.want {
+			t.Errorf("Resolve(%q, %v) = %q, %v", tt.value, tt.tty, got, err)
+		}
+	}
+	if _, err := Resolve("table", true, NDJSON); err == nil || !strings.Contains(err.Error(), "auto|ndjson") {
+		t.Errorf("want an error listing the formats, got %v", err)
+	}
+}
+
+func TestTrimTrailingSpaces(t *testing.T) {
+	got := string(TrimTrailingSpaces([]byte("a  b   \nc \n\nd")))
+	if got != "a  b\nc\n\nd" {
+		t.Errorf("got %q", got)
+	}
+}
