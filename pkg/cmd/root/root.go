@@ -12,6 +12,7 @@ import (
 	brokercmd "github.com/kx-cli/kx/pkg/cmd/broker"
 	completioncmd "github.com/kx-cli/kx/pkg/cmd/completion"
 	configcmd "github.com/kx-cli/kx/pkg/cmd/config"
+	playcmd "github.com/kx-cli/kx/pkg/cmd/play"
 	topicscmd "github.com/kx-cli/kx/pkg/cmd/topics"
 	versioncmd "github.com/kx-cli/kx/pkg/cmd/version"
 	"github.com/kx-cli/kx/pkg/cmdutil"
@@ -65,6 +66,7 @@ choose); progress, logs and warnings go to stderr. Exit codes are listed in
 	cmd.AddCommand(
 		topicscmd.NewCmdTopics(f, nil),
 		brokercmd.NewCmdBroker(f, nil),
+		playcmd.NewCmdPlay(f, nil),
 		configcmd.NewCmdConfig(f),
 		versioncmd.NewCmdVersion(f, nil),
 		completioncmd.NewCmdCompletion(f),

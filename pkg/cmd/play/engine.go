@@ -1,0 +1,372 @@
+package play
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/kx-cli/kx/pkg/kafka"
+	"github.com/kx-cli/kx/pkg/output"
+	"github.com/kx-cli/kx/pkg/partitioner"
+	playpkg "github.com/kx-cli/kx/pkg/play"
+	"github.com/kx-cli/kx/pkg/record"
+	"github.com/kx-cli/kx/pkg/scenario"
+)
+
+// player is one run of a scenario.
+type player struct {
+	opts  *Options
+	s     *scenario.Scenario
+	seed  int64
+	runID string
+}
+
+func (p *player) start() time.Time {
+	if !p.opts.Start.IsZero() {
+		return p.opts.Start
+	}
+	return time.Now()
+}
+
+func (p *player) generator(start time.Time) *scenario.Generator {
+	return scenario.NewGenerator(p.s, scenario.GeneratorOptions{
+		Seed: p.seed, RunID: p.runID, RateScale: p.opts.RateScale, Start: start, Speed: p.opts.Speed,
+	})
+}
+
+func (p *player) report(start time.Time, wall time.Duration, g *scenario.Generator, t *playpkg.Tracker) *playpkg.Report {
+	st := g.Stats()
+	r := &playpkg.Report{
+		RunID: p.runID, Scenario: p.s.Name, File: p.s.File, Seed: p.seed,
+		Speed: p.opts.Speed, RateScale: p.opts.RateScale, DryRun: p.opts.DryRun,
+		Start: record.FormatTimestamp(start), ScenarioDuration: playpkg.FormatClock(p.s.Duration()),
+		WallSeconds: float64(wall.Milliseconds()) / 1000,
+		Flows:       playpkg.FlowReport{Started: st.FlowsStarted, Ended: st.FlowsEnded, Held: st.FlowsHeld, Resumed: st.FlowsResumed, Pending: st.Held},
+	}
+	r.Fill(t)
+	return r
+}
+
+// finish prints the report: tables on stderr, JSON on stdout with -o json.
+func (p *player) finish(r *playpkg.Report) error {
+	if !p.opts.Quiet {
+		if err := r.WriteText(p.opts.IO.ErrOut); err != nil {
+			return err
+		}
+	}
+	if p.opts.Output == OutputReport {
+		return output.WriteJSONLine(p.opts.IO.Out, r)
+	}
+	return nil
+}
+
+func (p *player) warnGenerator(g *scenario.Generator) {
+	if err := g.Err(); err != nil {
+		fmt.Fprintf(p.opts.IO.ErrOut, "%s: warning: %v (the value was produced as null)\n", p.opts.Name, err)
+	}
+}
+
+// dryRun prints the events without a broker and without pacing.
+func (p *player) dryRun(ctx context.Context) error {
+	began := time.Now()
+	start := p.start()
+	g := p.generator(start)
+	t := playpkg.NewTracker(p.s, start)
+	parts := map[string]int32{}
+	for _, tp := range p.s.Topics {
+		parts[tp.Name] = tp.Partitions
+	}
+	w := bufio.NewWriterSize(p.opts.IO.Out, 64<<10)
+	var buf []byte
+	interrupted := false
+	for {
+		if ctx.Err() != nil && !interrupted {
+			interrupted = true
+			g.StopStarting()
+		}
+		if interrupted && g.Stats().InFlight == 0 {
+			break
+		}
+		ev, ok := g.Next()
+		if !ok {
+			break
+		}
+		t.Sent(&ev)
+		if p.opts.Output != OutputRecords {
+			continue
+		}
+		rec := record.Record{
+			Topic: ev.Topic, Partition: partitioner.Unassigned, Offset: -1,
+			Timestamp: ev.Time, TimestampType: record.TimestampCreateTime, Key: ev.Key, Value: ev.Value,
+		}
+		if ev.Key != nil {
+			rec.Partition = partitioner.Partition(ev.Key, parts[ev.Topic])
+		}
+		buf = append(record.AppendJSON(buf[:0], &rec), '\n')
+		if _, err := w.Write(buf); err != nil {
+			return err
+		}
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	p.warnGenerator(g)
+	r := p.report(start, time.Since(began), g, t)
+	r.Interrupted = interrupted
+	r.Verified = true
+	return p.finish(r)
+}
+
+// live plays against the cluster.
+func (p *player) live(ctx context.Context) error {
+	client, err := p.opts.Kafka()
+	if err != nil {
+		return err
+	}
+	topics, err := p.prepareTopics(ctx, client)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil // Ctrl-C before anything was produced
+		}
+		return err
+	}
+	tps := kafka.Partitions(topics)
+	// After the first Ctrl-C the run still needs the cluster to flush and
+	// verify: those calls use a context Ctrl-C does not cancel.
+	bg := context.WithoutCancel(ctx)
+	before, err := client.ListOffsets(ctx, tps, kafka.Latest)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
+	prod, err := client.NewProducer(kafka.ProducerOptions{})
+	if err != nil {
+		return err
+	}
+
+	began := time.Now()
+	start := p.start()
+	g := p.generator(start)
+	t := playpkg.NewTracker(p.s, start)
+
+	// abort stops producing on a fatal producer error or a closed stdout.
+	prodCtx, abort := context.WithCancelCause(bg)
+	defer abort(nil)
+
+	var delivered sync.WaitGroup
+	delivered.Add(1)
+	go func() {
+		defer delivered.Done()
+		p.deliveries(prod, t, abort)
+	}()
+
+	view := p.view()
+	stopView := make(chan struct{})
+	var viewDone sync.WaitGroup
+	viewDone.Add(1)
+	go func() {
+		defer viewDone.Done()
+		tick := time.NewTicker(250 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stopView:
+				return
+			case <-tick.C:
+				view.Update(t.Snapshot(p.s.Duration()))
+			}
+		}
+	}()
+
+	interrupted := false
+	var pacer playpkg.Pacer
+	var produceErr error
+	for prodCtx.Err() == nil {
+		if ctx.Err() != nil && !interrupted {
+			interrupted = true
+			g.StopStarting()
+		}
+		if interrupted && g.Stats().InFlight == 0 {
+			break
+		}
+		ev, ok := g.Next()
+		if !ok {
+			break
+		}
+		if !interrupted {
+			behind, err := pacer.Wait(ctx, ev.Time)
+			if err != nil {
+				// Ctrl-C while waiting: this event's flow has started, finish it.
+				interrupted = true
+				g.StopStarting()
+			}
+			t.Behind(behind)
+		}
+		meta := t.Sent(&ev)
+		rec := &record.Record{Topic: ev.Topic, Partition: -1, Timestamp: ev.Time, Key: ev.Key, Value: ev.Value}
+		if err := prod.Produce(prodCtx, rec, meta); err != nil {
+			t.Failed(meta)
+			if prodCtx.Err() == nil {
+				produceErr = err
+				abort(err)
+			}
+			break
+		}
+	}
+
+	// Flush what is in flight; librdkafka's message timeout bounds it.
+	flushCtx, cancelFlush := context.WithTimeout(prodCtx, 3*client.Timeout()+5*time.Second)
+	prod.Flush(flushCtx)
+	cancelFlush()
+	prod.Close()
+	delivered.Wait()
+	close(stopView)
+	viewDone.Wait()
+	view.Close(t.Snapshot(p.s.Duration()))
+
+	cause := context.Cause(prodCtx)
+	if errors.Is(cause, syscall.EPIPE) {
+		return cause // stdout closed (kx play … | head): stop quietly
+	}
+	if produceErr != nil {
+		cause = produceErr
+	}
+	if errors.Is(cause, context.Canceled) {
+		cause = nil
+	}
+	p.warnGenerator(g)
+
+	after, err := client.ListOffsets(bg, tps, kafka.Latest)
+	if err != nil {
+		return fmt.Errorf("%s: verification: %w", p.opts.Name, err)
+	}
+	r := p.report(start, time.Since(began), g, t)
+	r.Interrupted = interrupted
+	r.Verification = playpkg.Verify(r.Topics, t.AckedByPartition(), offsets(before), offsets(after))
+	r.Verified = cause == nil && playpkg.Shortfall(r.Verification) == ""
+	if err := p.finish(r); err != nil {
+		return err
+	}
+	if !r.Verified {
+		return integrityError(p.opts.Name, r.Verification, cause)
+	}
+	return nil
+}
+
+func offsets(m map[kafka.TP]kafka.OffsetInfo) map[record.TopicPartition]int64 {
+	out := make(map[record.TopicPartition]int64, len(m))
+	for tp, oi := range m {
+		out[tp] = oi.Offset
+	}
+	return out
+}
+
+// deliveries consumes delivery reports: statistics, and one NDJSON line per
+// acknowledged record. Lines are flushed whenever no report is waiting, so
+// a pipe sees records as they are acknowledged.
+func (p *player) deliveries(prod *kafka.Producer, t *playpkg.Tracker, abort context.CancelCauseFunc) {
+	var w *bufio.Writer
+	if p.opts.Output == OutputRecords {
+		w = bufio.NewWriterSize(p.opts.IO.Out, 256<<10)
+	}
+	var buf []byte
+	var writeErr error
+	ch := prod.Deliveries()
+	for d := range ch {
+		if d.Record == nil {
+			abort(d.Err) // fatal producer error: nothing more will be acknowledged
+			continue
+		}
+		meta, _ := d.Opaque.(playpkg.Meta)
+		if d.Err != nil {
+			t.Failed(meta)
+			fmt.Fprintf(p.opts.IO.ErrOut, "%s: %v\n", p.opts.Name, d.Err)
+			continue
+		}
+		t.Acked(meta, d.Record.TP())
+		if w == nil || writeErr != nil {
+			continue
+		}
+		if d.Record.Timestamp.IsZero() {
+			// Delivery reports carry no timestamp: it is the one we sent.
+			d.Record.Timestamp, d.Record.TimestampType = meta.Time, record.TimestampCreateTime
+		}
+		buf = append(record.AppendJSON(buf[:0], d.Record), '\n')
+		if _, err := w.Write(buf); err != nil {
+			writeErr = err
+		} else if len(ch) == 0 {
+			writeErr = w.Flush()
+		}
+		if writeErr != nil {
+			abort(writeErr)
+		}
+	}
+	if w != nil && writeErr == nil {
+		if err := w.Flush(); err != nil {
+			abort(err)
+		}
+	}
+}
+
+func (p *player) view() playpkg.View {
+	switch {
+	case p.opts.NewView != nil:
+		return p.opts.NewView(p.s)
+	case p.opts.Quiet:
+		return playpkg.QuietView{}
+	}
+	io := p.opts.IO
+	return playpkg.NewView(io.ErrOut, io.IsStderrTTY(), io.ColorStderr(), io.TerminalWidth())
+}
+
+// prepareTopics creates the scenario's missing topics and returns the
+// metadata of all of them. It fails fast (exit 3) when the cluster cannot
+// be reached within --timeout.
+func (p *player) prepareTopics(ctx context.Context, client *kafka.Client) ([]kafka.TopicMeta, error) {
+	md, err := client.Metadata(ctx)
+	if err != nil {
+		return nil, err
+	}
+	created := false
+	for _, tp := range p.s.Topics {
+		meta, ok := md.Topic(tp.Name)
+		if ok {
+			if n := len(meta.Partitions); n != int(tp.Partitions) {
+				fmt.Fprintf(p.opts.IO.ErrOut, "%s: warning: topic %s has %d partitions, the scenario declares %d: keys will not land where the scenario expects\n",
+					p.opts.Name, tp.Name, n, tp.Partitions)
+			}
+			continue
+		}
+		err := client.CreateTopic(ctx, kafka.TopicSpec{
+			Name: tp.Name, Partitions: int(tp.Partitions), ReplicationFactor: int(tp.ReplicationFactor), Configs: tp.Config,
+		})
+		var exists *kafka.TopicExistsError
+		if err != nil && !errors.As(err, &exists) {
+			return nil, err
+		}
+		created = true
+		if !p.opts.Quiet {
+			fmt.Fprintf(p.opts.IO.ErrOut, "%s: created topic %s (%d partitions, replication factor %d)\n", p.opts.Name, tp.Name, tp.Partitions, tp.ReplicationFactor)
+		}
+	}
+	if created {
+		if md, err = client.Metadata(ctx); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]kafka.TopicMeta, 0, len(p.s.Topics))
+	for _, tp := range p.s.Topics {
+		meta, ok := md.Topic(tp.Name)
+		if !ok || len(meta.Partitions) == 0 {
+			return nil, fmt.Errorf("%s: topic %s: created but not visible in the metadata", p.opts.Name, tp.Name)
+		}
+		out = append(out, meta)
+	}
+	return out, nil
+}

@@ -1,0 +1,313 @@
+// Package play holds the pure-Go parts of `kx play`: pacing, per-topic and
+// per-phase statistics (events, incidents, peak rates), the end-of-run
+// verification of acknowledged counts against high-watermark growth, and
+// the progress views. The command itself (pkg/cmd/play) wires them to Kafka.
+package play
+
+import (
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/kx-cli/kx/pkg/record"
+	"github.com/kx-cli/kx/pkg/scenario"
+)
+
+// incidentStatuses are the status tags counted as incidents: the failures a
+// scenario injects (payment errors, stock-outs, shipping delays, …).
+var incidentStatuses = map[string]bool{
+	"ERROR": true, "FAILED": true, "FAILURE": true, "TIMEOUT": true,
+	"OUT_OF_STOCK": true, "DELAYED": true, "REJECTED": true, "CANCELLED": true,
+}
+
+// IsIncident reports whether a status tag names an injected failure.
+func IsIncident(status string) bool { return incidentStatuses[status] }
+
+// Counts are the statistics of one topic or one phase.
+type Counts struct {
+	Events    int64            `json:"events"`
+	Acked     int64            `json:"acked"`
+	Failed    int64            `json:"failed"`
+	Incidents int64            `json:"incidents"`
+	Statuses  map[string]int64 `json:"statuses"`
+	// PeakPerSec is the most events in one second of event time (record
+	// timestamps), so it reads as records per wall-clock second at --speed.
+	PeakPerSec int64 `json:"peak_per_sec"`
+
+	buckets map[int64]int64
+}
+
+func newCounts() *Counts {
+	return &Counts{Statuses: map[string]int64{}, buckets: map[int64]int64{}}
+}
+
+func (c *Counts) add(sec int64, status string) {
+	c.Events++
+	if status != "" {
+		c.Statuses[status]++
+		if IsIncident(status) {
+			c.Incidents++
+		}
+	}
+	c.buckets[sec]++
+	if n := c.buckets[sec]; n > c.PeakPerSec {
+		c.PeakPerSec = n
+	}
+}
+
+// Meta is what the player keeps of a sent event until its delivery report.
+type Meta struct {
+	topic, phase int
+	// Time is the record's timestamp (delivery reports do not carry it).
+	Time time.Time
+}
+
+// Notice is something worth telling the user while the run goes on: a phase
+// starting, or the first incident of a kind in a phase.
+type Notice struct {
+	At   time.Duration // scenario time
+	Text string
+}
+
+// Tracker accumulates a run's statistics. Sent is called by the producing
+// goroutine, Acked/Failed by the delivery goroutine, Snapshot by a view.
+type Tracker struct {
+	mu       sync.Mutex
+	start    time.Time
+	topics   []string
+	topicIdx map[string]int
+	topicC   []*Counts
+	phases   []scenario.Phase
+	phaseIdx map[string]int
+	phaseC   []*Counts
+	flows    []int64 // flows started per phase
+	lastFlow int64
+	acked    map[record.TopicPartition]int64
+	behind   time.Duration
+	lastAt   time.Duration
+	phase    int
+	notices  []Notice
+	seen     map[string]bool
+}
+
+// NewTracker prepares statistics for s's topics and phases; start is the
+// instant of scenario time 0 (the base of record timestamps).
+func NewTracker(s *scenario.Scenario, start time.Time) *Tracker {
+	t := &Tracker{
+		start: start, topicIdx: map[string]int{}, phaseIdx: map[string]int{},
+		phases: s.Phases, flows: make([]int64, len(s.Phases)),
+		acked: map[record.TopicPartition]int64{}, phase: -1, seen: map[string]bool{},
+	}
+	for i, tp := range s.Topics {
+		t.topics = append(t.topics, tp.Name)
+		t.topicIdx[tp.Name] = i
+		t.topicC = append(t.topicC, newCounts())
+	}
+	for i, p := range s.Phases {
+		t.phaseIdx[p.Name] = i
+		t.phaseC = append(t.phaseC, newCounts())
+	}
+	return t
+}
+
+// Sent records an event handed to the producer (or printed by a dry run)
+// and returns the Meta to pass back to Acked or Failed.
+func (t *Tracker) Sent(ev *scenario.Event) Meta {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	m := Meta{topic: t.topicIdx[ev.Topic], phase: -1, Time: ev.Time}
+	if i, ok := t.phaseIdx[ev.Phase]; ok {
+		m.phase = i
+	}
+	sec := int64(ev.Time.Sub(t.start) / time.Second)
+	status := ev.Tags["status"]
+	t.topicC[m.topic].add(sec, status)
+	t.lastAt = ev.At
+	for t.phase+1 < len(t.phases) && t.phases[t.phase+1].Start <= ev.At {
+		t.phase++
+		p := t.phases[t.phase]
+		t.notices = append(t.notices, Notice{At: p.Start, Text: "phase " + p.Name + " " + describePhase(p)})
+	}
+	if m.phase >= 0 {
+		t.phaseC[m.phase].add(sec, status)
+		if ev.FlowID > t.lastFlow {
+			// Flow ids grow as flows start: a new id is a new flow.
+			t.lastFlow = ev.FlowID
+			t.flows[m.phase]++
+		}
+		if IsIncident(status) {
+			key := ev.Phase + "\x00" + ev.Topic + "\x00" + status
+			if !t.seen[key] {
+				t.seen[key] = true
+				t.notices = append(t.notices, Notice{At: ev.At, Text: "incident: " + status + " on " + ev.Topic + " (phase " + ev.Phase + ")"})
+			}
+		}
+	}
+	return m
+}
+
+// Acked records a delivery report.
+func (t *Tracker) Acked(m Meta, tp record.TopicPartition) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.topicC[m.topic].Acked++
+	if m.phase >= 0 {
+		t.phaseC[m.phase].Acked++
+	}
+	t.acked[tp]++
+}
+
+// Failed records a delivery that failed for good.
+func (t *Tracker) Failed(m Meta) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.topicC[m.topic].Failed++
+	if m.phase >= 0 {
+		t.phaseC[m.phase].Failed++
+	}
+}
+
+// Behind records how late an event was sent compared with its schedule.
+func (t *Tracker) Behind(d time.Duration) {
+	t.mu.Lock()
+	if d > t.behind {
+		t.behind = d
+	}
+	t.mu.Unlock()
+}
+
+// AckedByPartition returns a copy of the acknowledged counts per partition.
+func (t *Tracker) AckedByPartition() map[record.TopicPartition]int64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := make(map[record.TopicPartition]int64, len(t.acked))
+	for k, v := range t.acked {
+		out[k] = v
+	}
+	return out
+}
+
+// TopicCount is one topic's running totals in a Snapshot.
+type TopicCount struct {
+	Topic         string
+	Events, Acked int64
+}
+
+// Snapshot is the progress of a run at one instant, for views.
+type Snapshot struct {
+	At, Duration  time.Duration // scenario time reached, scenario length
+	Phase         string
+	Events, Acked int64
+	Failed        int64
+	Incidents     map[string]int64 // by status
+	Topics        []TopicCount
+	Notices       []Notice // new since the previous snapshot
+}
+
+// Snapshot returns the progress so far and the notices not yet taken.
+func (t *Tracker) Snapshot(duration time.Duration) Snapshot {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	s := Snapshot{At: t.lastAt, Duration: duration, Incidents: map[string]int64{}, Notices: t.notices}
+	t.notices = nil
+	if t.phase >= 0 {
+		s.Phase = t.phases[t.phase].Name
+	}
+	for i, c := range t.topicC {
+		s.Events += c.Events
+		s.Acked += c.Acked
+		s.Failed += c.Failed
+		s.Topics = append(s.Topics, TopicCount{Topic: t.topics[i], Events: c.Events, Acked: c.Acked})
+		for st, n := range c.Statuses {
+			if IsIncident(st) {
+				s.Incidents[st] += n
+			}
+		}
+	}
+	return s
+}
+
+// TopicReport is one topic's final statistics.
+type TopicReport struct {
+	Topic string `json:"topic"`
+	Counts
+}
+
+// PhaseReport is one phase's final statistics.
+type PhaseReport struct {
+	Phase        string `json:"phase"`
+	Start        string `json:"start"`
+	End          string `json:"end"`
+	FlowsStarted int64  `json:"flows_started"`
+	Counts
+}
+
+// Totals returns the final statistics per topic and per phase.
+func (t *Tracker) Totals() ([]TopicReport, []PhaseReport, time.Duration) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var topics []TopicReport
+	for i, c := range t.topicC {
+		topics = append(topics, TopicReport{Topic: t.topics[i], Counts: *c})
+	}
+	var phases []PhaseReport
+	for i, c := range t.phaseC {
+		p := t.phases[i]
+		phases = append(phases, PhaseReport{
+			Phase: p.Name, Start: FormatClock(p.Start), End: FormatClock(p.End()),
+			FlowsStarted: t.flows[i], Counts: *c,
+		})
+	}
+	return topics, phases, t.behind
+}
+
+// FormatClock formats scenario time as m:ss (or h:mm:ss).
+func FormatClock(d time.Duration) string {
+	d = d.Truncate(time.Second)
+	h, m, s := int(d.Hours()), int(d.Minutes())%60, int(d.Seconds())%60
+	if h > 0 {
+		return itoa2(h, false) + ":" + itoa2(m, true) + ":" + itoa2(s, true)
+	}
+	return itoa2(m, false) + ":" + itoa2(s, true)
+}
+
+func itoa2(n int, pad bool) string {
+	if pad && n < 10 {
+		return "0" + string(rune('0'+n))
+	}
+	return formatInt(int64(n))
+}
+
+func describePhase(p scenario.Phase) string {
+	s := FormatClock(p.Start) + "–" + FormatClock(p.End())
+	switch {
+	case p.Rate > 0:
+		s += ", " + formatFloat(p.Rate) + " flows/s"
+	case p.Count > 0:
+		s += ", " + formatInt(int64(p.Count)) + " flows"
+		if p.Count == 1 {
+			s = s[:len(s)-1]
+		}
+	}
+	if len(p.Overrides) > 0 {
+		keys := make([]string, 0, len(p.Overrides))
+		for k := range p.Overrides {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		s += ", overrides: "
+		for i, k := range keys {
+			if i > 0 {
+				s += " "
+			}
+			s += k + "=" + formatAny(p.Overrides[k])
+		}
+	}
+	if p.Hold {
+		s += ", failed flows held"
+	}
+	if p.Resolve {
+		s += ", held flows resumed"
+	}
+	return s
+}
