@@ -1,0 +1,181 @@
+package trace
+
+import (
+	"bytes"
+	"math"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/kx-cli/kx/pkg/record"
+)
+
+// FlowBuilder infers the graph of a flow from records: for each key (a
+// value of the field) the first time it appears in each topic. Memory is
+// one small entry per key and topic it reached. Offer is safe for
+// concurrent use.
+type FlowBuilder struct {
+	field    Path
+	literal  []byte
+	topicIdx map[string]int
+	topics   []string
+
+	mu      sync.Mutex
+	keys    map[string][]visit
+	records map[string]int64
+}
+
+type visit struct {
+	topic int
+	first int64 // unix ms of the key's first record in the topic
+}
+
+// NewFlowBuilder correlates records by field over topics (their order
+// breaks ties between records of the same millisecond).
+func NewFlowBuilder(field string, topics []string) (*FlowBuilder, error) {
+	p, err := ParsePath(field)
+	if err != nil {
+		return nil, err
+	}
+	last := p.segments[len(p.segments)-1].field
+	b := &FlowBuilder{
+		field:    p,
+		literal:  []byte(`"` + last + `"`),
+		topicIdx: map[string]int{},
+		keys:     map[string][]visit{},
+		records:  map[string]int64{},
+	}
+	for _, t := range topics {
+		b.topicIdx[t] = len(b.topics)
+		b.topics = append(b.topics, t)
+	}
+	return b, nil
+}
+
+// Offer counts one record.
+func (b *FlowBuilder) Offer(rec *record.Record) {
+	ti, ok := b.topicIdx[rec.Topic]
+	if !ok {
+		return
+	}
+	// Skip values that cannot hold the field's name (sound: an escaped
+	// name has a backslash and is decoded).
+	if !bytes.Contains(rec.Value, b.literal) && bytes.IndexByte(rec.Value, '\\') < 0 {
+		b.mu.Lock()
+		b.records[rec.Topic]++
+		b.mu.Unlock()
+		return
+	}
+	vals := b.field.Values(nil, decodeValue(rec.Value))
+	ms := rec.Timestamp.UnixMilli()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.records[rec.Topic]++
+	for _, k := range vals {
+		vs := b.keys[k]
+		found := false
+		for i := range vs {
+			if vs[i].topic == ti {
+				found = true
+				if ms < vs[i].first {
+					vs[i].first = ms
+				}
+			}
+		}
+		if !found {
+			b.keys[k] = append(vs, visit{topic: ti, first: ms})
+		}
+	}
+}
+
+// Node is a topic of the inferred flow.
+type Node struct {
+	Type    string `json:"type"` // "node"
+	Topic   string `json:"topic"`
+	Records int64  `json:"records"`
+	// Keys reached the topic; Stopped of them went nowhere after it.
+	Keys    int `json:"keys"`
+	Stopped int `json:"stopped"`
+}
+
+// Edge is a step A → B: keys whose next topic after A was B.
+type Edge struct {
+	Type  string        `json:"type"` // "edge"
+	From  string        `json:"from"`
+	To    string        `json:"to"`
+	Keys  int           `json:"keys"`
+	P50   time.Duration `json:"-"`
+	P95   time.Duration `json:"-"`
+	Max   time.Duration `json:"-"`
+	P50MS int64         `json:"p50_ms"`
+	P95MS int64         `json:"p95_ms"`
+	MaxMS int64         `json:"max_ms"`
+}
+
+// Graph is the inferred flow.
+type Graph struct {
+	Field string
+	Keys  int
+	Nodes []Node
+	Edges []Edge
+}
+
+// Graph builds the graph from what was offered: each key's topics in the
+// order it first reached them; consecutive topics make an edge.
+func (b *FlowBuilder) Graph() Graph {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	g := Graph{Field: b.field.Name(), Keys: len(b.keys)}
+	nodes := make([]Node, len(b.topics))
+	for i, t := range b.topics {
+		nodes[i] = Node{Type: "node", Topic: t, Records: b.records[t]}
+	}
+	type pair struct{ from, to int }
+	steps := map[pair][]time.Duration{}
+	for _, vs := range b.keys {
+		slices.SortFunc(vs, func(x, y visit) int {
+			if x.first != y.first {
+				if x.first < y.first {
+					return -1
+				}
+				return 1
+			}
+			return x.topic - y.topic
+		})
+		for i, v := range vs {
+			nodes[v.topic].Keys++
+			if i == len(vs)-1 {
+				nodes[v.topic].Stopped++
+				continue
+			}
+			next := vs[i+1]
+			p := pair{v.topic, next.topic}
+			steps[p] = append(steps[p], time.Duration(next.first-v.first)*time.Millisecond)
+		}
+	}
+	g.Nodes = nodes
+	for p, ds := range steps {
+		sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+		e := Edge{Type: "edge", From: b.topics[p.from], To: b.topics[p.to], Keys: len(ds),
+			P50: percentile(ds, 50), P95: percentile(ds, 95), Max: ds[len(ds)-1]}
+		e.P50MS, e.P95MS, e.MaxMS = e.P50.Milliseconds(), e.P95.Milliseconds(), e.Max.Milliseconds()
+		g.Edges = append(g.Edges, e)
+	}
+	slices.SortFunc(g.Edges, func(x, y Edge) int {
+		if x.From != y.From {
+			return b.topicIdx[x.From] - b.topicIdx[y.From]
+		}
+		return b.topicIdx[x.To] - b.topicIdx[y.To]
+	})
+	return g
+}
+
+// percentile is the nearest-rank percentile of sorted durations.
+func percentile(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	rank := int(math.Ceil(p / 100 * float64(len(sorted))))
+	return sorted[max(rank-1, 0)]
+}
