@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -8,13 +10,18 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/kx-cli/kx/pkg/broker"
+	"github.com/kx-cli/kx/pkg/kafka"
+	"github.com/kx-cli/kx/pkg/record"
 )
 
 // TestMain lets testscript run this test binary as the real `kx` command.
@@ -149,6 +156,41 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 		ts.Check(err)
 		ts.Check(os.Chmod(ts.MkAbs(args[1]), os.FileMode(mode)))
 	},
+	// seed-topic TOPIC FILE: produce the records of FILE, one JSON object a
+	// line: {"partition":0,"key":"k","value":{...},"timestamp":"RFC 3339"}.
+	// A JSON string key or value is produced as its text, anything else as
+	// its JSON; "partition" and "timestamp" may be left out.
+	"seed-topic": seedTopic,
+	// stall-fetch: from now on the broker holds every fetch until the
+	// script ends, so a read blocks mid-way (interruption tests).
+	"stall-fetch": func(ts *testscript.TestScript, neg bool, args []string) {
+		c := scriptBroker(ts).Cluster()
+		release := make(chan struct{})
+		ts.Defer(func() { close(release) })
+		c.ControlKey(int16(kmsg.Fetch), func(kmsg.Request) (kmsg.Response, error, bool) {
+			c.KeepControl()
+			c.SleepControl(func() { <-release })
+			return nil, nil, false
+		})
+	},
+	// wait-file GLOB [TIMEOUT]: wait until a file matches GLOB.
+	"wait-file": func(ts *testscript.TestScript, neg bool, args []string) {
+		if len(args) < 1 {
+			ts.Fatalf("usage: wait-file GLOB [TIMEOUT]")
+		}
+		timeout := 10 * time.Second
+		if len(args) > 1 {
+			d, err := time.ParseDuration(args[1])
+			ts.Check(err)
+			timeout = d
+		}
+		for deadline := time.Now().Add(timeout); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			if m, _ := filepath.Glob(ts.MkAbs(args[0])); len(m) > 0 {
+				return
+			}
+		}
+		ts.Fatalf("no file matches %s after %s", args[0], timeout)
+	},
 	// delete-records TOPIC PARTITION OFFSET: move the low watermark, as
 	// retention would.
 	"delete-records": func(ts *testscript.TestScript, neg bool, args []string) {
@@ -161,4 +203,138 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 		ts.Check(err)
 		ts.Check(scriptBroker(ts).Cluster().DeleteRecords(args[0], int32(p), off))
 	},
+	// broker-fail-produce N CODE: answer the next N produce requests with
+	// Kafka error CODE on every partition, without writing anything.
+	"broker-fail-produce": func(ts *testscript.TestScript, neg bool, args []string) {
+		if len(args) != 2 {
+			ts.Fatalf("usage: broker-fail-produce N CODE")
+		}
+		n, err := strconv.Atoi(args[0])
+		ts.Check(err)
+		code, err := strconv.Atoi(args[1])
+		ts.Check(err)
+		failProduce(scriptBroker(ts), n, int16(code))
+	},
+	// wait-records TOPIC N [TIMEOUT]: wait until TOPIC holds at least N records.
+	"wait-records": func(ts *testscript.TestScript, neg bool, args []string) {
+		if len(args) < 2 {
+			ts.Fatalf("usage: wait-records TOPIC N [TIMEOUT]")
+		}
+		n, err := strconv.ParseInt(args[1], 10, 64)
+		ts.Check(err)
+		timeout := 20 * time.Second
+		if len(args) > 2 {
+			timeout, err = time.ParseDuration(args[2])
+			ts.Check(err)
+		}
+		ts.Check(waitRecords(scriptBroker(ts), args[0], n, timeout))
+	},
+	// check-ndjson FILE: every envelope line of FILE is read back from the
+	// broker at the topic, partition and offset it names, with the same key
+	// and value; lines must name distinct offsets.
+	"check-ndjson": func(ts *testscript.TestScript, neg bool, args []string) {
+		if len(args) != 1 {
+			ts.Fatalf("usage: check-ndjson FILE")
+		}
+		n, err := checkNDJSON(scriptBroker(ts), ts.MkAbs(args[0]))
+		if neg {
+			if err == nil {
+				ts.Fatalf("check-ndjson: %d records all match", n)
+			}
+			return
+		}
+		ts.Check(err)
+		ts.Logf("check-ndjson: %d records read back", n)
+	},
+	// ndjson-rate FILE TOPIC MIN MAX: count TOPIC's records per second of
+	// record timestamp, in whole one-second windows from its first record;
+	// every window must hold between MIN and MAX records.
+	"ndjson-rate": func(ts *testscript.TestScript, neg bool, args []string) {
+		if len(args) != 4 {
+			ts.Fatalf("usage: ndjson-rate FILE TOPIC MIN MAX")
+		}
+		lo, err := strconv.ParseFloat(args[2], 64)
+		ts.Check(err)
+		hi, err := strconv.ParseFloat(args[3], 64)
+		ts.Check(err)
+		counts, err := rateWindows(ts.MkAbs(args[0]), args[1])
+		ts.Check(err)
+		if len(counts) == 0 {
+			ts.Fatalf("ndjson-rate: no whole second of %s records", args[1])
+		}
+		ts.Logf("ndjson-rate: %s per second: %v", args[1], counts)
+		for i, c := range counts {
+			if float64(c) < lo || float64(c) > hi {
+				ts.Fatalf("ndjson-rate: second %d holds %d %s records, want %v..%v (all: %v)", i, c, args[1], lo, hi, counts)
+			}
+		}
+	},
+}
+
+func seedTopic(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: seed-topic TOPIC FILE")
+	}
+	client := kafka.New(kafka.Options{Brokers: scriptBroker(ts).Addrs(), Timeout: 10 * time.Second})
+	defer client.Close()
+	p, err := client.NewProducer(kafka.ProducerOptions{})
+	ts.Check(err)
+	text := ts.ReadFile(args[1])
+	var n atomic.Int64
+	var deliveryErr error
+	drained := make(chan struct{})
+	go func() {
+		defer close(drained)
+		for d := range p.Deliveries() {
+			if d.Err != nil && deliveryErr == nil {
+				deliveryErr = d.Err
+			}
+		}
+	}()
+	for i, line := range strings.Split(text, "\n") {
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		var in struct {
+			Partition *int32          `json:"partition"`
+			Key       json.RawMessage `json:"key"`
+			Value     json.RawMessage `json:"value"`
+			Timestamp string          `json:"timestamp"`
+		}
+		if err := json.Unmarshal([]byte(line), &in); err != nil {
+			ts.Fatalf("%s:%d: %v", args[1], i+1, err)
+		}
+		r := &record.Record{Topic: args[0], Partition: kafka.AnyPartition, Key: seedBytes(in.Key), Value: seedBytes(in.Value)}
+		if in.Partition != nil {
+			r.Partition = *in.Partition
+		}
+		if in.Timestamp != "" {
+			t, err := time.Parse(time.RFC3339Nano, in.Timestamp)
+			ts.Check(err)
+			r.Timestamp = t
+		}
+		ts.Check(p.Produce(context.Background(), r, nil))
+		n.Add(1)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if left := p.Flush(ctx); left > 0 {
+		ts.Fatalf("seed-topic: %d of %d records not delivered", left, n.Load())
+	}
+	p.Close()
+	<-drained
+	if deliveryErr != nil {
+		ts.Fatalf("seed-topic: %v", deliveryErr)
+	}
+}
+
+func seedBytes(raw json.RawMessage) []byte {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return []byte(s)
+	}
+	return []byte(raw)
 }

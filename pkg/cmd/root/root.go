@@ -12,6 +12,7 @@ import (
 	brokercmd "github.com/kx-cli/kx/pkg/cmd/broker"
 	completioncmd "github.com/kx-cli/kx/pkg/cmd/completion"
 	configcmd "github.com/kx-cli/kx/pkg/cmd/config"
+	exportcmd "github.com/kx-cli/kx/pkg/cmd/export"
 	playcmd "github.com/kx-cli/kx/pkg/cmd/play"
 	topicscmd "github.com/kx-cli/kx/pkg/cmd/topics"
 	versioncmd "github.com/kx-cli/kx/pkg/cmd/version"
@@ -71,6 +72,7 @@ choose); progress, logs and warnings go to stderr. Exit codes are listed in
 		versioncmd.NewCmdVersion(f, nil),
 		completioncmd.NewCmdCompletion(f),
 	)
+	cmd.AddCommand(exportcmd.NewCmdExport(f, nil))
 	cmd.AddCommand(&cobra.Command{
 		Use:   "exit-codes",
 		Short: "The exit codes of kx",

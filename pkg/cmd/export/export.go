@@ -1,0 +1,513 @@
+// Package export implements kx export: bounded audit exports of topics to
+// CSV or NDJSON, with an integrity report and order reconciliation.
+package export
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kx-cli/kx/pkg/build"
+	"github.com/kx-cli/kx/pkg/cmdutil"
+	"github.com/kx-cli/kx/pkg/exitcode"
+	"github.com/kx-cli/kx/pkg/export"
+	"github.com/kx-cli/kx/pkg/iostreams"
+	"github.com/kx-cli/kx/pkg/jqfilter"
+	"github.com/kx-cli/kx/pkg/kafka"
+	"github.com/kx-cli/kx/pkg/position"
+	"github.com/kx-cli/kx/pkg/record"
+	"github.com/kx-cli/kx/pkg/scan"
+)
+
+// ExportOptions of kx export.
+type ExportOptions struct {
+	IO    *iostreams.IOStreams
+	Kafka func() (*kafka.Client, error)
+	Now   func() time.Time
+
+	Topics  []string
+	Format  string
+	Columns string
+	From    string
+	To      string
+	Out     string
+	Report  string
+	Unique  string
+
+	Reconcile string
+	On        string
+	SLA       time.Duration
+
+	CommandLine []string
+}
+
+// NewCmdExport builds kx export.
+func NewCmdExport(f *cmdutil.Factory, runF func(context.Context, *ExportOptions) error) *cobra.Command {
+	opts := &ExportOptions{IO: f.IOStreams, Kafka: f.Kafka, Now: time.Now, CommandLine: os.Args}
+	cmd := &cobra.Command{
+		Use:   "export TOPIC...",
+		Short: "Export topics to CSV or NDJSON with an integrity report",
+		Long: `Export reads a bounded range of one or more topics and writes it as CSV or
+NDJSON, then checks what it read and reports it.
+
+The range runs from --from (default: the low watermark) up to --to (default:
+the high watermarks taken when the export starts); the export never
+follows new records. --to is exclusive: --to 100 stops before offset 100.
+
+Formats:
+  ndjson  the lossless kx envelope, one record a line (the format of kx
+          tail): keys, values and headers come back byte for byte.
+  csv     RFC 4180 with a header row. --columns picks the columns with jq
+          expressions ('orderId=.orderId,at=$timestamp'); by default they
+          are topic, partition, offset, timestamp, key, then the top-level
+          fields of the values found in the first 100 records (or the whole
+          value when values are not JSON objects). Cells a spreadsheet would
+          run as a formula (starting with = + - @ tab or carriage return)
+          get a leading ' (OWASP). Values are never truncated; an expression
+          with several outputs writes them all as a JSON array.
+
+--out FILE writes to a temporary file in the same directory and renames it
+at the end, so an interrupted export never leaves a file at FILE.
+
+Integrity: per partition, the range asked for and read, the count, gaps
+(offsets with no record: "deleted" below the low watermark, an error;
+"no-record" inside the log, from compaction or transaction markers,
+allowed), records asked for but already lost to retention (an error),
+first and last timestamps and timestamps going backwards (a warning),
+duplicates of --unique (an error), the SHA-256 of the output, the kx
+version and the command line. --report FILE writes it as JSON; a summary
+goes to stderr always. Any integrity failure exits 5 after the report.
+
+Reconciliation: --reconcile REFERENCE --on EXPR checks that every key of
+the reference topic (e.g. orders.created) has a record in the exported one
+(e.g. orders.completed), within --sla when given. It reports orders never
+completed, late completions, completions with no creation and duplicates,
+and exits 5 when an order is missing or late. With --sla, an order created
+less than the SLA before the export started is "open", not missing. Both
+topics are read in timestamp order, so memory follows the open orders.`,
+		Example: `  # Every completed order, as CSV, to a file, with a JSON report
+  kx export orders.completed --format csv --out completed.csv --report report.json
+
+  # Chosen columns; a duplicate orderId is an integrity failure (exit 5)
+  kx export orders.completed --format csv \
+    --columns 'orderId=.orderId,status=.status,completedAt=.completedAt' --unique .orderId
+
+  # Yesterday's records of two topics, losslessly, then copy them to another topic
+  kx export orders.created orders.completed --from 2026-11-27 --to 2026-11-28 -f ndjson > day.ndjson
+  kx export orders.created -f ndjson | kx produce orders.copy
+
+  # Was every order completed within 15 minutes?
+  kx export orders.completed --reconcile orders.created --on .orderId --sla 15m --out /dev/null --report recon.json`,
+		Args: cmdutil.MinimumArgs(1, "at least one topic"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Topics = args
+			opts.Format = strings.ToLower(opts.Format)
+			if opts.Format != export.FormatCSV && opts.Format != export.FormatNDJSON {
+				return cmdutil.UsageErrorf("--format %q: must be csv or ndjson", opts.Format)
+			}
+			if opts.Columns != "" && opts.Format != export.FormatCSV {
+				return cmdutil.UsageErrorf("--columns needs --format csv")
+			}
+			if (opts.Reconcile == "") != (opts.On == "") {
+				return cmdutil.UsageErrorf("--reconcile and --on go together")
+			}
+			if opts.SLA != 0 && opts.Reconcile == "" {
+				return cmdutil.UsageErrorf("--sla needs --reconcile")
+			}
+			if opts.SLA < 0 {
+				return cmdutil.UsageErrorf("--sla must be positive")
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return runExport(cmd.Context(), opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVarP(&opts.Format, "format", "f", "csv", "output format: csv|ndjson")
+	fl.StringVarP(&opts.Columns, "columns", "c", "", "CSV columns as name=jq,… (default: metadata and the values' top-level fields)")
+	fl.StringVar(&opts.From, "from", "beginning", "first position: "+position.Help)
+	fl.StringVar(&opts.To, "to", "end", "position to stop before (exclusive): "+position.Help)
+	fl.StringVar(&opts.Out, "out", "", "write to FILE atomically instead of stdout")
+	fl.StringVar(&opts.Report, "report", "", "write the integrity report to FILE as JSON")
+	fl.StringVar(&opts.Unique, "unique", "", "jq expression of a business key that must be unique (e.g. .orderId)")
+	fl.StringVar(&opts.Reconcile, "reconcile", "", "reference topic whose keys must all appear in the export (e.g. orders.created)")
+	fl.StringVar(&opts.On, "on", "", "jq expression of the key matching both topics (e.g. .orderId)")
+	fl.DurationVar(&opts.SLA, "sla", 0, "with --reconcile: the most a completion may take after its creation")
+	_ = cmd.RegisterFlagCompletionFunc("format", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return []string{export.FormatCSV, export.FormatNDJSON}, cobra.ShellCompDirectiveNoFileComp
+	})
+	return cmd
+}
+
+// Report is the JSON integrity report.
+type Report struct {
+	KX          string   `json:"kx_version"`
+	CommandLine []string `json:"command_line"`
+	StartedAt   string   `json:"started_at"`
+	FinishedAt  string   `json:"finished_at"`
+	Complete    bool     `json:"complete"`
+	OK          bool     `json:"ok"`
+	Format      string   `json:"format"`
+	Columns     []string `json:"columns,omitempty"`
+	Output      struct {
+		Path   string `json:"path"`
+		Bytes  int64  `json:"bytes"`
+		SHA256 string `json:"sha256"`
+	} `json:"output"`
+	*export.Result
+	ColumnErrors struct {
+		Count int64  `json:"count"`
+		First string `json:"first,omitempty"`
+	} `json:"column_errors"`
+	UnexportedFields struct {
+		Count int64            `json:"count"`
+		First *export.Location `json:"first,omitempty"`
+	} `json:"unexported_fields"`
+	Reconcile *export.ReconcileReport `json:"reconcile,omitempty"`
+}
+
+func runExport(ctx context.Context, opts *ExportOptions) error {
+	started := opts.Now()
+	fromSpec, err := position.Parse(opts.From, started)
+	if err != nil {
+		return cmdutil.UsageErrorf("--from: %v", err)
+	}
+	toSpec, err := position.Parse(opts.To, started)
+	if err != nil {
+		return cmdutil.UsageErrorf("--to: %v", err)
+	}
+	job := export.Job{Format: opts.Format}
+	if opts.Columns != "" {
+		if job.Columns, err = export.ParseColumns(opts.Columns); err != nil {
+			return fmt.Errorf("--columns: %w", err)
+		}
+	}
+	if opts.Unique != "" {
+		if job.Unique, err = jqfilter.Compile(opts.Unique); err != nil {
+			return fmt.Errorf("--unique: %w", err)
+		}
+	}
+	if opts.On != "" {
+		if job.On, err = jqfilter.Compile(opts.On); err != nil {
+			return fmt.Errorf("--on: %w", err)
+		}
+	}
+	client, err := opts.Kafka()
+	if err != nil {
+		return err
+	}
+	ranges, err := resolveRanges(ctx, client, opts.Topics, fromSpec, toSpec)
+	if err != nil {
+		return err
+	}
+	var refRanges []scan.Range
+	if opts.Reconcile != "" {
+		if refRanges, err = referenceRanges(ctx, client, opts.Reconcile); err != nil {
+			return err
+		}
+	}
+
+	out, err := export.Create(opts.Out, opts.IO.Out)
+	if err != nil {
+		return err
+	}
+	defer out.Abort()
+
+	checker := export.NewChecker(ranges, opts.Unique)
+	rep := &Report{KX: build.Current().Version, CommandLine: opts.CommandLine, StartedAt: record.FormatTimestamp(started), Format: opts.Format}
+
+	// Reconciliation runs beside the export: the reference topic in its own
+	// reader, both streams merged by time.
+	var (
+		recon     *export.Reconciler
+		completed chan export.Event
+		reconDone = make(chan error, 1)
+	)
+	reconCtx, cancelRecon := context.WithCancel(ctx)
+	defer cancelRecon()
+	if opts.Reconcile != "" {
+		recon = export.NewReconciler(opts.Reconcile, opts.On, opts.SLA)
+		created := make(chan export.Event, 4096)
+		completed = make(chan export.Event, 4096)
+		var mergeWG sync.WaitGroup
+		mergeWG.Add(1)
+		go func() { defer mergeWG.Done(); export.Merge(reconCtx, recon, created, completed) }()
+		go func() {
+			err := readReference(reconCtx, client, refRanges, job.On, recon, created)
+			close(created)
+			mergeWG.Wait()
+			reconDone <- err
+		}()
+	} else {
+		reconDone <- nil
+	}
+
+	var firstEvalErr error
+	var unknownFirst *export.Location
+	w := export.NewWriter(job, out, func(d *export.Done) {
+		r := d.Record
+		loc := export.Location{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset}
+		if d.EvalErr != nil {
+			rep.ColumnErrors.Count++
+			if firstEvalErr == nil {
+				firstEvalErr = d.EvalErr
+			}
+		}
+		if d.Unknown {
+			rep.UnexportedFields.Count++
+			if unknownFirst == nil {
+				l := loc
+				unknownFirst = &l
+			}
+		}
+		if job.Unique != nil {
+			checker.ObserveKey(d.Unique.Key, d.Unique.OK, loc)
+		}
+		if recon != nil {
+			// A record without a key goes as an event with an empty Key.
+			loc.Timestamp = record.FormatTimestamp(r.Timestamp)
+			e := export.Event{Key: d.On.Key, Time: r.Timestamp, Loc: loc}
+			if !d.On.OK {
+				e.Key = ""
+			}
+			select {
+			case completed <- e:
+			case <-reconCtx.Done():
+			}
+		}
+	})
+
+	var total int64
+	for _, r := range ranges {
+		total += r.To - r.From
+	}
+	var read atomic.Int64
+	stopProgress := startProgress(opts.IO, &read, total)
+	var scanRanges []scan.Range
+	for _, r := range ranges {
+		scanRanges = append(scanRanges, scan.Range{TP: r.TopicPartition, Start: r.From, End: r.To})
+	}
+	readErr := scan.Read(ctx, client, scanRanges, scan.Options{}, func(r *record.Record) error {
+		checker.Observe(r.TP(), r.Offset, r.Timestamp)
+		read.Add(1)
+		return w.Add(r)
+	})
+	closeErr := w.Close()
+	stopProgress()
+	if completed != nil {
+		close(completed)
+	}
+	if ctx.Err() != nil {
+		cancelRecon()
+		<-reconDone
+		if opts.Out != "" {
+			fmt.Fprintf(opts.IO.ErrOut, "kx: export interrupted after %d records; nothing written to %s\n", read.Load(), opts.Out)
+		} else {
+			fmt.Fprintf(opts.IO.ErrOut, "kx: export interrupted after %d records; the output is incomplete\n", read.Load())
+		}
+		return nil
+	}
+	if readErr != nil {
+		cancelRecon()
+		<-reconDone
+		return fmt.Errorf("export: %w", readErr)
+	}
+	if closeErr != nil {
+		cancelRecon()
+		<-reconDone
+		return closeErr
+	}
+	if err := <-reconDone; err != nil {
+		return err
+	}
+	if err := out.Commit(); err != nil {
+		return err
+	}
+
+	lowAtEnd := map[record.TopicPartition]int64{}
+	tps := make([]kafka.TP, len(ranges))
+	for i, r := range ranges {
+		tps[i] = r.TopicPartition
+	}
+	if wm, err := client.Watermarks(ctx, tps); err == nil {
+		for tp, m := range wm {
+			lowAtEnd[tp] = m.Low
+		}
+	} else {
+		return fmt.Errorf("export: low watermarks after the read: %w", err)
+	}
+	rep.Result = checker.Finish(lowAtEnd, true)
+	rep.Complete = true
+	rep.FinishedAt = record.FormatTimestamp(opts.Now())
+	rep.Output.Path, rep.Output.Bytes, rep.Output.SHA256 = out.Path(), out.Bytes(), out.SHA256()
+	if job.Format == export.FormatCSV {
+		for _, c := range w.Columns() {
+			rep.Columns = append(rep.Columns, c.Name)
+		}
+	}
+	if firstEvalErr != nil {
+		rep.ColumnErrors.First = firstEvalErr.Error()
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%d records failed a jq expression (first: %v); their cells are empty", rep.ColumnErrors.Count, firstEvalErr))
+	}
+	if unknownFirst != nil {
+		rep.UnexportedFields.First = unknownFirst
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%d records have value fields outside the discovered columns (first at %s/%d@%d); choose them with --columns or use --format ndjson",
+			rep.UnexportedFields.Count, unknownFirst.Topic, unknownFirst.Partition, unknownFirst.Offset))
+	}
+	if recon != nil {
+		rep.Reconcile = recon.Finish(started)
+		rep.Failures = append(rep.Failures, rep.Reconcile.Failures()...)
+		rep.Warnings = append(rep.Warnings, rep.Reconcile.Warnings()...)
+	}
+	rep.OK = len(rep.Failures) == 0
+	if opts.Report != "" {
+		data, err := json.MarshalIndent(rep, "", "  ")
+		if err != nil {
+			return err
+		}
+		if err := export.WriteFileAtomic(opts.Report, append(data, '\n')); err != nil {
+			return fmt.Errorf("--report: %w", err)
+		}
+	}
+	printSummary(opts.IO.ErrOut, rep, len(ranges))
+	if !rep.OK {
+		return exitcode.Silent(exitcode.Integrity)
+	}
+	return nil
+}
+
+func printSummary(w io.Writer, rep *Report, partitions int) {
+	dest := "stdout"
+	if rep.Output.Path != "" {
+		dest = rep.Output.Path
+	}
+	fmt.Fprintf(w, "kx: exported %d records from %d partitions to %s (%s, %d bytes, sha256 %s)\n",
+		rep.Records, partitions, dest, rep.Format, rep.Output.Bytes, rep.Output.SHA256)
+	if r := rep.Reconcile; r != nil {
+		fmt.Fprintf(w, "kx: reconcile with %s on %s: %d created, %d completed, %d matched, %d missing, %d late, %d open\n",
+			r.Reference, r.On, r.Created, r.Completed, r.Matched, r.MissingTotal, r.LateTotal, r.OpenTotal)
+	}
+	for _, s := range rep.Warnings {
+		fmt.Fprintf(w, "kx: warning: %s\n", s)
+	}
+	for _, s := range rep.Failures {
+		fmt.Fprintf(w, "kx: integrity: %s\n", s)
+	}
+	if !rep.OK {
+		fmt.Fprintf(w, "kx: integrity check failed (%d problems)\n", len(rep.Failures))
+	}
+}
+
+// resolveRanges turns --from/--to into a range per partition.
+func resolveRanges(ctx context.Context, client *kafka.Client, topics []string, from, to position.Spec) ([]export.PartitionRange, error) {
+	metas, err := client.ResolveTopics(ctx, topics)
+	if err != nil {
+		return nil, err
+	}
+	tps := kafka.Partitions(metas)
+	wm, err := client.Watermarks(ctx, tps)
+	if err != nil {
+		return nil, err
+	}
+	starts, err := position.Resolve(ctx, client, wm, tps, from)
+	if err != nil {
+		return nil, err
+	}
+	ends, err := position.Resolve(ctx, client, wm, tps, to)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]export.PartitionRange, 0, len(tps))
+	for _, tp := range tps {
+		r := export.PartitionRange{TopicPartition: tp, From: starts[tp], To: max(ends[tp], starts[tp]),
+			Low: wm[tp].Low, High: wm[tp].High, RequestedFrom: starts[tp]}
+		if from.Kind == position.Offset {
+			// Resolve clamps to the watermarks; what was asked for matters.
+			r.RequestedFrom = from.Offset
+			if r.RequestedFrom > r.From {
+				r.RequestedFrom = r.From
+			}
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+func referenceRanges(ctx context.Context, client *kafka.Client, topic string) ([]scan.Range, error) {
+	metas, err := client.ResolveTopics(ctx, []string{topic})
+	if err != nil {
+		return nil, fmt.Errorf("--reconcile: %w", err)
+	}
+	tps := kafka.Partitions(metas)
+	wm, err := client.Watermarks(ctx, tps)
+	if err != nil {
+		return nil, err
+	}
+	var out []scan.Range
+	for _, tp := range tps {
+		out = append(out, scan.Range{TP: tp, Start: wm[tp].Low, End: wm[tp].High})
+	}
+	return out, nil
+}
+
+func readReference(ctx context.Context, client *kafka.Client, ranges []scan.Range, on *jqfilter.Filter, recon *export.Reconciler, created chan<- export.Event) error {
+	err := scan.Read(ctx, client, ranges, scan.Options{}, func(r *record.Record) error {
+		key, ok, _ := export.KeyOf(on, r)
+		e := export.Event{Key: key, Time: r.Timestamp, Loc: export.Location{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Timestamp: record.FormatTimestamp(r.Timestamp)}}
+		if !ok {
+			e.Key = ""
+		}
+		select {
+		case created <- e:
+			return nil
+		case <-ctx.Done():
+			return scan.ErrStop
+		}
+	})
+	if err != nil && !errors.Is(err, context.Canceled) {
+		return fmt.Errorf("--reconcile %s: %w", recon.Reference(), err)
+	}
+	return nil
+}
+
+// startProgress prints records, percent and rate on stderr while it is a
+// terminal; it returns a function that stops and clears the line.
+func startProgress(ios *iostreams.IOStreams, read *atomic.Int64, total int64) func() {
+	if !ios.IsStderrTTY() {
+		return func() {}
+	}
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	start := time.Now()
+	go func() {
+		defer close(stopped)
+		t := time.NewTicker(250 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				fmt.Fprint(ios.ErrOut, "\r\033[K")
+				return
+			case <-t.C:
+				n := read.Load()
+				pct := 100.0
+				if total > 0 {
+					pct = 100 * float64(n) / float64(total)
+				}
+				rate := float64(n) / time.Since(start).Seconds()
+				fmt.Fprintf(ios.ErrOut, "\r\033[Kkx: export %d/%d records (%.1f%%) %.0f records/s", n, total, pct, rate)
+			}
+		}
+	}()
+	return func() { close(done); <-stopped }
+}
