@@ -3,79 +3,18 @@ package trace
 import (
 	"context"
 	"encoding/json"
-	"path/filepath"
-	"runtime"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/kx-cli/kx/internal/scenariotest"
 	"github.com/kx-cli/kx/pkg/broker"
 	"github.com/kx-cli/kx/pkg/iostreams"
 	"github.com/kx-cli/kx/pkg/kafka"
 	"github.com/kx-cli/kx/pkg/partitioner"
-	"github.com/kx-cli/kx/pkg/record"
 	"github.com/kx-cli/kx/pkg/scenario"
 	flowtrace "github.com/kx-cli/kx/pkg/trace"
 )
-
-// scenarioPath is a shipped scenario, relative to the repository root.
-func scenarioPath(t *testing.T, name string) string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..", "..", "scenarios", name)
-}
-
-// PlayScenario creates the scenario's topics and produces its events (with
-// a fixed seed) through the real producer; it returns the events sent.
-func PlayScenario(t testing.TB, client *kafka.Client, path string, seed int64, rateScale float64) []scenario.Event {
-	t.Helper()
-	ctx := context.Background()
-	s, err := scenario.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, tp := range s.Topics {
-		if err := client.CreateTopic(ctx, kafka.TopicSpec{Name: tp.Name, Partitions: int(tp.Partitions), ReplicationFactor: 1}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	p, err := client.NewProducer(kafka.ProducerOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	gen := scenario.NewGenerator(s, scenario.GeneratorOptions{Seed: seed, RateScale: rateScale, Speed: 10, Start: time.UnixMilli(1_764_000_000_000)})
-	var events []scenario.Event
-	errs := make(chan error, 1)
-	go func() {
-		for d := range p.Deliveries() {
-			if d.Err != nil {
-				select {
-				case errs <- d.Err:
-				default:
-				}
-			}
-		}
-	}()
-	for {
-		ev, ok := gen.Next()
-		if !ok {
-			break
-		}
-		events = append(events, ev)
-		if err := p.Produce(ctx, &record.Record{Topic: ev.Topic, Partition: -1, Key: ev.Key, Value: ev.Value, Timestamp: ev.Time}, nil); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if n := p.Flush(ctx); n != 0 {
-		t.Fatalf("%d records not delivered", n)
-	}
-	p.Close()
-	select {
-	case err := <-errs:
-		t.Fatal(err)
-	default:
-	}
-	return events
-}
 
 func startBroker(t testing.TB) *kafka.Client {
 	t.Helper()
@@ -108,7 +47,7 @@ func testOptions(keys ...string) *Options {
 // compares with what the generator sent for it.
 func TestTraceSmokeScenario(t *testing.T) {
 	client := startBroker(t)
-	events := PlayScenario(t, client, scenarioPath(t, "smoke.yaml"), 7, 0)
+	events := scenariotest.Play(t, client, scenariotest.Path("smoke.yaml"), 7, 0)
 	byOrder := map[string][]scenario.Event{}
 	var orders []string
 	failed := map[string]bool{}
@@ -165,7 +104,7 @@ func TestTraceSmokeScenario(t *testing.T) {
 // only the partition the key hashes to, and finds all its records.
 func TestPartitionPruning(t *testing.T) {
 	client := startBroker(t)
-	events := PlayScenario(t, client, scenarioPath(t, "ecommerce-demo.yaml"), 3, 0.05)
+	events := scenariotest.Play(t, client, scenariotest.Path("ecommerce-demo.yaml"), 3, 0.05)
 	const topic = "payment.transactions"
 	var payments []scenario.Event
 	for _, ev := range events {

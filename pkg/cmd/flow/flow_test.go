@@ -1,0 +1,108 @@
+package flow
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/kx-cli/kx/internal/scenariotest"
+	"github.com/kx-cli/kx/pkg/broker"
+	"github.com/kx-cli/kx/pkg/iostreams"
+	"github.com/kx-cli/kx/pkg/kafka"
+	"github.com/kx-cli/kx/pkg/output"
+	flowtrace "github.com/kx-cli/kx/pkg/trace"
+)
+
+// TestFlowDemoScenario infers the flow of the demo scenario (rates scaled
+// down) and checks the counts against what the generator sent.
+func TestFlowDemoScenario(t *testing.T) {
+	b, err := broker.Start(broker.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	client := kafka.New(kafka.Options{Brokers: b.Addrs(), Timeout: 10 * time.Second})
+	defer client.Close()
+	events := scenariotest.Play(t, client, scenariotest.Path("ecommerce-demo.yaml"), 11, 0.05)
+
+	// What the scenario did, per order: the topics it reached.
+	reached := map[string]map[string]bool{}
+	for _, ev := range events {
+		var v struct{ OrderID string `json:"orderId"` }
+		if err := json.Unmarshal(ev.Value, &v); err != nil {
+			t.Fatal(err)
+		}
+		if reached[v.OrderID] == nil {
+			reached[v.OrderID] = map[string]bool{}
+		}
+		reached[v.OrderID][ev.Topic] = true
+	}
+	wantKeys := map[string]int{}
+	for _, topics := range reached {
+		for topic := range topics {
+			wantKeys[topic]++
+		}
+	}
+
+	ios, _, out, _ := iostreams.Test()
+	g, err := Infer(context.Background(), client, &Options{IO: ios})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.Keys != len(reached) {
+		t.Errorf("%d keys, want %d orders", g.Keys, len(reached))
+	}
+	stopped := 0
+	for _, n := range g.Nodes {
+		if n.Keys != wantKeys[n.Topic] {
+			t.Errorf("%s: %d keys, want %d", n.Topic, n.Keys, wantKeys[n.Topic])
+		}
+		stopped += n.Stopped
+	}
+	if stopped != g.Keys {
+		t.Errorf("%d keys stopped somewhere, want every key (%d)", stopped, g.Keys)
+	}
+	edge := func(from, to string) flowtrace.Edge {
+		for _, e := range g.Edges {
+			if e.From == from && e.To == to {
+				return e
+			}
+		}
+		t.Fatalf("no edge %s → %s in %+v", from, to, g.Edges)
+		return flowtrace.Edge{}
+	}
+	// Payment then notification (confirmed or failed); completed orders went
+	// through shipping.
+	if e := edge("payment.transactions", "customer.notifications"); e.Keys != wantKeys["payment.transactions"] {
+		t.Errorf("payment → notifications: %d keys, want %d", e.Keys, wantKeys["payment.transactions"])
+	}
+	if e := edge("shipping.events", "orders.completed"); e.Keys != wantKeys["orders.completed"] || e.P50 > e.P95 || e.P95 > e.Max {
+		t.Errorf("shipping → completed: %+v, want %d keys and p50 ≤ p95 ≤ max", e, wantKeys["orders.completed"])
+	}
+
+	for _, f := range []output.Format{Mermaid, DOT} {
+		out.Reset()
+		if err := Write(ios, f, g); err != nil {
+			t.Fatal(err)
+		}
+		var pg flowtrace.Graph
+		if f == Mermaid {
+			pg, err = flowtrace.ParseMermaid(bytes.NewReader(out.Bytes()))
+		} else {
+			pg, err = flowtrace.ParseDOT(bytes.NewReader(out.Bytes()))
+		}
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", f, err, out)
+		}
+		if len(pg.Nodes) != len(g.Nodes) || len(pg.Edges) != len(g.Edges) {
+			t.Errorf("%s parsed back to %d nodes, %d edges; want %d, %d", f, len(pg.Nodes), len(pg.Edges), len(g.Nodes), len(g.Edges))
+		}
+		for i, e := range pg.Edges {
+			if e.From != g.Edges[i].From || e.To != g.Edges[i].To || e.Keys != g.Edges[i].Keys {
+				t.Errorf("%s edge %d: %s → %s (%d keys), want %s → %s (%d)", f, i, e.From, e.To, e.Keys, g.Edges[i].From, g.Edges[i].To, g.Edges[i].Keys)
+			}
+		}
+	}
+}
