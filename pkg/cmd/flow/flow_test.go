@@ -30,7 +30,9 @@ func TestFlowDemoScenario(t *testing.T) {
 	// What the scenario did, per order: the topics it reached.
 	reached := map[string]map[string]bool{}
 	for _, ev := range events {
-		var v struct{ OrderID string `json:"orderId"` }
+		var v struct {
+			OrderID string `json:"orderId"`
+		}
 		if err := json.Unmarshal(ev.Value, &v); err != nil {
 			t.Fatal(err)
 		}
