@@ -14,6 +14,7 @@ import (
 	configcmd "github.com/kx-cli/kx/pkg/cmd/config"
 	exportcmd "github.com/kx-cli/kx/pkg/cmd/export"
 	playcmd "github.com/kx-cli/kx/pkg/cmd/play"
+	statscmd "github.com/kx-cli/kx/pkg/cmd/stats"
 	topicscmd "github.com/kx-cli/kx/pkg/cmd/topics"
 	versioncmd "github.com/kx-cli/kx/pkg/cmd/version"
 	"github.com/kx-cli/kx/pkg/cmdutil"
@@ -72,6 +73,7 @@ choose); progress, logs and warnings go to stderr. Exit codes are listed in
 		versioncmd.NewCmdVersion(f, nil),
 		completioncmd.NewCmdCompletion(f),
 	)
+	cmd.AddCommand(statscmd.NewCmdStats(f, nil))
 	cmd.AddCommand(exportcmd.NewCmdExport(f, nil))
 	cmd.AddCommand(&cobra.Command{
 		Use:   "exit-codes",

@@ -1,0 +1,117 @@
+package alert
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/kx-cli/kx/pkg/jqfilter"
+	"github.com/kx-cli/kx/pkg/record"
+)
+
+// Template is an alert message: text with {{…}} placeholders. A
+// placeholder is one of the alert's own fields (count, window, threshold,
+// rate, rule, topic, severity) or a jq expression on the sample record
+// ({{.orderId}}, {{$key}}); a string prints as itself, anything else as
+// compact JSON, nothing (or an error) as "-".
+type Template struct {
+	src   string
+	parts []part
+}
+
+type part struct {
+	text  string
+	field string           // an alert field
+	jq    *jqfilter.Filter // or an expression on the record
+}
+
+// Fields a template can name.
+var templateFields = map[string]bool{
+	"count": true, "window": true, "threshold": true, "rate": true,
+	"rule": true, "topic": true, "severity": true,
+}
+
+// TemplateError is a bad placeholder.
+type TemplateError struct {
+	Msg string
+	JQ  error // the jq compile error, when that is the problem
+}
+
+func (e *TemplateError) Error() string { return e.Msg }
+
+// ParseTemplate compiles a message template.
+func ParseTemplate(src string) (*Template, error) {
+	t := &Template{src: src}
+	rest := src
+	for {
+		i := strings.Index(rest, "{{")
+		if i < 0 {
+			if rest != "" {
+				t.parts = append(t.parts, part{text: rest})
+			}
+			return t, nil
+		}
+		if i > 0 {
+			t.parts = append(t.parts, part{text: rest[:i]})
+		}
+		j := strings.Index(rest[i:], "}}")
+		if j < 0 {
+			return nil, &TemplateError{Msg: fmt.Sprintf("unclosed {{ in %q", src)}
+		}
+		expr := strings.TrimSpace(rest[i+2 : i+j])
+		rest = rest[i+j+2:]
+		switch {
+		case expr == "":
+			return nil, &TemplateError{Msg: fmt.Sprintf("empty {{}} in %q", src)}
+		case templateFields[expr]:
+			t.parts = append(t.parts, part{field: expr})
+		default:
+			f, err := jqfilter.Compile(expr)
+			if err != nil {
+				return nil, &TemplateError{Msg: fmt.Sprintf("placeholder {{%s}}: %v", expr, err), JQ: err}
+			}
+			t.parts = append(t.parts, part{jq: f})
+		}
+	}
+}
+
+// String is the template's source.
+func (t *Template) String() string { return t.src }
+
+// Render fills the template from the alert's fields and its sample record
+// (nil when there is none).
+func (t *Template) Render(fields map[string]string, sample *record.Record) string {
+	var b strings.Builder
+	for _, p := range t.parts {
+		switch {
+		case p.field != "":
+			b.WriteString(fields[p.field])
+		case p.jq != nil:
+			b.WriteString(renderJQ(p.jq, sample))
+		default:
+			b.WriteString(p.text)
+		}
+	}
+	return b.String()
+}
+
+func renderJQ(f *jqfilter.Filter, r *record.Record) string {
+	if r == nil {
+		return "-"
+	}
+	vals, err := f.Values(r)
+	if err != nil || len(vals) == 0 {
+		return "-"
+	}
+	out := make([]string, 0, len(vals))
+	for _, v := range vals {
+		switch v := v.(type) {
+		case string:
+			out = append(out, v)
+		case nil:
+			out = append(out, "-")
+		default:
+			out = append(out, string(jqfilter.AppendValue(nil, v)))
+		}
+	}
+	return strings.Join(out, ",")
+}

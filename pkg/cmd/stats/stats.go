@@ -1,0 +1,218 @@
+// Package stats implements `kx stats`: a snapshot of topics, rates and
+// consumer-group lag, a live dashboard (--watch), counts by a jq
+// expression (--by), end-to-end latency (--latency) and alert rules
+// (--alerts) with webhook notifications.
+package stats
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kx-cli/kx/pkg/alert"
+	"github.com/kx-cli/kx/pkg/cmdutil"
+	"github.com/kx-cli/kx/pkg/iostreams"
+	"github.com/kx-cli/kx/pkg/jqfilter"
+	"github.com/kx-cli/kx/pkg/kafka"
+	"github.com/kx-cli/kx/pkg/output"
+	"github.com/kx-cli/kx/pkg/position"
+)
+
+// Options of kx stats. kx demo fills one and calls Run to show the
+// dashboard while a scenario plays.
+type Options struct {
+	IO     *iostreams.IOStreams
+	Kafka  func() (*kafka.Client, error)
+	Output output.Format
+
+	Patterns []string
+	Watch    bool
+	Interval time.Duration
+	Window   time.Duration
+
+	By      *jqfilter.Filter // --by, on ByTopic
+	ByTopic string
+	Latency bool
+
+	Rules   []*alert.Rule // from --alerts
+	From    string        // where record reading starts
+	Webhook string
+	FailOn  *alert.Severity
+	Idle    time.Duration
+	Groups  bool
+
+	// Title heads the dashboard ("kx stats", "kx demo").
+	Title string
+}
+
+// NewCmdStats builds `kx stats`.
+func NewCmdStats(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
+	opts := &Options{IO: f.IOStreams, Kafka: f.Kafka, Title: "kx stats"}
+	var outputFlag, byExpr, alertsFile, failOn string
+	var noGroups bool
+	cmd := &cobra.Command{
+		Use:   "stats [TOPIC|REGEX…]",
+		Short: "Topic and cluster statistics, a live dashboard, lag, counts by field, latency and alerts",
+		Long: `Show statistics of topics (all by default; names or regular expressions
+select some): per topic the messages (high minus low watermarks), the
+partitions and how evenly the messages spread over them (min, max, skew =
+max/mean), messages per second over the last --window, the last record's
+timestamp; totals; brokers; and the lag of each consumer group per topic
+(high watermark minus committed offset, summed, with the worst partition).
+Without --by, --latency or --alerts it reads offsets and metadata only,
+never record contents.
+
+--watch refreshes every --interval. On a terminal it is a dashboard that
+redraws in place, with a throughput sparkline per topic, current and peak
+rates, totals, lag, and the last alerts colored by severity; Ctrl-C ends it
+and prints a summary. Piped, it prints one NDJSON stats object per interval
+and a summary object at the end, so 'kx stats --watch | jq' works.
+
+--by EXPR --topic T reads T's records and counts them by the value of a jq
+expression (.status gives SUCCESS/ERROR counts and their share per
+interval). --latency reads the records of the selected topics and reports
+end-to-end latency (read time minus record timestamp: p50, p95, max per
+interval). Records are read from --from (default: end, i.e. new records
+only; in a one-shot snapshot, the last --window).
+
+--alerts FILE evaluates alert rules (YAML; see alerts/ecommerce.yaml) on the
+records of their topics and implies --watch. Each rule has a name, a topic,
+a jq condition (when), a severity (error, warning, info, success), an
+optional threshold ("> 5 in 10s": more than 5 matches in 10 s; "> 2% in 1m":
+more than 2 % of the topic's records), an optional resolve message (sent
+as a success notification when the rule falls back under its threshold)
+and a message template ({{count}}, {{window}}, {{.field}} of the record).
+Alerts print as NDJSON objects (kind "alert") when piped and as colored
+notifications on the dashboard. --webhook URL also posts each alert as JSON
+(retried with back-off in the background; a failed post is reported on
+stderr). --fail-on SEVERITY exits 6 as soon as an alert of that severity
+or worse fires. --idle D ends the watch after D without new records.
+
+NDJSON: every object has "kind": "stats" (one per interval; a snapshot
+prints one), "alert", or "summary" (the last one). See docs/stats.md for
+the fields.`,
+		Example: `  # Snapshot of every topic, and of the orders topics only
+  kx stats
+  kx stats 'orders\..*' -o table
+
+  # Live dashboard; the same as NDJSON for scripts
+  kx stats --watch
+  kx stats --watch --interval 5s | jq -c '.totals'
+
+  # Payment status counts and error share, with end-to-end latency
+  kx stats --watch --topic payment.transactions --by .status --latency
+
+  # Counts of every status since the topic's beginning
+  kx stats --topic payment.transactions --by .status --from beginning
+
+  # Alerts on a terminal, to a webhook, and as a CI smoke check
+  kx stats --alerts alerts/ecommerce.yaml
+  kx stats --alerts alerts/ecommerce.yaml --webhook http://127.0.0.1:9000/hook
+  kx stats --alerts alerts/ecommerce.yaml --fail-on error --idle 30s`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Patterns = args
+			var err error
+			if opts.Output, err = f.ResolveOutput(outputFlag, output.Table, output.NDJSON); err != nil {
+				return err
+			}
+			if opts.Interval <= 0 {
+				return cmdutil.UsageErrorf("--interval must be positive")
+			}
+			if opts.Window <= 0 {
+				return cmdutil.UsageErrorf("--window must be positive")
+			}
+			if opts.Idle < 0 {
+				return cmdutil.UsageErrorf("--idle must not be negative")
+			}
+			if byExpr != "" {
+				if opts.ByTopic == "" {
+					return cmdutil.UsageErrorf("--by needs --topic: the topic whose records to count")
+				}
+				if kafka.IsPattern(opts.ByTopic) {
+					return cmdutil.UsageErrorf("--topic %q: one topic name, not a pattern", opts.ByTopic)
+				}
+				if opts.By, err = jqfilter.Compile(byExpr); err != nil {
+					return fmt.Errorf("--by: %w", err)
+				}
+			} else if opts.ByTopic != "" {
+				return cmdutil.UsageErrorf("--topic goes with --by EXPR")
+			}
+			if alertsFile != "" {
+				if opts.Rules, err = alert.LoadFile(alertsFile); err != nil {
+					return err
+				}
+				opts.Watch = true
+			}
+			if failOn != "" {
+				if alertsFile == "" {
+					return cmdutil.UsageErrorf("--fail-on needs --alerts FILE")
+				}
+				sev, err := alert.ParseSeverity(failOn)
+				if err != nil {
+					return cmdutil.UsageErrorf("--fail-on: %v", err)
+				}
+				opts.FailOn = &sev
+			}
+			if opts.Webhook != "" {
+				if alertsFile == "" {
+					return cmdutil.UsageErrorf("--webhook needs --alerts FILE")
+				}
+				if !strings.HasPrefix(opts.Webhook, "http://") && !strings.HasPrefix(opts.Webhook, "https://") {
+					return cmdutil.UsageErrorf("--webhook %q: want an http:// or https:// URL", opts.Webhook)
+				}
+			}
+			if opts.Idle > 0 {
+				opts.Watch = true
+			}
+			if opts.From != "" {
+				if _, err := position.Parse(opts.From, time.Now()); err != nil {
+					return cmdutil.UsageErrorf("--from: %v", err)
+				}
+			}
+			opts.Groups = !noGroups
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return Run(cmd.Context(), opts)
+		},
+	}
+	cmdutil.AddOutputFlag(cmd, &outputFlag, output.Table, output.NDJSON)
+	fl := cmd.Flags()
+	fl.BoolVarP(&opts.Watch, "watch", "w", false, "refresh every --interval until Ctrl-C (dashboard on a terminal, NDJSON when piped)")
+	fl.DurationVar(&opts.Interval, "interval", time.Second, "refresh interval of --watch")
+	fl.DurationVar(&opts.Window, "window", time.Minute, "time span of a snapshot's messages per second (and of its record reads)")
+	fl.StringVar(&byExpr, "by", "", "count the records of --topic by the value of this jq expression (e.g. .status)")
+	fl.StringVar(&opts.ByTopic, "topic", "", "the topic whose records --by counts")
+	fl.BoolVar(&opts.Latency, "latency", false, "read records and report end-to-end latency (p50, p95, max)")
+	fl.StringVar(&alertsFile, "alerts", "", "alert rules `FILE` (YAML); implies --watch")
+	fl.StringVar(&opts.From, "from", "", "where record reading starts: "+position.Help+" (default: end; a snapshot: -WINDOW)")
+	fl.StringVar(&opts.Webhook, "webhook", "", "also POST each alert as JSON to this `URL`")
+	fl.StringVar(&failOn, "fail-on", "", "exit 6 as soon as an alert of this `SEVERITY` or worse fires (error|warning|info|success)")
+	fl.DurationVar(&opts.Idle, "idle", 0, "end the watch after this long without new records (implies --watch)")
+	fl.BoolVar(&noGroups, "no-groups", false, "skip consumer groups and lag")
+	_ = cmd.RegisterFlagCompletionFunc("fail-on", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return []string{"error", "warning", "info", "success"}, cobra.ShellCompDirectiveNoFileComp
+	})
+	return cmd
+}
+
+// Run runs kx stats with opts: a snapshot, or the watch loop when
+// opts.Watch. It returns nil when ctx is cancelled (Ctrl-C).
+func Run(ctx context.Context, opts *Options) error {
+	if opts.Interval <= 0 {
+		opts.Interval = time.Second
+	}
+	if opts.Window <= 0 {
+		opts.Window = time.Minute
+	}
+	if opts.Title == "" {
+		opts.Title = "kx stats"
+	}
+	if opts.Watch {
+		return runWatch(ctx, opts)
+	}
+	return runSnapshot(ctx, opts)
+}

@@ -1,0 +1,379 @@
+package stats
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/kx-cli/kx/pkg/alert"
+	"github.com/kx-cli/kx/pkg/exitcode"
+	"github.com/kx-cli/kx/pkg/kafka"
+	"github.com/kx-cli/kx/pkg/output"
+	"github.com/kx-cli/kx/pkg/record"
+	"github.com/kx-cli/kx/pkg/scan"
+	st "github.com/kx-cli/kx/pkg/stats"
+)
+
+// watcher is the state of one --watch run. Readers (one goroutine per
+// batch of topics) feed the tracker and the alert engine under mu; the
+// main loop alone writes to stdout.
+type watcher struct {
+	opts    *Options
+	client  *kafka.Client
+	out     io.Writer
+	tty     bool
+	dash    *st.Dashboard
+	webhook *alert.Webhook
+
+	mu           sync.Mutex
+	tracker      *st.Tracker
+	engine       *alert.Engine
+	lastActivity time.Time
+
+	events   chan alert.Event
+	readErr  chan error
+	readers  sync.WaitGroup
+	started  map[string]bool
+	warned   map[string]bool
+	fired    st.AlertCounts
+	lastSnap *st.Snapshot
+	names    []string
+}
+
+func runWatch(ctx context.Context, opts *Options) error {
+	client, err := opts.Kafka()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	w := &watcher{
+		opts: opts, client: client, out: opts.IO.Out,
+		tty:     opts.Output == output.Table,
+		tracker: st.NewTracker(120),
+		engine:  alert.NewEngine(opts.Rules),
+		events:  make(chan alert.Event, 256),
+		readErr: make(chan error, 16),
+		started: map[string]bool{},
+		warned:  map[string]bool{},
+	}
+	defer func() {
+		cancel()
+		w.readers.Wait()
+	}()
+	if opts.By != nil {
+		w.tracker.SetBy(st.NewByCounter(opts.By, opts.ByTopic))
+	}
+	if opts.Webhook != "" {
+		w.webhook = &alert.Webhook{URL: opts.Webhook, Log: opts.IO.ErrOut}
+		defer func() {
+			// Give queued alerts a moment to go out; never hang on a dead
+			// endpoint.
+			dctx, dcancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer dcancel()
+			w.webhook.Close(dctx)
+		}()
+	}
+	if w.tty {
+		width := min(opts.IO.TerminalWidth(), 120)
+		w.dash = &st.Dashboard{Width: width, Color: opts.IO.ColorEnabled(), Title: opts.Title, Brokers: joinBrokers(client.Brokers())}
+		if _, err := io.WriteString(w.out, st.EnterScreen); err != nil {
+			return err
+		}
+	}
+	err = w.loop(ctx)
+	if w.tty {
+		if _, werr := io.WriteString(w.out, st.LeaveScreen); werr != nil && err == nil {
+			err = werr
+		}
+	}
+	if err != nil && exitcode.Of(err) != exitcode.Alert {
+		return err
+	}
+	if serr := w.summary(); serr != nil && err == nil {
+		err = serr
+	}
+	return err
+}
+
+func joinBrokers(b []string) string {
+	if len(b) == 1 {
+		return b[0]
+	}
+	return strconv.Itoa(len(b)) + " bootstrap brokers"
+}
+
+// loop refreshes every interval until ctx ends, --idle passes or an alert
+// of the --fail-on severity fires.
+func (w *watcher) loop(ctx context.Context) error {
+	ticker := time.NewTicker(w.opts.Interval)
+	defer ticker.Stop()
+	var prevAt time.Time
+	var prevHigh int64 = -1
+	for {
+		s, err := collect(ctx, w.client, w.opts)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := w.startReaders(ctx, s); err != nil {
+			return err
+		}
+		now := time.Now()
+		w.names = s.names()
+		w.mu.Lock()
+		if prevAt.IsZero() {
+			w.lastActivity = now
+		}
+		if high := totalHigh(s.offsets); high != prevHigh {
+			if prevHigh >= 0 {
+				w.lastActivity = now
+			}
+			prevHigh = high
+		}
+		w.tracker.ObserveOffsets(now, s.offsets)
+		evs := w.engine.Advance(now)
+		var interval time.Duration
+		if !prevAt.IsZero() {
+			interval = now.Sub(prevAt)
+		}
+		snap := w.tracker.Snapshot(now, interval, w.names)
+		idleFor := now.Sub(w.lastActivity)
+		w.mu.Unlock()
+		prevAt = now
+		finish(snap, s)
+		w.lastSnap = snap
+		if err := w.show(snap); err != nil {
+			return err
+		}
+		for _, ev := range evs {
+			if err := w.alert(ev); err != nil {
+				return err
+			}
+		}
+		if w.opts.Idle > 0 && idleFor >= w.opts.Idle {
+			return nil
+		}
+	wait:
+		for {
+			select {
+			case <-ctx.Done():
+				return nil
+			case err := <-w.readErr:
+				return err
+			case ev := <-w.events:
+				if err := w.alert(ev); err != nil {
+					return err
+				}
+			case <-ticker.C:
+				break wait
+			}
+		}
+	}
+}
+
+func totalHigh(offs []st.TopicOffsets) int64 {
+	var n int64
+	for _, t := range offs {
+		for _, p := range t.Partitions {
+			n += p.High
+		}
+	}
+	return n
+}
+
+// show prints one interval: an NDJSON line, or a dashboard frame.
+func (w *watcher) show(snap *st.Snapshot) error {
+	if !w.tty {
+		return writeJSON(w.out, snap)
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.dash.Render(w.out, w.tracker, snap)
+}
+
+// alert prints (or shows) one alert, posts it, and ends the run when it is
+// of the --fail-on severity or worse.
+func (w *watcher) alert(ev alert.Event) error {
+	switch ev.SeverityLevel() {
+	case alert.Error:
+		w.fired.Error++
+	case alert.Warning:
+		w.fired.Warning++
+	case alert.Info:
+		w.fired.Info++
+	default:
+		w.fired.Success++
+	}
+	if w.webhook != nil {
+		w.webhook.Send(ev)
+	}
+	if w.tty {
+		t, _ := time.Parse(time.RFC3339Nano, ev.Time)
+		if t.IsZero() {
+			t = time.Now()
+		}
+		w.dash.Notify(st.Notice{Time: t, Severity: ev.Severity, Text: ev.Rule + ": " + ev.Message})
+		if w.lastSnap != nil {
+			if err := w.show(w.lastSnap); err != nil {
+				return err
+			}
+		}
+	} else if err := writeJSON(w.out, ev); err != nil {
+		return err
+	}
+	if f := w.opts.FailOn; f != nil && ev.SeverityLevel() >= *f {
+		return exitcode.Newf(exitcode.Alert, "alert %q (%s) fired: %s", ev.Rule, ev.Severity, ev.Message)
+	}
+	return nil
+}
+
+// startReaders starts reading the records of the topics that need it and
+// exist: the ones present at the first refresh from --from (default end),
+// the ones that appear later from their beginning.
+func (w *watcher) startReaders(ctx context.Context, s *sample) error {
+	want := recordTopics(w.opts, s.names())
+	var metas []kafka.TopicMeta
+	for _, t := range want {
+		if w.started[t] {
+			continue
+		}
+		m, ok := s.md.Topic(t)
+		if !ok {
+			if t == w.opts.ByTopic && w.opts.By != nil {
+				return &kafka.UnknownTopicError{Topic: t}
+			}
+			if !w.warned[t] {
+				w.warned[t] = true
+				fmt.Fprintf(w.opts.IO.ErrOut, "kx: stats: topic %q does not exist yet; its alert rules start when it appears\n", t)
+			}
+			continue
+		}
+		metas = append(metas, m)
+	}
+	if len(metas) == 0 {
+		return nil
+	}
+	tps := kafka.Partitions(metas)
+	wm, err := w.client.Watermarks(ctx, tps)
+	if err != nil {
+		return err
+	}
+	def := "end"
+	if len(w.started) > 0 || len(w.warned) > 0 && w.anyWarned(metas) {
+		def = "beginning" // a topic that appeared while we watched: all of it is new
+	}
+	start, err := readStart(ctx, w.client, w.opts, wm, tps, def)
+	if err != nil {
+		return err
+	}
+	if def == "beginning" {
+		for _, tp := range tps {
+			start[tp] = wm[tp].Low
+		}
+	}
+	for _, m := range metas {
+		w.started[m.Name] = true
+		w.tracker.MarkRead(m.Name)
+	}
+	w.readers.Add(1)
+	go func() {
+		defer w.readers.Done()
+		err := scan.Read(ctx, w.client, ranges(tps, start, nil), scan.Options{Properties: readerProps}, w.observe(ctx))
+		if err != nil && ctx.Err() == nil {
+			w.readErr <- fmt.Errorf("stats: read: %w", err)
+		}
+	}()
+	return nil
+}
+
+func (w *watcher) anyWarned(metas []kafka.TopicMeta) bool {
+	for _, m := range metas {
+		if w.warned[m.Name] {
+			return true
+		}
+	}
+	return false
+}
+
+// observe is the reader callback: account the record, evaluate the rules,
+// and hand alerts to the main loop.
+func (w *watcher) observe(ctx context.Context) func(*record.Record) error {
+	return func(r *record.Record) error {
+		now := time.Now()
+		w.mu.Lock()
+		w.tracker.ObserveRecord(r, now)
+		evs := w.engine.Observe(r, now)
+		w.lastActivity = now
+		w.mu.Unlock()
+		for _, ev := range evs {
+			select {
+			case w.events <- ev:
+			case <-ctx.Done():
+				return scan.ErrStop
+			}
+		}
+		return nil
+	}
+}
+
+// summary prints the closing statistics: a summary object when piped, a
+// short table on a terminal.
+func (w *watcher) summary() error {
+	w.mu.Lock()
+	snap := w.tracker.Summary(time.Now(), w.names)
+	w.mu.Unlock()
+	if w.lastSnap != nil {
+		snap.Brokers, snap.Groups, snap.Totals.Groups, snap.Totals.Lag = w.lastSnap.Brokers, w.lastSnap.Groups, w.lastSnap.Totals.Groups, w.lastSnap.Totals.Lag
+	}
+	if snap.Topics == nil {
+		snap.Topics = []st.TopicStats{}
+	}
+	if snap.Groups == nil {
+		snap.Groups = []st.GroupLag{}
+	}
+	if len(w.opts.Rules) > 0 {
+		counts := w.fired
+		snap.Alerts = &counts
+	}
+	if !w.tty {
+		return writeJSON(w.out, snap)
+	}
+	return writeSummaryTable(w.out, snap)
+}
+
+func writeSummaryTable(out io.Writer, snap *st.Snapshot) error {
+	d := time.Duration(snap.IntervalSec * float64(time.Second)).Round(time.Second)
+	var produced int64
+	for _, t := range snap.Topics {
+		produced += t.Produced
+	}
+	fmt.Fprintf(out, "kx stats: %s, %d new messages (%.1f msg/s on average, peak %.1f msg/s), %d messages in %d topics\n",
+		d, produced, snap.Totals.MessagesPerSec, snap.Totals.PeakPerSec, snap.Totals.Messages, snap.Totals.Topics)
+	rows := make([][]string, 0, len(snap.Topics))
+	for _, t := range snap.Topics {
+		rows = append(rows, []string{t.Topic, strconv.FormatInt(t.Messages, 10), strconv.FormatInt(t.Produced, 10),
+			strconv.FormatFloat(t.MessagesPerSec, 'f', 1, 64), strconv.FormatFloat(t.PeakPerSec, 'f', 1, 64)})
+	}
+	if err := writeTable(out, []string{"topic", "messages", "new", "avg msg/s", "peak msg/s"}, rows); err != nil {
+		return err
+	}
+	if b := snap.By; b != nil {
+		fmt.Fprintf(out, "\ncounts of %s on %s (%d records)\n", b.Expr, b.Topic, b.Records)
+		rows = rows[:0]
+		for _, v := range b.Values {
+			rows = append(rows, []string{v.Value, strconv.FormatInt(v.Count, 10), strconv.FormatFloat(v.Share, 'f', 2, 64) + "%"})
+		}
+		if err := writeTable(out, []string{"value", "count", "share"}, rows); err != nil {
+			return err
+		}
+	}
+	if a := snap.Alerts; a != nil {
+		fmt.Fprintf(out, "\nalerts: %d error, %d warning, %d info, %d success\n", a.Error, a.Warning, a.Info, a.Success)
+	}
+	return nil
+}
