@@ -71,6 +71,7 @@ type Reconciler struct {
 	open    map[string]Event
 	pending map[string]Event
 	closed  *bloom
+	latest  time.Time // the latest timestamp seen in either topic
 	rep     ReconcileReport
 }
 
@@ -94,6 +95,7 @@ func (r *Reconciler) NoKey() { r.rep.WithoutKey++ }
 // Created takes a record of the reference topic.
 func (r *Reconciler) Created(e Event) {
 	r.rep.Created++
+	r.see(e.Time)
 	if _, dup := r.open[e.Key]; dup || r.closed.has(e.Key) {
 		r.rep.DuplicateCreationsTotal++
 		appendCapped(&r.rep.DuplicateCreations, Orphan{Key: e.Key, At: e.Loc})
@@ -111,6 +113,7 @@ func (r *Reconciler) Created(e Event) {
 // Completed takes a record of the exported topic.
 func (r *Reconciler) Completed(e Event) {
 	r.rep.Completed++
+	r.see(e.Time)
 	if c, ok := r.open[e.Key]; ok {
 		delete(r.open, e.Key)
 		r.match(c, e)
@@ -123,6 +126,12 @@ func (r *Reconciler) Completed(e Event) {
 	}
 	r.pending[e.Key] = e
 	r.rep.PeakOpen = max(r.rep.PeakOpen, len(r.open)+len(r.pending))
+}
+
+func (r *Reconciler) see(t time.Time) {
+	if t.After(r.latest) {
+		r.latest = t
+	}
 }
 
 func (r *Reconciler) match(created, completed Event) {
@@ -141,8 +150,14 @@ func appendCapped[T any](list *[]T, v T) {
 	}
 }
 
-// Finish lists what is still open as of asOf and returns the report.
+// Finish lists what is still open and returns the report. An open order
+// is judged as of asOf (the export's start) or the latest timestamp seen,
+// whichever is later, so data stamped ahead of this clock is judged by
+// its own time.
 func (r *Reconciler) Finish(asOf time.Time) *ReconcileReport {
+	if r.latest.After(asOf) {
+		asOf = r.latest
+	}
 	r.rep.AsOf = record.FormatTimestamp(asOf)
 	for _, e := range sortedEvents(r.open) {
 		if r.sla > 0 && asOf.Sub(e.Time) <= r.sla {
