@@ -205,9 +205,16 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 	},
 	// broker-fail-produce N CODE: answer the next N produce requests with
 	// Kafka error CODE on every partition, without writing anything.
+	// broker-fail-produce served: check that all N were served.
 	"broker-fail-produce": func(ts *testscript.TestScript, neg bool, args []string) {
+		if len(args) == 1 && args[0] == "served" {
+			if left := failProduceLeft(scriptBroker(ts)); left != 0 {
+				ts.Fatalf("broker-fail-produce: %d injected errors not served", left)
+			}
+			return
+		}
 		if len(args) != 2 {
-			ts.Fatalf("usage: broker-fail-produce N CODE")
+			ts.Fatalf("usage: broker-fail-produce N CODE | broker-fail-produce served")
 		}
 		n, err := strconv.Atoi(args[0])
 		ts.Check(err)
@@ -245,6 +252,18 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 		}
 		ts.Check(err)
 		ts.Logf("check-ndjson: %d records read back", n)
+	},
+	// same-count TOPIC TOPIC: both topics hold as many records.
+	"same-count": func(ts *testscript.TestScript, neg bool, args []string) {
+		if len(args) != 2 {
+			ts.Fatalf("usage: same-count TOPIC TOPIC")
+		}
+		a, b, err := topicCounts(scriptBroker(ts), args[0], args[1])
+		ts.Check(err)
+		if a != b {
+			ts.Fatalf("same-count: %s holds %d records, %s %d", args[0], a, args[1], b)
+		}
+		ts.Logf("same-count: %d records each", a)
 	},
 	// ndjson-rate FILE TOPIC MIN MAX: count TOPIC's records per second of
 	// record timestamp, in whole one-second windows from its first record;

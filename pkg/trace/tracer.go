@@ -25,6 +25,8 @@ type Event struct {
 type Trace struct {
 	Key    string
 	Events []Event
+	// Learned are the ids learned from its records, in order of discovery.
+	Learned map[string][]string
 }
 
 // Tracer collects the records of several traced keys in one scan. Offer is
@@ -168,6 +170,11 @@ func (t *Tracer) Offer(rec *record.Record) (string, bool) {
 			}
 			if _, taken := m[val]; !taken {
 				m[val] = owner
+				tr := t.traces[owner]
+				if tr.Learned == nil {
+					tr.Learned = map[string][]string{}
+				}
+				tr.Learned[id] = append(tr.Learned[id], val)
 			}
 			if _, shown := ids[id]; !shown {
 				ids[id] = val

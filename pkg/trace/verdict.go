@@ -54,13 +54,21 @@ func Summarize(flow Flow, tr *Trace) Summary {
 	}
 	seen := make([]bool, len(flow.Stages))
 	ids := map[string]map[string]bool{}
+	add := func(id, v string) {
+		if ids[id] == nil {
+			ids[id] = map[string]bool{}
+		}
+		ids[id][v] = true
+	}
 	for _, ev := range tr.Events {
 		seen[ev.Index] = true
 		for id, v := range ev.IDs {
-			if ids[id] == nil {
-				ids[id] = map[string]bool{}
-			}
-			ids[id][v] = true
+			add(id, v)
+		}
+	}
+	for id, vs := range tr.Learned {
+		for _, v := range vs {
+			add(id, v)
 		}
 	}
 	s.IDs = map[string][]string{}

@@ -3,10 +3,13 @@
 package flow
 
 import (
+	"bytes"
 	"context"
 	"strconv"
 	"time"
 
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/tw"
 	"github.com/spf13/cobra"
 
 	tracecmd "github.com/kx-cli/kx/pkg/cmd/trace"
@@ -194,5 +197,16 @@ func Write(io *iostreams.IOStreams, f output.Format, g flowtrace.Graph) error {
 	for _, n := range g.Nodes {
 		rows = append(rows, []string{n.Topic, strconv.Itoa(n.Keys), "", "", "", strconv.Itoa(n.Stopped)})
 	}
-	return output.WriteTable(w, []string{"step", "keys", "p50", "p95", "max", "stopped"}, rows)
+	// Headers as written: the table's auto-format would print "P 95".
+	var buf bytes.Buffer
+	t := output.NewTable(&buf).Options(tablewriter.WithHeaderAutoFormat(tw.Off))
+	t.Header([]string{"STEP", "KEYS", "P50", "P95", "MAX", "STOPPED"})
+	if err := t.Bulk(rows); err != nil {
+		return err
+	}
+	if err := t.Render(); err != nil {
+		return err
+	}
+	_, err := w.Write(output.TrimTrailingSpaces(buf.Bytes()))
+	return err
 }

@@ -277,6 +277,16 @@ func (p *player) deliveries(prod *kafka.Producer, t *playpkg.Tracker, abort cont
 	}
 	var buf []byte
 	var writeErr error
+	errCounts := map[string]int{}
+	var errOrder []string
+	defer func() {
+		// Each distinct delivery error is printed once, then counted.
+		for _, msg := range errOrder {
+			if n := errCounts[msg]; n > 1 {
+				fmt.Fprintf(p.opts.IO.ErrOut, "%s: %s (%d records)\n", p.opts.Name, msg, n)
+			}
+		}
+	}()
 	ch := prod.Deliveries()
 	for d := range ch {
 		if d.Record == nil {
@@ -286,7 +296,12 @@ func (p *player) deliveries(prod *kafka.Producer, t *playpkg.Tracker, abort cont
 		meta, _ := d.Opaque.(playpkg.Meta)
 		if d.Err != nil {
 			t.Failed(meta)
-			fmt.Fprintf(p.opts.IO.ErrOut, "%s: %v\n", p.opts.Name, d.Err)
+			msg := d.Err.Error()
+			if errCounts[msg] == 0 {
+				errOrder = append(errOrder, msg)
+				fmt.Fprintf(p.opts.IO.ErrOut, "%s: %s\n", p.opts.Name, msg)
+			}
+			errCounts[msg]++
 			continue
 		}
 		t.Acked(meta, d.Record.TP())

@@ -13,9 +13,11 @@ import (
 	completioncmd "github.com/kx-cli/kx/pkg/cmd/completion"
 	configcmd "github.com/kx-cli/kx/pkg/cmd/config"
 	exportcmd "github.com/kx-cli/kx/pkg/cmd/export"
+	flowcmd "github.com/kx-cli/kx/pkg/cmd/flow"
 	playcmd "github.com/kx-cli/kx/pkg/cmd/play"
 	statscmd "github.com/kx-cli/kx/pkg/cmd/stats"
 	topicscmd "github.com/kx-cli/kx/pkg/cmd/topics"
+	tracecmd "github.com/kx-cli/kx/pkg/cmd/trace"
 	versioncmd "github.com/kx-cli/kx/pkg/cmd/version"
 	"github.com/kx-cli/kx/pkg/cmdutil"
 	"github.com/kx-cli/kx/pkg/config"
@@ -67,6 +69,8 @@ choose); progress, logs and warnings go to stderr. Exit codes are listed in
 
 	cmd.AddCommand(
 		topicscmd.NewCmdTopics(f, nil),
+		tracecmd.NewCmdTrace(f, nil),
+		flowcmd.NewCmdFlow(f, nil),
 		brokercmd.NewCmdBroker(f, nil),
 		playcmd.NewCmdPlay(f, nil),
 		configcmd.NewCmdConfig(f),
