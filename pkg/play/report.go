@@ -15,6 +15,9 @@ import (
 // Report is the final statistics of a run: printed as tables on stderr, or
 // as one JSON document on stdout with -o json.
 type Report struct {
+	// Command prefixes the text report ("kx play", "kx demo").
+	Command string `json:"-"`
+
 	RunID            string  `json:"run_id"`
 	Scenario         string  `json:"scenario"`
 	File             string  `json:"file"`
@@ -75,8 +78,8 @@ func (r *Report) WriteText(w io.Writer) error {
 	if r.Interrupted {
 		state = "interrupted"
 	}
-	fmt.Fprintf(&b, "\nkx play: %s %s (run %s, seed %d, speed %s) in %.1fs: %d events",
-		r.Scenario, state, r.RunID, r.Seed, formatFloat(r.Speed), r.WallSeconds, r.Events)
+	fmt.Fprintf(&b, "\n%s: %s %s (run %s, seed %d, speed %s) in %.1fs: %d events",
+		r.Command, r.Scenario, state, r.RunID, r.Seed, formatFloat(r.Speed), r.WallSeconds, r.Events)
 	if !r.DryRun {
 		fmt.Fprintf(&b, ", %d acknowledged", r.Acked)
 		if r.Failed > 0 {
@@ -125,13 +128,13 @@ func (r *Report) WriteText(w io.Writer) error {
 	for _, c := range r.Verification {
 		switch c.Status {
 		case VerifyInterfered:
-			fmt.Fprintf(&b, "kx play: warning: %s grew by %d records but this run wrote %d: another writer interfered, not verified\n", c.Topic, c.Growth, c.Acked)
+			fmt.Fprintf(&b, "%s: warning: %s grew by %d records but this run wrote %d: another writer interfered, not verified\n", r.Command, c.Topic, c.Growth, c.Acked)
 		case VerifyShortfall:
-			fmt.Fprintf(&b, "kx play: %s: sent %d, acknowledged %d, failed %d, unconfirmed %d, log grew by %d\n", c.Topic, c.Sent, c.Acked, c.Failed, c.Unconfirmed, c.Growth)
+			fmt.Fprintf(&b, "%s: %s: sent %d, acknowledged %d, failed %d, unconfirmed %d, log grew by %d\n", r.Command, c.Topic, c.Sent, c.Acked, c.Failed, c.Unconfirmed, c.Growth)
 		}
 	}
 	if r.MaxBehindMs >= 1000 {
-		fmt.Fprintf(&b, "kx play: warning: sending fell up to %s behind schedule: the rates above are the scenario's, not what the cluster received in real time\n", time.Duration(r.MaxBehindMs)*time.Millisecond)
+		fmt.Fprintf(&b, "%s: warning: sending fell up to %s behind schedule: the rates above are the scenario's, not what the cluster received in real time\n", r.Command, time.Duration(r.MaxBehindMs)*time.Millisecond)
 	}
 	_, err := w.Write(b.Bytes())
 	return err

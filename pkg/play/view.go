@@ -19,11 +19,12 @@ type View interface {
 
 // NewView returns the live status block for a terminal, or plain periodic
 // lines otherwise.
-func NewView(w io.Writer, terminal, color bool, width int) View {
+// prefix starts the plain lines ("kx play").
+func NewView(w io.Writer, prefix string, terminal, color bool, width int) View {
 	if terminal {
 		return &TermView{w: w, color: color, width: width}
 	}
-	return &LineView{w: w, Every: 5 * time.Second}
+	return &LineView{w: w, Prefix: prefix, Every: 5 * time.Second}
 }
 
 // QuietView shows nothing.
@@ -217,11 +218,12 @@ func truncate(s string, n int) string {
 // LineView prints notices as they come and a progress line every Every,
 // for logs and pipes.
 type LineView struct {
-	w     io.Writer
-	Every time.Duration
-	Now   func() time.Time
-	last  time.Time
-	rates rates
+	w      io.Writer
+	Prefix string
+	Every  time.Duration
+	Now    func() time.Time
+	last   time.Time
+	rates  rates
 }
 
 func (v *LineView) now() time.Time {
@@ -241,8 +243,8 @@ func (v *LineView) Update(s Snapshot) {
 	}
 	if now.Sub(v.last) >= v.Every {
 		v.last = now
-		fmt.Fprintf(v.w, "kx play: %s/%s %s: %d sent, %d acked, %.0f records/s\n",
-			FormatClock(s.At), FormatClock(s.Duration), s.Phase, s.Events, s.Acked, total)
+		fmt.Fprintf(v.w, "%s: %s/%s %s: %d sent, %d acked, %.0f records/s\n",
+			v.Prefix, FormatClock(s.At), FormatClock(s.Duration), s.Phase, s.Events, s.Acked, total)
 	}
 }
 
@@ -250,6 +252,6 @@ func (v *LineView) Close(s Snapshot) { v.notices(s) }
 
 func (v *LineView) notices(s Snapshot) {
 	for _, n := range s.Notices {
-		fmt.Fprintf(v.w, "kx play: %s %s\n", FormatClock(n.At), n.Text)
+		fmt.Fprintf(v.w, "%s: %s %s\n", v.Prefix, FormatClock(n.At), n.Text)
 	}
 }

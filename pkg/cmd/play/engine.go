@@ -41,7 +41,7 @@ func (p *player) generator(start time.Time) *scenario.Generator {
 func (p *player) report(start time.Time, wall time.Duration, g *scenario.Generator, t *playpkg.Tracker) *playpkg.Report {
 	st := g.Stats()
 	r := &playpkg.Report{
-		RunID: p.runID, Scenario: p.s.Name, File: p.s.File, Seed: p.seed,
+		Command: p.opts.Name, RunID: p.runID, Scenario: p.s.Name, File: p.s.File, Seed: p.seed,
 		Speed: p.opts.Speed, RateScale: p.opts.RateScale, DryRun: p.opts.DryRun,
 		Start: record.FormatTimestamp(start), ScenarioDuration: playpkg.FormatClock(p.s.Duration()),
 		WallSeconds: float64(wall.Milliseconds()) / 1000,
@@ -206,7 +206,11 @@ func (p *player) live(ctx context.Context) error {
 				interrupted = true
 				g.StopStarting()
 			}
-			t.Behind(behind)
+			if !ev.Time.Before(began) {
+				// Events scheduled before the run began (--start in the
+				// past) are a backfill: they cannot be on time.
+				t.Behind(behind)
+			}
 		}
 		meta := t.Sent(&ev)
 		rec := &record.Record{Topic: ev.Topic, Partition: -1, Timestamp: ev.Time, Key: ev.Key, Value: ev.Value}
@@ -337,7 +341,7 @@ func (p *player) view() playpkg.View {
 		return playpkg.QuietView{}
 	}
 	io := p.opts.IO
-	return playpkg.NewView(io.ErrOut, io.IsStderrTTY(), io.ColorStderr(), io.TerminalWidth())
+	return playpkg.NewView(io.ErrOut, p.opts.Name, io.IsStderrTTY(), io.ColorStderr(), io.TerminalWidth())
 }
 
 // prepareTopics creates the scenario's missing topics and returns the

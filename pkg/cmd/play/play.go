@@ -115,7 +115,7 @@ The same --seed gives the same event contents (timestamps follow the start).`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.File = args[0]
 			opts.SeedSet = cmd.Flags().Changed("seed")
-			if err := opts.validate(outputFlag, startFlag); err != nil {
+			if err := opts.Validate(outputFlag, startFlag); err != nil {
 				return err
 			}
 			if runF != nil {
@@ -143,8 +143,8 @@ func AddFlags(cmd *cobra.Command, opts *Options, outputFlag, startFlag *string) 
 	})
 }
 
-// validate checks the flags and resolves -o and --start.
-func (opts *Options) validate(outputFlag, startFlag string) error {
+// Validate checks the flags and resolves -o and --start.
+func (opts *Options) Validate(outputFlag, startFlag string) error {
 	if !(opts.Speed > 0) {
 		return cmdutil.UsageErrorf("--speed must be positive, got %v", opts.Speed)
 	}

@@ -12,6 +12,7 @@ import (
 	brokercmd "github.com/kx-cli/kx/pkg/cmd/broker"
 	completioncmd "github.com/kx-cli/kx/pkg/cmd/completion"
 	configcmd "github.com/kx-cli/kx/pkg/cmd/config"
+	democmd "github.com/kx-cli/kx/pkg/cmd/demo"
 	exportcmd "github.com/kx-cli/kx/pkg/cmd/export"
 	flowcmd "github.com/kx-cli/kx/pkg/cmd/flow"
 	playcmd "github.com/kx-cli/kx/pkg/cmd/play"
@@ -73,6 +74,7 @@ choose); progress, logs and warnings go to stderr. Exit codes are listed in
 		flowcmd.NewCmdFlow(f, nil),
 		brokercmd.NewCmdBroker(f, nil),
 		playcmd.NewCmdPlay(f, nil),
+		democmd.NewCmdDemo(f, nil),
 		configcmd.NewCmdConfig(f),
 		versioncmd.NewCmdVersion(f, nil),
 		completioncmd.NewCmdCompletion(f),
