@@ -70,6 +70,12 @@ func scriptBroker(ts *testscript.TestScript) *broker.Broker {
 
 // scriptCmds are the test-only commands scripts may use besides exec.
 var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []string){
+	// Commands of the kx stats scripts (statscmds_test.go).
+	"produce-rate": produceRate,
+	"httprecorder": httpRecorder,
+	"rates-within": ratesWithin,
+	"pty-run":      ptyRun,
+	"screen-check": screenCheck,
 	// freeport VAR: set VAR to a free TCP port on 127.0.0.1.
 	"freeport": func(ts *testscript.TestScript, neg bool, args []string) {
 		if len(args) != 1 {

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	goccy "github.com/goccy/go-yaml"
+	goccyparser "github.com/goccy/go-yaml/parser"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/kx-cli/kx/pkg/jqfilter"
@@ -118,7 +120,7 @@ func Parse(file string, data []byte) ([]*Rule, error) {
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, p.syntaxError(err)
+		return nil, p.syntaxError(data, err)
 	}
 	if len(doc.Content) == 0 {
 		return nil, p.errorf(nil, "empty rules file")
@@ -171,14 +173,35 @@ func (p *parser) errorf(n *yaml.Node, format string, a ...any) *FileError {
 
 var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
-func (p *parser) syntaxError(err error) *FileError {
+// syntaxError reports a yaml.v3 error ("yaml: line N: msg", the line of
+// the enclosing construct, no column) at the offending token when
+// goccy/go-yaml's parser, which knows it, rejects the document too.
+func (p *parser) syntaxError(data []byte, err error) *FileError {
 	msg := err.Error()
-	line := 1
+	line, col := 1, 1
 	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
 		line, _ = strconv.Atoi(m[1])
 		msg = m[2]
 	}
-	return &FileError{File: p.file, Line: line, Col: 1, Msg: "YAML syntax error: " + strings.TrimPrefix(msg, "yaml: ")}
+	if l, c, ok := goccyPosition(data); ok {
+		line, col = l, c
+	}
+	return &FileError{File: p.file, Line: line, Col: col, Msg: "YAML syntax error: " + strings.TrimPrefix(msg, "yaml: ")}
+}
+
+func goccyPosition(data []byte) (line, col int, ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	_, err := goccyparser.ParseBytes(data, 0)
+	var ye goccy.Error
+	if err == nil || !errors.As(err, &ye) || ye.GetToken() == nil || ye.GetToken().Position == nil {
+		return 0, 0, false
+	}
+	pos := ye.GetToken().Position
+	return pos.Line, pos.Column, pos.Line > 0
 }
 
 // lookup returns the value of key in a mapping node.
@@ -322,12 +345,8 @@ func (p *parser) jqError(n *yaml.Node, what string, err error) *FileError {
 	return fe
 }
 
+// templateError points at the message; the text names the placeholder.
 func (p *parser) templateError(n *yaml.Node, what string, err error) *FileError {
-	var te *TemplateError
-	if errors.As(err, &te) && te.JQ != nil {
-		fe := p.jqError(n, what, te.JQ)
-		return fe
-	}
 	return p.errorf(n, "%s: %v", what, err)
 }
 

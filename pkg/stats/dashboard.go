@@ -106,7 +106,7 @@ const (
 func (d *Dashboard) Lines(tr *Tracker, snap *Snapshot) []string {
 	width := d.width()
 	var lines []string
-	add := func(s string) { lines = append(lines, fit(s, width)) }
+	add := func(s string) { lines = append(lines, strings.TrimRight(fit(s, width), " ")) }
 
 	title := d.Title
 	if title == "" {
@@ -120,7 +120,7 @@ func (d *Dashboard) Lines(tr *Tracker, snap *Snapshot) []string {
 	add(d.bold(head))
 	add("")
 
-	spark := max(width-topicCol-2*rateCol-countCol-4, 8)
+	spark := max(width-(topicCol+1+rateCol+1+rateCol+1+countCol+2), 8)
 	add(d.bold(fmt.Sprintf("%-*s %*s %*s %*s  %s", topicCol, "TOPIC", rateCol, "MSG/S", rateCol, "PEAK", countCol, "MESSAGES", "THROUGHPUT")))
 	for _, t := range snap.Topics {
 		var rates []float64

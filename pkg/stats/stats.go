@@ -44,9 +44,10 @@ type TopicStats struct {
 	Messages int64 `json:"messages"`
 	// PartitionMin and PartitionMax are the fewest and most messages in one
 	// partition; Skew is max over mean (1 is perfectly even, 0 when empty).
-	PartitionMin int64   `json:"partition_min"`
-	PartitionMax int64   `json:"partition_max"`
-	Skew         float64 `json:"skew"`
+	PartitionMessages []int64 `json:"partition_messages"`
+	PartitionMin      int64   `json:"partition_min"`
+	PartitionMax      int64   `json:"partition_max"`
+	Skew              float64 `json:"skew"`
 	// MessagesPerSec is the rate over the last interval (snapshot: over the
 	// --window); PeakPerSec the highest interval rate seen.
 	MessagesPerSec float64 `json:"messages_per_sec"`

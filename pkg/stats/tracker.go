@@ -83,15 +83,20 @@ func (t *Tracker) ObserveOffsets(now time.Time, topics []TopicOffsets) {
 		s.lastHigh, s.lastAt = high, now
 		s.sinceStart = high - s.firstHigh
 		lo, hi, skew := Spread(to.Partitions)
+		counts := make([]int64, len(to.Partitions))
+		for i, p := range to.Partitions {
+			counts[i] = p.High - p.Low
+		}
 		s.current = TopicStats{
-			Topic:          to.Topic,
-			Partitions:     len(to.Partitions),
-			Messages:       to.Messages(),
-			PartitionMin:   lo,
-			PartitionMax:   hi,
-			Skew:           skew,
-			MessagesPerSec: round(rate, 2),
-			PeakPerSec:     round(s.peak, 2),
+			Topic:             to.Topic,
+			Partitions:        len(to.Partitions),
+			PartitionMessages: counts,
+			Messages:          to.Messages(),
+			PartitionMin:      lo,
+			PartitionMax:      hi,
+			Skew:              skew,
+			MessagesPerSec:    round(rate, 2),
+			PeakPerSec:        round(s.peak, 2),
 		}
 		if !to.LastTimestamp.IsZero() {
 			s.current.LastTimestamp = record.FormatTimestamp(to.LastTimestamp)
