@@ -30,6 +30,8 @@ type Options struct {
 	Port         int
 	Keep         bool
 	Verbose      bool
+	// NoDashboard keeps play's status lines instead of the stats dashboard.
+	NoDashboard bool
 	// NewView, when set, replaces the play view (a dashboard, later).
 	NewView func(s *scenario.Scenario) play.View
 }
@@ -56,6 +58,12 @@ shipping.events), then five minutes of business events:
 
 and final statistics per topic and per phase. --speed 10 plays it in
 about 30 s (500 orders/s at the peak).
+
+On a terminal, the demo shows the live kx stats dashboard while it plays:
+throughput sparklines per topic, current and peak rates, payment SUCCESS
+vs ERROR, and the alerts of alerts/ecommerce.yaml as coloured
+notifications (payment errors red, out-of-stock orange, shipping delays
+blue, resolutions green). --no-dashboard shows play's status lines instead.
 
 Without --brokers (flag, KX_BROKERS or a profile) kx demo starts an
 embedded broker in-process on 127.0.0.1 (--port, default a free port) and
@@ -92,6 +100,7 @@ verification at the end (exit 5 on a shortfall), Ctrl-C to stop cleanly.`,
 	cmd.Flags().StringVar(&opts.ScenarioFile, "scenario", "", "play this scenario file instead of the shipped ecommerce-demo.yaml")
 	cmd.Flags().IntVar(&opts.Port, "port", 0, "port of the embedded broker (0: a free port)")
 	cmd.Flags().BoolVar(&opts.Keep, "keep", false, "keep the embedded broker running after the demo, until Ctrl-C")
+	cmd.Flags().BoolVar(&opts.NoDashboard, "no-dashboard", false, "on a terminal, show play's status lines instead of the live kx stats dashboard")
 	return cmd
 }
 
@@ -132,6 +141,20 @@ func Run(ctx context.Context, opts *Options) error {
 	})
 	defer client.Close()
 	p.Kafka = func() (*kafka.Client, error) { return client, nil }
+
+	// On a terminal with nothing else on stdout, the live dashboard of kx
+	// stats (with the demo's alert rules) replaces play's status lines.
+	if opts.NewView == nil && !opts.NoDashboard && !p.Quiet && io.IsStdoutTTY() && p.Output == playcmd.OutputNone {
+		dash, err := startDashboard(ctx, io, client, p.Speed)
+		if err != nil {
+			return err
+		}
+		defer dash.stop()
+		pio := *io
+		pio.ErrOut = dash.gate
+		p.IO = &pio
+		p.NewView = dash.view
+	}
 
 	if err := playcmd.Run(ctx, &p); err != nil {
 		return err

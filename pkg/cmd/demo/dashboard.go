@@ -1,0 +1,114 @@
+package demo
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/kx-cli/kx/alerts"
+	"github.com/kx-cli/kx/pkg/alert"
+	statscmd "github.com/kx-cli/kx/pkg/cmd/stats"
+	"github.com/kx-cli/kx/pkg/iostreams"
+	"github.com/kx-cli/kx/pkg/kafka"
+	"github.com/kx-cli/kx/pkg/output"
+	"github.com/kx-cli/kx/pkg/play"
+	"github.com/kx-cli/kx/pkg/scenario"
+)
+
+// dashboard runs the kx stats dashboard, with the demo's alert rules, while
+// the scenario plays. It is the play view: the dashboard stops when the
+// play ends, before the final report is printed.
+type dashboard struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+	err    error
+	gate   *gatedWriter
+	once   sync.Once
+}
+
+// startDashboard starts the dashboard on ios (a terminal). Play's own
+// stderr lines go through the returned gate: held while the dashboard owns
+// the screen, printed after it closes.
+//
+// The rules' windows are in scenario time: at --speed 10 a "10s" window
+// lasts one second, so alerts fire and resolve with the story.
+func startDashboard(ctx context.Context, ios *iostreams.IOStreams, client *kafka.Client, speed float64) (*dashboard, error) {
+	rules, err := alert.Parse("alerts/ecommerce.yaml (embedded)", alerts.Ecommerce)
+	if err != nil {
+		return nil, fmt.Errorf("demo: alert rules: %w", err)
+	}
+	for _, r := range rules {
+		if r.Threshold != nil && speed > 0 {
+			r.Threshold.Window = max(time.Duration(float64(r.Threshold.Window)/speed), 100*time.Millisecond)
+		}
+	}
+	dctx, cancel := context.WithCancel(ctx)
+	d := &dashboard{cancel: cancel, done: make(chan struct{}), gate: &gatedWriter{w: ios.ErrOut}}
+	// The dashboard's own warnings wait behind the same gate.
+	dio := *ios
+	dio.ErrOut = d.gate
+	go func() {
+		defer close(d.done)
+		d.err = statscmd.Run(dctx, &statscmd.Options{
+			IO:       &dio,
+			Kafka:    func() (*kafka.Client, error) { return client, nil },
+			Output:   output.Table,
+			Watch:    true,
+			Interval: time.Second,
+			Window:   time.Minute,
+			Rules:    rules,
+			From:     "beginning",
+			Title:    "kx demo",
+		})
+	}()
+	return d, nil
+}
+
+// view adapts the dashboard to play's View.
+func (d *dashboard) view(*scenario.Scenario) play.View { return dashboardView{d} }
+
+// stop ends the dashboard (its summary is printed) and releases play's
+// held stderr lines.
+func (d *dashboard) stop() error {
+	d.once.Do(func() {
+		d.cancel()
+		<-d.done
+		d.gate.release()
+	})
+	return d.err
+}
+
+type dashboardView struct{ d *dashboard }
+
+func (dashboardView) Update(play.Snapshot)  {}
+func (v dashboardView) Close(play.Snapshot) { _ = v.d.stop() }
+
+// gatedWriter holds writes until release, then passes them through.
+type gatedWriter struct {
+	mu       sync.Mutex
+	w        io.Writer
+	held     bytes.Buffer
+	released bool
+}
+
+func (g *gatedWriter) Write(p []byte) (int, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.released {
+		return g.w.Write(p)
+	}
+	return g.held.Write(p)
+}
+
+func (g *gatedWriter) release() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if !g.released {
+		g.released = true
+		_, _ = g.w.Write(g.held.Bytes())
+		g.held.Reset()
+	}
+}
