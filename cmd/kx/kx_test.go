@@ -70,6 +70,10 @@ func scriptBroker(ts *testscript.TestScript) *broker.Broker {
 
 // scriptCmds are the test-only commands scripts may use besides exec.
 var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []string){
+	// gen-envelopes, timed-records, envcmp: see records_script_test.go.
+	"gen-envelopes": genEnvelopes,
+	"timed-records": timedRecords,
+	"envcmp":        envcmp,
 	// Commands of the kx stats scripts (statscmds_test.go).
 	"produce-rate": produceRate,
 	"httprecorder": httpRecorder,

@@ -262,3 +262,13 @@ func special(x uint64) bool {
 	m |= x
 	return m&high != 0
 }
+
+// IsJSON reports whether b is one JSON value on one line, valid UTF-8,
+// without surrounding whitespace: what kx produce takes as a record value.
+// Unlike Classify it accepts the literal null.
+func IsJSON(b []byte) bool {
+	if len(b) == 4 && string(b) == "null" {
+		return true
+	}
+	return embeddable(b)
+}

@@ -35,6 +35,9 @@ type Options struct {
 	Idle time.Duration
 	// Properties are passed to the reader.
 	Properties map[string]any
+	// OnIdle, when set, runs whenever a poll brings nothing (a good time
+	// to flush buffered output); an error ends the read.
+	OnIdle func() error
 }
 
 // Read reads ranges and calls fn for each record, in offset order within a
@@ -71,6 +74,11 @@ func Read(ctx context.Context, c ReaderFactory, ranges []Range, opts Options, fn
 			return err
 		}
 		if rec == nil {
+			if opts.OnIdle != nil {
+				if err := opts.OnIdle(); err != nil {
+					return err
+				}
+			}
 			if opts.Idle > 0 && time.Since(lastRecord) >= opts.Idle {
 				return nil
 			}

@@ -16,7 +16,9 @@ import (
 	exportcmd "github.com/kx-cli/kx/pkg/cmd/export"
 	flowcmd "github.com/kx-cli/kx/pkg/cmd/flow"
 	playcmd "github.com/kx-cli/kx/pkg/cmd/play"
+	producecmd "github.com/kx-cli/kx/pkg/cmd/produce"
 	statscmd "github.com/kx-cli/kx/pkg/cmd/stats"
+	tailcmd "github.com/kx-cli/kx/pkg/cmd/tail"
 	topicscmd "github.com/kx-cli/kx/pkg/cmd/topics"
 	tracecmd "github.com/kx-cli/kx/pkg/cmd/trace"
 	versioncmd "github.com/kx-cli/kx/pkg/cmd/version"
@@ -79,6 +81,8 @@ choose); progress, logs and warnings go to stderr. Exit codes are listed in
 		versioncmd.NewCmdVersion(f, nil),
 		completioncmd.NewCmdCompletion(f),
 	)
+	cmd.AddCommand(tailcmd.NewCmdTail(f, nil))
+	cmd.AddCommand(producecmd.NewCmdProduce(f, nil))
 	cmd.AddCommand(statscmd.NewCmdStats(f, nil))
 	cmd.AddCommand(exportcmd.NewCmdExport(f, nil))
 	cmd.AddCommand(&cobra.Command{

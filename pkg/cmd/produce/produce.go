@@ -1,0 +1,387 @@
+// Package produce implements kx produce: NDJSON on stdin to a topic.
+package produce
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kx-cli/kx/pkg/cmdutil"
+	"github.com/kx-cli/kx/pkg/exitcode"
+	"github.com/kx-cli/kx/pkg/iostreams"
+	"github.com/kx-cli/kx/pkg/jqfilter"
+	"github.com/kx-cli/kx/pkg/kafka"
+	"github.com/kx-cli/kx/pkg/record"
+)
+
+// Options of kx produce.
+type Options struct {
+	IO    *iostreams.IOStreams
+	Kafka func() (*kafka.Client, error)
+
+	Topic         string
+	KeyJQ         string
+	Partition     int32 // -1: the partitioner (or the envelope with KeepPartition)
+	KeepPartition bool
+	Headers       []record.Header
+	SkipInvalid   bool
+	// InputName names stdin in error messages.
+	InputName string
+}
+
+// NewCmdProduce builds kx produce.
+func NewCmdProduce(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
+	opts := &Options{IO: f.IOStreams, Kafka: f.Kafka, InputName: "stdin"}
+	var headers []string
+	cmd := &cobra.Command{
+		Use:   "produce TOPIC",
+		Short: "Produce NDJSON records from stdin to a topic",
+		Long: `Produce reads NDJSON on stdin, one record per line, and sends each line to
+TOPIC. It waits for every delivery report before it exits.
+
+A line that is a kx envelope (an object with "topic", "partition", "offset"
+and "value", as printed by kx tail) is produced with its key, value, headers
+and timestamp, encodings decoded, so
+
+  kx tail -e A | kx produce B
+
+copies topic A to B byte for byte: binary values, empty values and
+tombstones included. The envelope's topic is ignored; its partition is kept
+only with --keep-partition (otherwise the key decides, with the murmur2
+partitioner of the Java client, so the same key lands in the same partition
+of a topic with the same partition count).
+
+Any other line must be a JSON value: it becomes the record's value as it is,
+byte for byte, with the key from --key-jq (evaluated on that value; a string
+result is the key as it is, other results their JSON text, null no key).
+Blank lines are skipped.
+
+A malformed line stops the command with its line number (exit 2); the lines
+before it are still delivered. --skip-invalid reports such lines on stderr
+and goes on. A record the cluster refuses makes kx exit non-zero, naming how
+many failed and at which input lines. At the end, the number of records per
+partition is printed on stderr; stdout stays empty.
+
+The producer is idempotent with acks=all and lz4 compression; -X sets any
+other librdkafka property.`,
+		Example: `  # One JSON value per line, keyed by its orderId
+  echo '{"orderId":"ord-1","status":"NEW"}' | kx produce orders.created --key-jq .orderId
+
+  # Copy a topic, headers and binary values included
+  kx tail -e orders.created | kx produce orders.copy
+
+  # Replay the errors of the last hour into a retry topic, pinned to partition 0
+  kx tail payment.transactions --from -1h -e --jq '.status=="ERROR"' | kx produce payment.retry --partition 0
+
+  # Tag every record
+  kx produce audit --header source=backfill --header run=42 < events.ndjson`,
+		Args: cmdutil.ExactArgs(1, "a topic name"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Topic = args[0]
+			if kafka.IsPattern(opts.Topic) {
+				return cmdutil.UsageErrorf("produce: %q is not a topic name", opts.Topic)
+			}
+			for _, h := range headers {
+				k, v, ok := strings.Cut(h, "=")
+				if !ok || k == "" {
+					return cmdutil.UsageErrorf("--header %q: want key=value", h)
+				}
+				opts.Headers = append(opts.Headers, record.Header{Key: k, Value: []byte(v)})
+			}
+			if opts.Partition < -1 {
+				return cmdutil.UsageErrorf("--partition %d: must be 0 or more", opts.Partition)
+			}
+			if opts.KeepPartition && opts.Partition >= 0 {
+				return cmdutil.UsageErrorf("--partition and --keep-partition exclude each other")
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return run(cmd.Context(), opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&opts.KeyJQ, "key-jq", "", "jq expression giving the key of plain JSON lines, e.g. .orderId")
+	fl.Int32VarP(&opts.Partition, "partition", "p", -1, "send every record to this partition (default: by key)")
+	fl.BoolVar(&opts.KeepPartition, "keep-partition", false, "send envelope lines to the partition they name")
+	fl.StringArrayVarP(&headers, "header", "H", nil, "header key=value added to every record, repeatable")
+	fl.BoolVar(&opts.SkipInvalid, "skip-invalid", false, "report malformed lines on stderr and go on")
+	return cmd
+}
+
+// lineError is a malformed input line.
+type lineError struct {
+	input string
+	line  int
+	err   error
+}
+
+func (e *lineError) Error() string { return fmt.Sprintf("%s:%d: %v", e.input, e.line, e.err) }
+func (e *lineError) ExitCode() int { return exitcode.Usage }
+
+// converter turns input lines into records.
+type converter struct {
+	topic  string
+	keyJQ  *jqfilter.Filter
+	opts   *Options
+	parted int32 // partition count of the topic
+}
+
+func (c *converter) convert(line []byte) (*record.Record, error) {
+	r, ok, err := record.DecodeIfEnvelope(line)
+	if err != nil {
+		return nil, err
+	}
+	if ok {
+		if !c.opts.KeepPartition {
+			r.Partition = -1
+		} else if r.Partition < 0 || r.Partition >= c.parted {
+			return nil, fmt.Errorf("partition %d: topic %s has %d partitions", r.Partition, c.topic, c.parted)
+		}
+		if r.TimestampType == record.TimestampLogAppendTime {
+			r.Timestamp = time.Time{} // the broker's time, not the producer's
+		}
+	} else {
+		if !record.IsJSON(line) {
+			return nil, errors.New("not a JSON value nor a kx envelope")
+		}
+		r = &record.Record{Partition: -1, Value: bytes.Clone(line)}
+		if c.keyJQ != nil {
+			if r.Key, err = c.key(line); err != nil {
+				return nil, err
+			}
+		}
+	}
+	r.Topic = c.topic
+	r.Offset = 0
+	if c.opts.Partition >= 0 {
+		r.Partition = c.opts.Partition
+	}
+	r.Headers = append(r.Headers, c.opts.Headers...)
+	return r, nil
+}
+
+func (c *converter) key(value []byte) ([]byte, error) {
+	out, err := c.keyJQ.EvalValue(value)
+	if err != nil {
+		return nil, fmt.Errorf("--key-jq %s: %w", c.keyJQ, err)
+	}
+	if len(out) == 0 || out[0] == nil {
+		return nil, nil
+	}
+	if s, ok := out[0].(string); ok {
+		return []byte(s), nil
+	}
+	return jqfilter.AppendValue(nil, out[0]), nil
+}
+
+func run(ctx context.Context, opts *Options) error {
+	conv := &converter{topic: opts.Topic, opts: opts}
+	if opts.KeyJQ != "" {
+		f, err := jqfilter.Compile(opts.KeyJQ)
+		if err != nil {
+			return fmt.Errorf("--key-jq: %w", err)
+		}
+		conv.keyJQ = f
+	}
+	client, err := opts.Kafka()
+	if err != nil {
+		return err
+	}
+	topics, err := client.ResolveTopics(ctx, []string{opts.Topic})
+	if err != nil {
+		return fmt.Errorf("produce: %w", err)
+	}
+	conv.parted = int32(len(topics[0].Partitions))
+	if opts.Partition >= conv.parted {
+		return cmdutil.UsageErrorf("--partition %d: topic %s has %d partitions", opts.Partition, opts.Topic, conv.parted)
+	}
+	p, err := client.NewProducer(kafka.ProducerOptions{})
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+
+	tally := newTally()
+	collected := make(chan struct{})
+	go func() {
+		defer close(collected)
+		for d := range p.Deliveries() {
+			tally.add(d)
+		}
+	}()
+
+	readErr := produceLines(ctx, opts, conv, p, tally)
+
+	// Every queued record gets its report, even after a bad line or Ctrl-C:
+	// what was handed to Kafka is either confirmed or counted as failed.
+	flushCtx, cancel := context.WithTimeout(context.Background(), 3*client.Timeout())
+	left := p.Flush(flushCtx)
+	cancel()
+	p.Close()
+	<-collected
+
+	tally.report(opts.IO.ErrOut, opts.Topic, left)
+	if readErr != nil {
+		return readErr
+	}
+	if err := tally.err(left); err != nil {
+		return err
+	}
+	return nil
+}
+
+// produceLines reads stdin and queues each record; it stops at the first
+// malformed line unless --skip-invalid.
+func produceLines(ctx context.Context, opts *Options, conv *converter, p *kafka.Producer, tally *tally) error {
+	in := bufio.NewReaderSize(opts.IO.In, 1<<20)
+	var buf []byte
+	for lineNo := 1; ; lineNo++ {
+		if ctx.Err() != nil {
+			return nil
+		}
+		line, err := readLine(in, buf[:0])
+		buf = line
+		if len(line) == 0 && err != nil {
+			if err == io.EOF {
+				return nil
+			}
+			return fmt.Errorf("read %s: %w", opts.InputName, err)
+		}
+		line = bytes.TrimRight(line, "\r\n")
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		r, cerr := conv.convert(line)
+		if cerr != nil {
+			le := &lineError{input: opts.InputName, line: lineNo, err: cerr}
+			if !opts.SkipInvalid {
+				return le
+			}
+			tally.skipped++
+			fmt.Fprintf(opts.IO.ErrOut, "kx: skipped %v\n", le)
+			continue
+		}
+		tally.queued++
+		if err := p.Produce(ctx, r, lineNo); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("%s:%d: %w", opts.InputName, lineNo, err)
+		}
+		if err == io.EOF {
+			return nil
+		}
+	}
+}
+
+// readLine reads one line of any length (a 900 KB value makes a longer
+// line than any sane buffer).
+func readLine(r *bufio.Reader, dst []byte) ([]byte, error) {
+	for {
+		chunk, err := r.ReadSlice('\n')
+		dst = append(dst, chunk...)
+		if err != bufio.ErrBufferFull {
+			return dst, err
+		}
+	}
+}
+
+// tally counts deliveries per partition and remembers failed lines.
+type tally struct {
+	queued, skipped int
+	perPartition    map[int32]int
+	failedLines     []int
+	firstErr        error
+	fatal           error
+}
+
+func newTally() *tally { return &tally{perPartition: map[int32]int{}} }
+
+func (t *tally) add(d kafka.Delivery) {
+	if d.Err != nil {
+		if line, ok := d.Opaque.(int); ok {
+			t.failedLines = append(t.failedLines, line)
+			if t.firstErr == nil {
+				t.firstErr = d.Err
+			}
+		} else if t.fatal == nil {
+			t.fatal = d.Err
+		}
+		return
+	}
+	if d.Record != nil {
+		t.perPartition[d.Record.Partition]++
+	}
+}
+
+func (t *tally) delivered() int {
+	n := 0
+	for _, c := range t.perPartition {
+		n += c
+	}
+	return n
+}
+
+func (t *tally) report(w io.Writer, topic string, left int) {
+	parts := make([]int32, 0, len(t.perPartition))
+	for p := range t.perPartition {
+		parts = append(parts, p)
+	}
+	sort.Slice(parts, func(i, j int) bool { return parts[i] < parts[j] })
+	var b strings.Builder
+	fmt.Fprintf(&b, "kx: produced %d records to %s", t.delivered(), topic)
+	if len(parts) > 0 {
+		b.WriteString(" (")
+		for i, p := range parts {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "partition %d: %d", p, t.perPartition[p])
+		}
+		b.WriteString(")")
+	}
+	if t.skipped > 0 {
+		fmt.Fprintf(&b, "; %d invalid lines skipped", t.skipped)
+	}
+	fmt.Fprintln(w, b.String())
+}
+
+func (t *tally) err(left int) error {
+	failed := len(t.failedLines)
+	if failed == 0 && left == 0 && t.fatal == nil {
+		return nil
+	}
+	sort.Ints(t.failedLines)
+	lines := make([]string, 0, 10)
+	for i, l := range t.failedLines {
+		if i == 10 {
+			lines = append(lines, fmt.Sprintf("… %d more", failed-10))
+			break
+		}
+		lines = append(lines, fmt.Sprint(l))
+	}
+	cause := t.firstErr
+	if cause == nil {
+		cause = t.fatal
+	}
+	msg := fmt.Sprintf("%d of %d records failed", failed+left, t.queued)
+	if len(lines) > 0 {
+		msg += " (input lines " + strings.Join(lines, ", ") + ")"
+	}
+	if left > 0 {
+		msg += fmt.Sprintf(", %d still undelivered at the deadline", left)
+	}
+	if cause != nil {
+		return exitcode.New(exitcode.Of(cause), fmt.Errorf("%s: %w", msg, cause))
+	}
+	return exitcode.Newf(exitcode.Unreachable, "%s", msg)
+}

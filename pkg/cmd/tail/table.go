@@ -1,0 +1,168 @@
+package tail
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/kx-cli/kx/pkg/iostreams"
+	"github.com/kx-cli/kx/pkg/record"
+)
+
+// tableWriter prints records as aligned rows as they arrive. A stream has
+// no end to measure columns at, so widths are fixed and long cells cut.
+type tableWriter struct {
+	now        func() time.Time
+	color      bool
+	width      int
+	wroteHead  bool
+	topicWidth int
+}
+
+func newTableWriter(ios *iostreams.IOStreams, now func() time.Time) *tableWriter {
+	return &tableWriter{now: now, color: ios.ColorEnabled(), width: ios.TerminalWidth(), topicWidth: 20}
+}
+
+const (
+	ansiRed    = "\x1b[31m"
+	ansiYellow = "\x1b[33m"
+	ansiReset  = "\x1b[0m"
+)
+
+// columns: TIME AGE TOPIC PARTITION OFFSET KEY VALUE.
+func (t *tableWriter) write(w io.Writer, r *record.Record, outputs [][]byte) error {
+	if !t.wroteHead {
+		t.wroteHead = true
+		if _, err := io.WriteString(w, t.row("TIME", "AGE", "TOPIC", "PARTITION", "OFFSET", "KEY", "VALUE")+"\n"); err != nil {
+			return err
+		}
+	}
+	ts, age := "-", "-"
+	if !r.Timestamp.IsZero() {
+		ts = r.Timestamp.Local().Format("15:04:05.000")
+		age = formatAge(t.now().Sub(r.Timestamp))
+	}
+	values := outputs
+	if values == nil {
+		values = [][]byte{showBytes(r.Value)}
+	}
+	for _, v := range values {
+		line := t.row(ts, age, r.Topic, strconv.Itoa(int(r.Partition)), strconv.FormatInt(r.Offset, 10), string(showBytes(r.Key)), string(v))
+		if t.color {
+			switch status(r.Value) {
+			case "ERROR":
+				line = ansiRed + line + ansiReset
+			case "WARN", "WARNING":
+				line = ansiYellow + line + ansiReset
+			}
+		}
+		if _, err := io.WriteString(w, line+"\n"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t *tableWriter) row(ts, age, topic, partition, offset, key, value string) string {
+	var b strings.Builder
+	cell := func(s string, n int) {
+		s = cut(s, n)
+		b.WriteString(s)
+		b.WriteString(strings.Repeat(" ", n-utf8.RuneCountInString(s)+2))
+	}
+	cell(ts, 12)
+	cell(age, 6)
+	cell(topic, t.topicWidth)
+	cell(partition, 9)
+	cell(offset, 8)
+	cell(key, 16)
+	used := 12 + 6 + t.topicWidth + 9 + 8 + 16 + 6*2
+	b.WriteString(cut(value, max(t.width-used, 20)))
+	return strings.TrimRight(b.String(), " ")
+}
+
+// cut shortens s to n characters, marking the cut with an ellipsis.
+func cut(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-1]) + "…"
+}
+
+// showBytes renders a key or value for people: text as it is, control
+// characters escaped, binary as base64, a null as "null", empty as "".
+func showBytes(b []byte) []byte {
+	switch record.Classify(b) {
+	case "":
+		return []byte("null")
+	case record.EncodingBase64:
+		return []byte("base64:" + fmt.Sprintf("%x", b[:min(len(b), 32)]))
+	}
+	if bytes.ContainsAny(b, "\n\r\t\x1b") {
+		q := strconv.Quote(string(b))
+		return []byte(q[1 : len(q)-1])
+	}
+	return b
+}
+
+// status is the value's top-level "status" field, if any.
+func status(v []byte) string {
+	if !bytes.Contains(v, []byte(`"status"`)) {
+		return ""
+	}
+	var s struct {
+		Status string `json:"status"`
+	}
+	if json.Unmarshal(v, &s) != nil {
+		return ""
+	}
+	return strings.ToUpper(s.Status)
+}
+
+// formatAge prints a duration in one or two units: 850ms, 4.2s, 3m10s, 5h2m, 3d4h.
+func formatAge(d time.Duration) string {
+	neg := ""
+	if d < 0 {
+		neg, d = "-", -d
+	}
+	switch {
+	case d < time.Second:
+		return neg + strconv.Itoa(int(d.Milliseconds())) + "ms"
+	case d < time.Minute:
+		return neg + strconv.FormatFloat(d.Seconds(), 'f', 1, 64) + "s"
+	case d < time.Hour:
+		return neg + fmt.Sprintf("%dm%ds", int(d.Minutes()), int(d.Seconds())%60)
+	case d < 48*time.Hour:
+		return neg + fmt.Sprintf("%dh%dm", int(d.Hours()), int(d.Minutes())%60)
+	default:
+		return neg + fmt.Sprintf("%dd%dh", int(d.Hours())/24, int(d.Hours())%24)
+	}
+}
+
+// indent pretty-prints one JSON document.
+func indent(b []byte) []byte {
+	var out bytes.Buffer
+	if json.Indent(&out, b, "", "  ") != nil {
+		return b
+	}
+	return out.Bytes()
+}
+
+// unquote turns a JSON string output into its text (jq -r); anything else
+// stays JSON.
+func unquote(b []byte) []byte {
+	if len(b) < 2 || b[0] != '"' {
+		return b
+	}
+	var s string
+	if json.Unmarshal(b, &s) != nil {
+		return b
+	}
+	return []byte(s)
+}
