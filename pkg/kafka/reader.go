@@ -55,7 +55,7 @@ var readerDefaults = map[string]any{
 	"auto.offset.reset":          "earliest",
 	"fetch.max.bytes":            2097152,
 	"max.partition.fetch.bytes":  524288,
-	"queued.max.messages.kbytes": 8192,
+	"queued.max.messages.kbytes": 4096,
 	"fetch.queue.backoff.ms":     10,
 	"fetch.wait.max.ms":          100,
 	"isolation.level":            "read_committed",

@@ -136,9 +136,13 @@ type converter struct {
 }
 
 func (c *converter) convert(line []byte) (*record.Record, error) {
-	r, ok, err := record.DecodeIfEnvelope(line)
-	if err != nil {
-		return nil, err
+	var r *record.Record
+	var ok bool
+	if mayBeEnvelope(line) {
+		var err error
+		if r, ok, err = record.DecodeIfEnvelope(line); err != nil {
+			return nil, err
+		}
 	}
 	if ok {
 		if !c.opts.KeepPartition {
@@ -155,6 +159,7 @@ func (c *converter) convert(line []byte) (*record.Record, error) {
 		}
 		r = &record.Record{Partition: -1, Value: bytes.Clone(line)}
 		if c.keyJQ != nil {
+			var err error
 			if r.Key, err = c.key(line); err != nil {
 				return nil, err
 			}
@@ -167,6 +172,13 @@ func (c *converter) convert(line []byte) (*record.Record, error) {
 	}
 	r.Headers = append(r.Headers, c.opts.Headers...)
 	return r, nil
+}
+
+// mayBeEnvelope is a cheap test that skips decoding plain lines twice: an
+// envelope names its members literally, as kx writes them.
+func mayBeEnvelope(line []byte) bool {
+	return line[0] == '{' && bytes.Contains(line, []byte(`"topic"`)) &&
+		bytes.Contains(line, []byte(`"offset"`)) && bytes.Contains(line, []byte(`"value"`))
 }
 
 func (c *converter) key(value []byte) ([]byte, error) {
@@ -242,7 +254,7 @@ func run(ctx context.Context, opts *Options) error {
 // produceLines reads stdin and queues each record; it stops at the first
 // malformed line unless --skip-invalid.
 func produceLines(ctx context.Context, opts *Options, conv *converter, p *kafka.Producer, tally *tally) error {
-	in := bufio.NewReaderSize(opts.IO.In, 1<<20)
+	in := newReader(opts.IO.In)
 	var buf []byte
 	for lineNo := 1; ; lineNo++ {
 		if ctx.Err() != nil {
@@ -282,6 +294,8 @@ func produceLines(ctx context.Context, opts *Options, conv *converter, p *kafka.
 		}
 	}
 }
+
+func newReader(r io.Reader) *bufio.Reader { return bufio.NewReaderSize(r, 1<<20) }
 
 // readLine reads one line of any length (a 900 KB value makes a longer
 // line than any sane buffer).

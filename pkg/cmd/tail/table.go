@@ -70,18 +70,21 @@ func (t *tableWriter) write(w io.Writer, r *record.Record, outputs [][]byte) err
 
 func (t *tableWriter) row(ts, age, topic, partition, offset, key, value string) string {
 	var b strings.Builder
-	cell := func(s string, n int) {
-		s = cut(s, n)
+	// Text is cut to its column; numbers never are, they push the row.
+	cell := func(s string, n int, cuttable bool) {
+		if cuttable {
+			s = cut(s, n)
+		}
 		b.WriteString(s)
-		b.WriteString(strings.Repeat(" ", n-utf8.RuneCountInString(s)+2))
+		b.WriteString(strings.Repeat(" ", max(n-utf8.RuneCountInString(s), 0)+2))
 	}
-	cell(ts, 12)
-	cell(age, 6)
-	cell(topic, t.topicWidth)
-	cell(partition, 9)
-	cell(offset, 8)
-	cell(key, 16)
-	used := 12 + 6 + t.topicWidth + 9 + 8 + 16 + 6*2
+	cell(ts, 12, false)
+	cell(age, 6, false)
+	cell(topic, t.topicWidth, true)
+	cell(partition, 9, false)
+	cell(offset, 10, false)
+	cell(key, 16, true)
+	used := 12 + 6 + t.topicWidth + 9 + 10 + 16 + 6*2
 	b.WriteString(cut(value, max(t.width-used, 20)))
 	return strings.TrimRight(b.String(), " ")
 }

@@ -226,7 +226,15 @@ func run(ctx context.Context, opts *Options) error {
 		if err != nil {
 			return fmt.Errorf("tail: %w", err)
 		}
-		readErr = scan.Read(ctx, client, p.ranges, scan.Options{Idle: opts.Idle, OnIdle: w.idle}, w.write)
+		if p.bounded {
+			pl := newPipeline(w)
+			readErr = scan.Read(ctx, client, p.ranges, scan.Options{Idle: opts.Idle, OnIdle: pl.idle}, pl.add)
+			if err := pl.close(); err != nil && (readErr == nil || errors.Is(readErr, scan.ErrStop)) {
+				readErr = err
+			}
+		} else {
+			readErr = scan.Read(ctx, client, p.ranges, scan.Options{Idle: opts.Idle, OnIdle: w.idle}, w.write)
+		}
 	}
 	if err := w.finish(); err != nil && readErr == nil {
 		readErr = err
