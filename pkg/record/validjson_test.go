@@ -145,3 +145,16 @@ func BenchmarkClassify(b *testing.B) {
 		}
 	})
 }
+
+// FuzzEmbeddable: the fast validator agrees with encoding/json and
+// unicode/utf8 on any input.
+func FuzzEmbeddable(f *testing.F) {
+	for _, c := range validatorCases[:len(validatorCases)-3] {
+		f.Add([]byte(c))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if got, want := embeddable(b), embeddableReference(b); got != want {
+			t.Fatalf("embeddable(%q) = %v, want %v", b, got, want)
+		}
+	})
+}
