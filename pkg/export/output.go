@@ -14,8 +14,9 @@ import (
 // Output is where an export's bytes go: stdout, or a file written
 // atomically. Everything written is hashed (SHA-256) on the way.
 type Output struct {
-	path string
-	tmp  *os.File
+	path   string
+	tmp    *os.File
+	direct *os.File // a device or FIFO named by --out, written in place
 	buf  *bufio.Writer
 	sum  hash.Hash
 	n    int64
@@ -30,7 +31,18 @@ const bufferSize = 1 << 20
 func Create(path string, stdout io.Writer) (*Output, error) {
 	o := &Output{sum: sha256.New()}
 	w := stdout
-	if path != "" && path != "-" {
+	if st, err := os.Stat(path); err == nil && path != "-" && !st.Mode().IsRegular() {
+		// /dev/null, /dev/stdout, a FIFO: a stream, never replaced by a
+		// rename (which would turn /dev/null into a regular file).
+		if st.IsDir() {
+			return nil, fmt.Errorf("export to %s: is a directory", path)
+		}
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			return nil, fmt.Errorf("export to %s: %w", path, err)
+		}
+		o.path, o.direct, w = path, f, f
+	} else if path != "" && path != "-" {
 		tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 		if err != nil {
 			return nil, fmt.Errorf("export to %s: %w", path, err)
@@ -64,6 +76,11 @@ func (o *Output) Commit() error {
 		o.Abort()
 		return o.wrap(err)
 	}
+	if o.direct != nil {
+		err := o.direct.Close()
+		o.direct = nil
+		return o.wrap(err)
+	}
 	if o.tmp == nil {
 		return nil
 	}
@@ -89,6 +106,10 @@ func (o *Output) Commit() error {
 
 // Abort removes the temporary file; nothing appears at the path.
 func (o *Output) Abort() {
+	if o.direct != nil {
+		o.direct.Close()
+		o.direct = nil
+	}
 	if o.tmp != nil {
 		o.tmp.Close()
 		os.Remove(o.tmp.Name())
@@ -97,7 +118,7 @@ func (o *Output) Abort() {
 }
 
 func (o *Output) wrap(err error) error {
-	if o.path == "" {
+	if err == nil || o.path == "" {
 		return err
 	}
 	return fmt.Errorf("export to %s: %w", o.path, err)
