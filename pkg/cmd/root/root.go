@@ -38,10 +38,12 @@ func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 stdout carries data only: a table on a terminal, NDJSON when piped (-o to
 choose); progress, logs and warnings go to stderr. Exit codes are listed in
 'kx help exit-codes'.`,
-		Example: `  kx broker &                                   # an embedded broker on 127.0.0.1:9092
-  kx topics create orders --partitions 3
-  kx topics
-  kx topics describe orders -o ndjson`,
+		Example: `  kx demo --speed 10                              # the e-commerce demo on an embedded broker
+  kx topics                                       # topics, partitions, messages
+  kx stats --watch --alerts alerts/ecommerce.yaml # live dashboard with alerts
+  kx tail payment.transactions --jq '.status=="ERROR"'
+  kx trace ORD-000017                             # where is my order?
+  kx export orders.completed --format csv --out completed.csv --report report.json`,
 		Version:       info.Version,
 		SilenceErrors: true,
 		SilenceUsage:  true,
@@ -70,21 +72,28 @@ choose); progress, logs and warnings go to stderr. Exit codes are listed in
 	fl.BoolVarP(&f.Flags.Verbose, "verbose", "v", false, "log connection details and librdkafka messages to stderr (secrets redacted)")
 	f.FlagSet = fl
 
-	cmd.AddCommand(
-		topicscmd.NewCmdTopics(f, nil),
-		tracecmd.NewCmdTrace(f, nil),
-		flowcmd.NewCmdFlow(f, nil),
-		brokercmd.NewCmdBroker(f, nil),
-		playcmd.NewCmdPlay(f, nil),
-		democmd.NewCmdDemo(f, nil),
-		configcmd.NewCmdConfig(f),
-		versioncmd.NewCmdVersion(f, nil),
-		completioncmd.NewCmdCompletion(f),
+	// Commands in help order, grouped by what an operator is doing.
+	cmd.AddGroup(
+		&cobra.Group{ID: "watch", Title: "Watch the cluster:"},
+		&cobra.Group{ID: "records", Title: "Read and write records:"},
+		&cobra.Group{ID: "investigate", Title: "Investigate and audit:"},
+		&cobra.Group{ID: "rehearse", Title: "Rehearse and demo:"},
+		&cobra.Group{ID: "setup", Title: "Set up kx:"},
 	)
-	cmd.AddCommand(tailcmd.NewCmdTail(f, nil))
-	cmd.AddCommand(producecmd.NewCmdProduce(f, nil))
-	cmd.AddCommand(statscmd.NewCmdStats(f, nil))
-	cmd.AddCommand(exportcmd.NewCmdExport(f, nil))
+	for group, cmds := range map[string][]*cobra.Command{
+		"watch":       {topicscmd.NewCmdTopics(f, nil), statscmd.NewCmdStats(f, nil)},
+		"records":     {tailcmd.NewCmdTail(f, nil), producecmd.NewCmdProduce(f, nil)},
+		"investigate": {tracecmd.NewCmdTrace(f, nil), flowcmd.NewCmdFlow(f, nil), exportcmd.NewCmdExport(f, nil)},
+		"rehearse":    {democmd.NewCmdDemo(f, nil), playcmd.NewCmdPlay(f, nil), brokercmd.NewCmdBroker(f, nil)},
+		"setup":       {configcmd.NewCmdConfig(f), completioncmd.NewCmdCompletion(f), versioncmd.NewCmdVersion(f, nil)},
+	} {
+		for _, c := range cmds {
+			c.GroupID = group
+			cmd.AddCommand(c)
+		}
+	}
+	cmd.SetHelpCommandGroupID("setup")
+	cmd.SetCompletionCommandGroupID("setup")
 	cmd.AddCommand(&cobra.Command{
 		Use:   "exit-codes",
 		Short: "The exit codes of kx",
