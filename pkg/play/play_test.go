@@ -3,35 +3,14 @@ package play
 import (
 	"bytes"
 	"context"
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/kx-cli/kx/internal/golden"
 	"github.com/kx-cli/kx/pkg/record"
 	"github.com/kx-cli/kx/pkg/scenario"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
-
-func golden(t *testing.T, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", t.Name()+".golden")
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("output differs from %s (run with -update to accept):\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
-}
 
 const testScenario = `
 name: t
@@ -211,7 +190,7 @@ func TestReportText(t *testing.T) {
 	if err := r.WriteText(&b); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, b.Bytes())
+	golden.Assert(t, b.Bytes())
 }
 
 func TestLineView(t *testing.T) {
@@ -224,7 +203,7 @@ func TestLineView(t *testing.T) {
 	now = now.Add(6 * time.Second)
 	v.Update(tr.Snapshot(3 * time.Second))
 	v.Close(tr.Snapshot(3 * time.Second))
-	golden(t, b.Bytes())
+	golden.Assert(t, b.Bytes())
 }
 
 func TestTermView(t *testing.T) {
@@ -237,7 +216,7 @@ func TestTermView(t *testing.T) {
 	now = now.Add(time.Second)
 	v.Update(tr.Snapshot(4 * time.Second))
 	v.Close(tr.Snapshot(4 * time.Second))
-	golden(t, b.Bytes())
+	golden.Assert(t, b.Bytes())
 	for _, line := range strings.Split(b.String(), "\n") {
 		if n := len([]rune(stripANSI(line))); n > 59 {
 			t.Errorf("line of %d runes wraps a 60-column terminal: %q", n, line)

@@ -2,37 +2,16 @@ package stats
 
 import (
 	"bytes"
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/mattn/go-runewidth"
 
+	"github.com/kx-cli/kx/internal/golden"
 	"github.com/kx-cli/kx/pkg/jqfilter"
 	"github.com/kx-cli/kx/pkg/record"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
-
-func golden(t *testing.T, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", t.Name()+".golden")
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file:\n--- got\n%s\n--- want\n%s", t.Name(), got, want)
-	}
-}
 
 func offsets(topic string, highs ...int64) TopicOffsets {
 	to := TopicOffsets{Topic: topic}
@@ -208,7 +187,7 @@ func TestDashboardLines(t *testing.T) {
 			t.Errorf("escape sequence without color: %q", l)
 		}
 	}
-	golden(t, []byte(strings.Join(lines, "\n")+"\n"))
+	golden.Assert(t, []byte(strings.Join(lines, "\n")+"\n"))
 }
 
 func TestDashboardRenderInPlaceWithColor(t *testing.T) {
