@@ -12,10 +12,9 @@ import (
 	"strings"
 	"time"
 
-	goccy "github.com/goccy/go-yaml"
-	goccyparser "github.com/goccy/go-yaml/parser"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/kx-cli/kx/internal/yamlpos"
 	"github.com/kx-cli/kx/pkg/jqfilter"
 )
 
@@ -171,37 +170,10 @@ func (p *parser) errorf(n *yaml.Node, format string, a ...any) *FileError {
 	return &FileError{File: p.file, Line: line, Col: col, Msg: fmt.Sprintf(format, a...)}
 }
 
-var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
-// syntaxError reports a yaml.v3 error ("yaml: line N: msg", the line of
-// the enclosing construct, no column) at the offending token when
-// goccy/go-yaml's parser, which knows it, rejects the document too.
+// syntaxError reports a YAML syntax error at the offending token.
 func (p *parser) syntaxError(data []byte, err error) *FileError {
-	msg := err.Error()
-	line, col := 1, 1
-	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
-		line, _ = strconv.Atoi(m[1])
-		msg = m[2]
-	}
-	if l, c, ok := goccyPosition(data); ok {
-		line, col = l, c
-	}
-	return &FileError{File: p.file, Line: line, Col: col, Msg: "YAML syntax error: " + strings.TrimPrefix(msg, "yaml: ")}
-}
-
-func goccyPosition(data []byte) (line, col int, ok bool) {
-	defer func() {
-		if recover() != nil {
-			ok = false
-		}
-	}()
-	_, err := goccyparser.ParseBytes(data, 0)
-	var ye goccy.Error
-	if err == nil || !errors.As(err, &ye) || ye.GetToken() == nil || ye.GetToken().Position == nil {
-		return 0, 0, false
-	}
-	pos := ye.GetToken().Position
-	return pos.Line, pos.Column, pos.Line > 0
+	line, col, msg := yamlpos.SyntaxError(data, err)
+	return &FileError{File: p.file, Line: line, Col: col, Msg: "YAML syntax error: " + msg}
 }
 
 // lookup returns the value of key in a mapping node.

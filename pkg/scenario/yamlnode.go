@@ -1,17 +1,14 @@
 package scenario
 
 import (
-	"errors"
 	"fmt"
 	"math"
-	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 
-	goccy "github.com/goccy/go-yaml"
-	goccyparser "github.com/goccy/go-yaml/parser"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/kx-cli/kx/internal/yamlpos"
 )
 
 // Limits that keep hostile documents (alias bombs, deep nesting) cheap.
@@ -75,40 +72,10 @@ func parseYAML(file string, data []byte) (*yaml.Node, error) {
 	return doc.Content[0], nil
 }
 
-var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
-// syntaxError turns a yaml.v3 error ("yaml: line N: msg", no column) into an
-// *Error. yaml.v3 reports the line of the enclosing construct, so the
-// position comes from goccy/go-yaml's parser, which points at the offending
-// token, whenever it also rejects the document.
+// syntaxError reports a YAML syntax error at the offending token.
 func syntaxError(file string, data []byte, err error) *Error {
-	msg := err.Error()
-	line, col := 1, 1
-	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
-		line, _ = strconv.Atoi(m[1])
-		msg = m[2]
-	} else {
-		msg = strings.TrimPrefix(msg, "yaml: ")
-	}
-	if l, c, ok := goccyPosition(data); ok {
-		line, col = l, c
-	}
+	line, col, msg := yamlpos.SyntaxError(data, err)
 	return &Error{File: file, Line: line, Col: col, Msg: "YAML syntax error: " + msg}
-}
-
-func goccyPosition(data []byte) (line, col int, ok bool) {
-	defer func() {
-		if recover() != nil {
-			ok = false
-		}
-	}()
-	_, err := goccyparser.ParseBytes(data, 0)
-	var ye goccy.Error
-	if err == nil || !errors.As(err, &ye) || ye.GetToken() == nil || ye.GetToken().Position == nil {
-		return 0, 0, false
-	}
-	p := ye.GetToken().Position
-	return p.Line, p.Column, p.Line > 0
 }
 
 func kindName(n *yaml.Node) string {
