@@ -1,13 +1,12 @@
 package config
 
 import (
-	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/kx-cli/kx/internal/atomicfile"
 	"github.com/kx-cli/kx/pkg/exitcode"
 )
 
@@ -50,35 +49,5 @@ func SetCurrentProfile(path, name string) error {
 	if err != nil {
 		return err
 	}
-	return WriteFileAtomic(path, out)
-}
-
-// WriteFileAtomic writes data to a temporary file next to path and renames
-// it into place, keeping path's permissions (0600 for a new file).
-func WriteFileAtomic(path string, data []byte) error {
-	mode := os.FileMode(0o600)
-	if st, err := os.Stat(path); err == nil {
-		mode = st.Mode().Perm()
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return atomicfile.WriteFile(path, out, 0o600)
 }
