@@ -60,6 +60,32 @@ func TestStuckAtPayment(t *testing.T) {
 	}
 }
 
+// An order closed with a failure status after its payment failed is
+// cancelled, not complete; the failure is named.
+func TestCancelledAfterPayment(t *testing.T) {
+	tr, _ := NewTracer(Ecommerce(), []string{"ORD-1"})
+	tr.Offer(rec("orders.created", 0, 0, `{"orderId":"ORD-1","customerId":"C-9","items":[]}`))
+	tr.Offer(rec("payment.transactions", 0, 7*time.Second, `{"orderId":"ORD-1","status":"ERROR"}`))
+	tr.Offer(rec("customer.notifications", 0, 8*time.Second, `{"customerId":"C-9","orderId":"ORD-1","notificationType":"PAYMENT_FAILED"}`))
+	tr.Offer(rec("orders.completed", 0, 9*time.Second, `{"orderId":"ORD-1","status":"CANCELLED","reason":"payment failed"}`))
+	tr.Offer(rec("customer.notifications", 1, 10*time.Second, `{"customerId":"C-9","orderId":"ORD-1","notificationType":"ORDER_CANCELLED"}`))
+	s := Summarize(Ecommerce(), tr.Traces()[0])
+	if s.Verdict != Cancelled || s.Message != "cancelled: payment ERROR at 10:32:07, order closed CANCELLED" {
+		t.Errorf("verdict %s: %q", s.Verdict, s.Message)
+	}
+	if s.Stage != "payment" || s.Status != "ERROR" || s.At == nil || *s.At != "2025-11-28T10:32:07.000Z" {
+		t.Errorf("stage %s, status %s, at %v", s.Stage, s.Status, s.At)
+	}
+	// Closed CANCELLED with no failure before: the closing step is named.
+	tr, _ = NewTracer(Ecommerce(), []string{"ORD-2"})
+	tr.Offer(rec("orders.created", 0, 0, `{"orderId":"ORD-2","customerId":"C-9","items":[]}`))
+	tr.Offer(rec("orders.completed", 0, 3*time.Second, `{"orderId":"ORD-2","status":"CANCELLED"}`))
+	s = Summarize(Ecommerce(), tr.Traces()[0])
+	if s.Verdict != Cancelled || s.Message != "cancelled: order closed CANCELLED at 10:32:03" || s.Stage != "completed" {
+		t.Errorf("verdict %s: %q (stage %s)", s.Verdict, s.Message, s.Stage)
+	}
+}
+
 func TestRecoveredPaymentIsNotStuck(t *testing.T) {
 	tr, _ := NewTracer(Ecommerce(), []string{"ORD-1"})
 	tr.Offer(rec("payment.transactions", 0, 0, `{"orderId":"ORD-1","status":"ERROR"}`))

@@ -12,6 +12,7 @@ import (
 // Verdicts of a trace.
 const (
 	Complete   = "complete"   // the flow's last stage was reached
+	Cancelled  = "cancelled"  // the last stage was reached with a failure status (CANCELLED)
 	Stuck      = "stuck"      // a step failed and nothing got past it
 	Incomplete = "incomplete" // no failure, but the last stage is missing
 	NotFound   = "not_found"  // no record carries the key
@@ -23,8 +24,9 @@ type Summary struct {
 	Trace   string `json:"trace"`
 	Verdict string `json:"verdict"`
 	Message string `json:"message"`
-	// Stage and Status name the failed step of a stuck trace, or the last
-	// step of an incomplete one; At is its time.
+	// Stage and Status name the failed step of a stuck trace, the failure
+	// that led to a cancellation (else the closing step), or the last step
+	// of an incomplete one; At is its time.
 	Stage  string  `json:"stage,omitempty"`
 	Status string  `json:"status,omitempty"`
 	At     *string `json:"at,omitempty"`
@@ -92,6 +94,17 @@ func Summarize(flow Flow, tr *Trace) Summary {
 	span := fmt.Sprintf("%d events in %d stages over %s", len(tr.Events), len(s.Stages), FormatDuration(last.Sub(first)))
 
 	terminal := len(flow.Stages) - 1
+	if closing, ok := cancelled(flow, tr.Events, terminal); ok {
+		s.Verdict, s.Stage, s.Status = Cancelled, closing.Stage, closing.Status
+		s.At = tsPtr(closing.Record.Timestamp)
+		s.Message = fmt.Sprintf("cancelled: order closed %s at %s", closing.Status, clock(closing.Record.Timestamp))
+		if failed, ok := firstUnrecovered(flow, tr.Events[:closing.pos]); ok {
+			s.Stage, s.Status = failed.Stage, failed.Status
+			s.At = tsPtr(failed.Record.Timestamp)
+			s.Message = fmt.Sprintf("cancelled: %s %s at %s, order closed %s", failed.Stage, failed.Status, clock(failed.Record.Timestamp), closing.Status)
+		}
+		return s
+	}
 	if seen[terminal] {
 		s.Verdict = Complete
 		s.Message = fmt.Sprintf("complete: %s", span)
@@ -117,6 +130,23 @@ func Summarize(flow Flow, tr *Trace) Summary {
 		s.Message += fmt.Sprintf(", no %s event yet", next)
 	}
 	return s
+}
+
+// closingEvent is the event that closed a trace, with its position.
+type closingEvent struct {
+	Event
+	pos int
+}
+
+// cancelled finds the last event of the terminal stage and reports whether
+// its status is a failure (orders.completed with CANCELLED).
+func cancelled(flow Flow, evs []Event, terminal int) (closingEvent, bool) {
+	for i := len(evs) - 1; i >= 0; i-- {
+		if evs[i].Index == terminal {
+			return closingEvent{evs[i], i}, flow.isError(evs[i].Status)
+		}
+	}
+	return closingEvent{}, false
 }
 
 // firstUnrecovered is the first failed event whose stage has no later

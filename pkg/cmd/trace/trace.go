@@ -60,8 +60,10 @@ func NewCmdTrace(f *cmdutil.Factory, runF func(context.Context, *Options) error)
 		Short: "Follow one business key (an order) across topics: timeline and verdict",
 		Long: `Trace finds every record that carries a business key (an orderId) in the
 topics of a flow and tells its story in time order, then a verdict:
-complete, stuck at a failed step ("stuck at payment ERROR at 10:32:07, no
-shipping event since"), or incomplete, with the expected stages missing.
+complete, cancelled (the last stage closed with a failure status:
+"cancelled: payment ERROR at 10:32:07, order closed CANCELLED"), stuck at a
+failed step ("stuck at payment ERROR at 10:32:07, no shipping event since"),
+or incomplete, with the expected stages missing.
 
 The flow. By default the built-in e-commerce flow, when its topics exist:
 orders.created → inventory.updates → payment.transactions →
@@ -90,7 +92,7 @@ the read as in kx tail (default: the whole retained log).
 Output: on a terminal, a timeline per key (time, topic, event, ids, time
 since the previous step, time since the start) and the verdict. -o ndjson:
 the records as envelopes in time order, then one summary object per key:
-{trace, verdict (complete|stuck|incomplete|not_found), message, stage,
+{trace, verdict (complete|cancelled|stuck|incomplete|not_found), message, stage,
 status, at, stages, missing, events, first, last, duration_ms, ids,
 records_read, partitions_read}.
 
@@ -435,7 +437,7 @@ func run(ctx context.Context, opts *Options) error {
 			return err
 		}
 		fmt.Fprintf(w, "%s %s: %s\n", res.Flow.Field, tr.Key, sum.Message)
-		if len(sum.Missing) > 0 && sum.Verdict != flowtrace.Complete {
+		if len(sum.Missing) > 0 && (sum.Verdict == flowtrace.Stuck || sum.Verdict == flowtrace.Incomplete) {
 			fmt.Fprintf(w, "missing: %s\n", strings.Join(sum.Missing, ", "))
 		}
 	}
