@@ -60,6 +60,12 @@ func setupScript(env *testscript.Env) error {
 	env.Setenv("HOME", env.WorkDir)
 	env.Setenv("XDG_CONFIG_HOME", filepath.Join(env.WorkDir, ".config"))
 	env.Setenv("NO_COLOR", "")
+	// The shipped scenarios, for scripts that play them as they are.
+	scenarios, err := filepath.Abs(filepath.Join("..", "..", "scenarios"))
+	if err != nil {
+		return err
+	}
+	env.Setenv("SCENARIOS", scenarios)
 	return nil
 }
 
@@ -80,6 +86,10 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 	"rates-within": ratesWithin,
 	"pty-run":      ptyRun,
 	"screen-check": screenCheck,
+	// Commands of the reconciliation scripts (reconcilecmds_test.go).
+	"match-env":   matchEnv,
+	"open-orders": openOrders,
+	"report-keys": reportKeys,
 	// freeport VAR: set VAR to a free TCP port on 127.0.0.1.
 	"freeport": func(ts *testscript.TestScript, neg bool, args []string) {
 		if len(args) != 1 {

@@ -28,7 +28,9 @@ type Report struct {
 	Interrupted      bool    `json:"interrupted"`
 	Start            string  `json:"start"`
 	ScenarioDuration string  `json:"scenario_duration"`
-	WallSeconds      float64 `json:"wall_seconds"`
+	// Until is the phase the run stopped after (kx play --until).
+	Until       string  `json:"until,omitempty"`
+	WallSeconds float64 `json:"wall_seconds"`
 	// MaxBehindMs is how late the most delayed event was sent compared
 	// with its schedule: large values mean the producer could not hold the
 	// rate.
@@ -77,6 +79,8 @@ func (r *Report) WriteText(w io.Writer) error {
 	state := "finished"
 	if r.Interrupted {
 		state = "interrupted"
+	} else if r.Until != "" {
+		state = "stopped after phase " + r.Until
 	}
 	fmt.Fprintf(&b, "\n%s: %s %s (run %s, seed %d, speed %s) in %.1fs: %d events",
 		r.Command, r.Scenario, state, r.RunID, r.Seed, formatFloat(r.Speed), r.WallSeconds, r.Events)

@@ -22,6 +22,12 @@ type GeneratorOptions struct {
 	// Speed compresses the timeline: an event at scenario time At has
 	// timestamp Start + At/Speed. <= 0 means 1.
 	Speed float64
+	// Until, when positive, cuts the timeline at this scenario time: no
+	// flow starts and no parked flow resumes at or after it; flows in
+	// progress finish their steps (with the params in force as they go),
+	// and parked flows stay pending (kx play --until PHASE cuts at the
+	// phase's end).
+	Until time.Duration
 }
 
 // Event is one record to produce.
@@ -34,7 +40,8 @@ type Event struct {
 	Key   []byte // nil when the topic has no key field
 	Value []byte // compact JSON object
 	// Phase is the latest phase started at At (flows draining after the
-	// last phase count in it); Flow, FlowID and Step locate the event.
+	// last phase, or after GeneratorOptions.Until, count in the last phase
+	// played); Flow, FlowID and Step locate the event.
 	Phase  string
 	Flow   string
 	FlowID int64
@@ -200,7 +207,7 @@ func (g *Generator) Next() (Event, bool) {
 		it := heap.Pop(&g.h).(item)
 		switch it.kind {
 		case kStart:
-			if g.stop {
+			if g.stop || g.cut(it.at) {
 				continue
 			}
 			if it.n+1 < g.starts[it.phase] {
@@ -211,6 +218,9 @@ func (g *Generator) Next() (Event, bool) {
 			fl := &flowState{id: g.nextFlow, fl: g.pickFlow(it.phase), ctx: map[string]any{}}
 			g.advance(fl, it.at)
 		case kResolve:
+			if g.cut(it.at) {
+				continue
+			}
 			p := g.s.Phases[it.phase]
 			for k, fl := range g.held {
 				d := time.Duration(float64(p.ResolveOver) * (float64(k) + 0.5) / float64(len(g.held)))
@@ -227,6 +237,11 @@ func (g *Generator) Next() (Event, bool) {
 		}
 	}
 	return Event{}, false
+}
+
+// cut reports whether t is past GeneratorOptions.Until.
+func (g *Generator) cut(t time.Duration) bool {
+	return g.opts.Until > 0 && t >= g.opts.Until
 }
 
 func (g *Generator) pickFlow(phase int) *flow {
@@ -438,8 +453,14 @@ func (g *Generator) build(fl *flowState, in *instr, at time.Duration, pi int, cu
 		At: at, Time: g.timeAt(at, 0), Topic: topic.Name, Value: buf,
 		Flow: fl.fl.name, FlowID: fl.id, Step: in.step,
 	}
-	if pi < len(g.s.Phases) {
-		ev.Phase = g.s.Phases[pi].Name
+	label := pi
+	if g.cut(at) {
+		// Flows finishing after the cut count in the last phase played,
+		// as flows draining after the last phase do.
+		label = g.phaseAt(g.opts.Until - 1)
+	}
+	if label >= 0 && label < len(g.s.Phases) {
+		ev.Phase = g.s.Phases[label].Name
 	}
 	if topic.KeyField != "" {
 		ev.Key = keyBytes(obj[topic.KeyField])

@@ -120,6 +120,7 @@ func TestTimeOrderAndCausality(t *testing.T) {
 		last       string
 		topics     []string
 		completed  bool
+		cancelled  bool
 		shipped    bool
 		lastStatus string
 	}
@@ -168,15 +169,35 @@ func TestTimeOrderAndCausality(t *testing.T) {
 			}
 			c.shipped = true
 		case "orders.completed":
-			if !c.shipped {
-				t.Fatalf("flow %d completed without shipping", e.FlowID)
+			if c.completed || c.cancelled {
+				t.Fatalf("flow %d closed twice", e.FlowID)
 			}
-			c.completed = true
+			switch e.Tags["status"] {
+			case "COMPLETED":
+				if !c.shipped {
+					t.Fatalf("flow %d completed without shipping", e.FlowID)
+				}
+				c.completed = true
+			case "CANCELLED":
+				// A payment that failed outside a hold phase closes the order.
+				if c.shipped || c.lastStatus != "ERROR" {
+					t.Fatalf("flow %d cancelled after %s (shipped: %v)", e.FlowID, c.lastStatus, c.shipped)
+				}
+				if !strings.Contains(string(e.Value), `"reason":"payment failed: bank API timeout"`) {
+					t.Fatalf("flow %d: cancellation without its reason: %s", e.FlowID, e.Value)
+				}
+				c.cancelled = true
+			default:
+				t.Fatalf("flow %d: orders.completed with status %q", e.FlowID, e.Tags["status"])
+			}
 		}
 		c.topics = append(c.topics, e.Topic)
 	}
-	completed := 0
+	completed, cancelled := 0, 0
 	for _, c := range flows {
+		if c.cancelled {
+			cancelled++
+		}
 		if c.completed {
 			completed++
 			for _, want := range []string{"orders.created", "inventory.updates", "payment.transactions", "customer.notifications", "shipping.events", "orders.completed"} {
@@ -184,12 +205,13 @@ func TestTimeOrderAndCausality(t *testing.T) {
 					t.Fatalf("completed order %s lacks %s", c.orderID, want)
 				}
 			}
-		} else if c.lastStatus != "ERROR" {
-			t.Fatalf("order %s neither completed nor failed: %v", c.orderID, c.topics)
+		} else if !c.cancelled {
+			// The demo ends with a resolve phase: every order is closed.
+			t.Fatalf("order %s neither completed nor cancelled: %v", c.orderID, c.topics)
 		}
 	}
-	if completed == 0 {
-		t.Fatal("no order completed")
+	if completed == 0 || cancelled == 0 {
+		t.Fatalf("%d orders completed, %d cancelled: want both", completed, cancelled)
 	}
 }
 
@@ -200,6 +222,7 @@ func TestHoldResolve(t *testing.T) {
 	retried := map[int64]bool{}
 	failedInIncidents := map[int64]bool{}
 	completed := map[int64]bool{}
+	cancelled := map[int64]string{} // flow -> phase of the cancellation
 	for {
 		e, ok := g.Next()
 		if !ok {
@@ -219,7 +242,11 @@ func TestHoldResolve(t *testing.T) {
 			}
 		}
 		if e.Topic == "orders.completed" {
-			completed[e.FlowID] = true
+			if e.Tags["status"] == "CANCELLED" {
+				cancelled[e.FlowID] = e.Phase
+			} else {
+				completed[e.FlowID] = true
+			}
 		}
 	}
 	st := g.Stats()
@@ -229,8 +256,23 @@ func TestHoldResolve(t *testing.T) {
 	if errs["incidents"] < 10*errs["black-friday"]/100 || errs["incidents"] == 0 {
 		t.Errorf("payment errors per phase: %v", errs)
 	}
-	if len(retried) == 0 || len(retried) != len(failedInIncidents) {
-		t.Fatalf("%d flows failed in incidents, %d retried", len(failedInIncidents), len(retried))
+	// A flow whose payment failed in incidents was held and retried, unless
+	// its failure came so close to the phase's end that the hold decision
+	// fell in resolution: then it was cancelled.
+	late := 0
+	for id := range failedInIncidents {
+		if ph, ok := cancelled[id]; ok {
+			if ph != "resolution" || retried[id] {
+				t.Fatalf("flow %d failed in incidents, cancelled in %s (retried: %v)", id, ph, retried[id])
+			}
+			late++
+		}
+	}
+	if len(retried) == 0 || len(retried)+late != len(failedInIncidents) || int64(len(retried)) != st.FlowsHeld {
+		t.Fatalf("%d flows failed in incidents, %d retried, %d cancelled at the phase's end; %d held", len(failedInIncidents), len(retried), late, st.FlowsHeld)
+	}
+	if len(cancelled) == 0 || len(cancelled)+len(completed) != int(st.FlowsStarted) {
+		t.Fatalf("%d orders cancelled, %d completed, of %d started: want every order closed", len(cancelled), len(completed), st.FlowsStarted)
 	}
 	for id := range retried {
 		if !completed[id] {
@@ -295,4 +337,51 @@ func BenchmarkGenerator(b *testing.B) {
 		n++
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "events/s")
+}
+
+// TestUntil cuts the demo after its incidents: no flow starts or resumes
+// after the cut, flows in progress finish, and the orders left open are
+// exactly the held ones.
+func TestUntil(t *testing.T) {
+	s := load(t, "ecommerce-demo.yaml")
+	incidents, ok := s.Phase("incidents")
+	if !ok {
+		t.Fatal("no incidents phase")
+	}
+	g := NewGenerator(s, GeneratorOptions{Seed: 5, RateScale: 0.2, Until: incidents.End()})
+	created, closed := map[string]bool{}, map[string]bool{}
+	failed := map[string]bool{} // the last payment of the order failed
+	for e, ok := g.Next(); ok; e, ok = g.Next() {
+		var v struct{ OrderID, Status string }
+		if err := json.Unmarshal(e.Value, &v); err != nil {
+			t.Fatal(err)
+		}
+		switch e.Topic {
+		case "orders.created":
+			if e.At >= incidents.End() {
+				t.Fatalf("order %s started at %v, after the cut", v.OrderID, e.At)
+			}
+			created[v.OrderID] = true
+		case "payment.transactions":
+			failed[v.OrderID] = v.Status == "ERROR"
+		case "orders.completed":
+			closed[v.OrderID] = true
+		}
+	}
+	st := g.Stats()
+	if st.FlowsResumed != 0 || st.Held == 0 || st.Held != st.FlowsHeld || st.InFlight != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+	open := 0
+	for id := range created {
+		if !closed[id] {
+			open++
+			if !failed[id] {
+				t.Errorf("order %s left open without a failed payment", id)
+			}
+		}
+	}
+	if int64(open) != st.Held {
+		t.Errorf("%d orders open, %d flows held", open, st.Held)
+	}
 }

@@ -100,6 +100,25 @@ func (s *Scenario) Duration() time.Duration {
 	return end
 }
 
+// Phase returns the phase of that name.
+func (s *Scenario) Phase(name string) (Phase, bool) {
+	for _, p := range s.Phases {
+		if p.Name == name {
+			return p, true
+		}
+	}
+	return Phase{}, false
+}
+
+// PhaseNames lists the phases in time order.
+func (s *Scenario) PhaseNames() []string {
+	out := make([]string, len(s.Phases))
+	for i, p := range s.Phases {
+		out[i] = p.Name
+	}
+	return out
+}
+
 // Topic returns the declared topic by name.
 func (s *Scenario) Topic(name string) (Topic, bool) {
 	i, ok := s.topicIdx[name]

@@ -80,8 +80,25 @@ func TestFlowDemoScenario(t *testing.T) {
 	if e := edge("payment.transactions", "customer.notifications"); e.Keys != wantKeys["payment.transactions"] {
 		t.Errorf("payment → notifications: %d keys, want %d", e.Keys, wantKeys["payment.transactions"])
 	}
-	if e := edge("shipping.events", "orders.completed"); e.Keys != wantKeys["orders.completed"] || e.P50 > e.P95 || e.P95 > e.Max {
-		t.Errorf("shipping → completed: %+v, want %d keys and p50 ≤ p95 ≤ max", e, wantKeys["orders.completed"])
+	// Orders closed after shipping were delivered; the others were
+	// cancelled after their failed payment's notification.
+	shippedClosed, cancelled := 0, 0
+	for _, topics := range reached {
+		switch {
+		case topics["orders.completed"] && topics["shipping.events"]:
+			shippedClosed++
+		case topics["orders.completed"]:
+			cancelled++
+		}
+	}
+	if e := edge("shipping.events", "orders.completed"); e.Keys != shippedClosed || e.P50 > e.P95 || e.P95 > e.Max {
+		t.Errorf("shipping → completed: %+v, want %d keys and p50 ≤ p95 ≤ max", e, shippedClosed)
+	}
+	if cancelled == 0 {
+		t.Fatal("no order cancelled: the test proves less than it says")
+	}
+	if e := edge("customer.notifications", "orders.completed"); e.Keys != cancelled {
+		t.Errorf("notifications → completed (cancelled orders): %d keys, want %d", e.Keys, cancelled)
 	}
 
 	for _, f := range []output.Format{Mermaid, DOT} {

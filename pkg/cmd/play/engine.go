@@ -23,6 +23,31 @@ type player struct {
 	s     *scenario.Scenario
 	seed  int64
 	runID string
+	until time.Duration // --until: the end of that phase; 0 plays it all
+}
+
+// played is the scenario as the run plays it: without the phases after
+// --until, so the statistics do not list phases that never started.
+func (p *player) played() *scenario.Scenario {
+	if p.until <= 0 {
+		return p.s
+	}
+	cut := *p.s
+	cut.Phases = nil
+	for _, ph := range p.s.Phases {
+		if ph.Start < p.until {
+			cut.Phases = append(cut.Phases, ph)
+		}
+	}
+	return &cut
+}
+
+// timeline is the scenario time the run plays: up to --until, else all.
+func (p *player) timeline() time.Duration {
+	if p.until > 0 {
+		return p.until
+	}
+	return p.s.Duration()
 }
 
 func (p *player) start() time.Time {
@@ -34,7 +59,7 @@ func (p *player) start() time.Time {
 
 func (p *player) generator(start time.Time) *scenario.Generator {
 	return scenario.NewGenerator(p.s, scenario.GeneratorOptions{
-		Seed: p.seed, RunID: p.runID, RateScale: p.opts.RateScale, Start: start, Speed: p.opts.Speed,
+		Seed: p.seed, RunID: p.runID, RateScale: p.opts.RateScale, Start: start, Speed: p.opts.Speed, Until: p.until,
 	})
 }
 
@@ -43,7 +68,7 @@ func (p *player) report(start time.Time, wall time.Duration, g *scenario.Generat
 	r := &playpkg.Report{
 		Command: p.opts.Name, RunID: p.runID, Scenario: p.s.Name, File: p.s.File, Seed: p.seed,
 		Speed: p.opts.Speed, RateScale: p.opts.RateScale, DryRun: p.opts.DryRun,
-		Start: record.FormatTimestamp(start), ScenarioDuration: playpkg.FormatClock(p.s.Duration()),
+		Start: record.FormatTimestamp(start), ScenarioDuration: playpkg.FormatClock(p.s.Duration()), Until: p.opts.Until,
 		WallSeconds: float64(wall.Milliseconds()) / 1000,
 		Flows:       playpkg.FlowReport{Started: st.FlowsStarted, Ended: st.FlowsEnded, Held: st.FlowsHeld, Resumed: st.FlowsResumed, Pending: st.Held},
 	}
@@ -75,7 +100,7 @@ func (p *player) dryRun(ctx context.Context) error {
 	began := time.Now()
 	start := p.start()
 	g := p.generator(start)
-	t := playpkg.NewTracker(p.s, start)
+	t := playpkg.NewTracker(p.played(), start)
 	parts := map[string]int32{}
 	for _, tp := range p.s.Topics {
 		parts[tp.Name] = tp.Partitions
@@ -153,7 +178,7 @@ func (p *player) live(ctx context.Context) error {
 	began := time.Now()
 	start := p.start()
 	g := p.generator(start)
-	t := playpkg.NewTracker(p.s, start)
+	t := playpkg.NewTracker(p.played(), start)
 
 	// abort stops producing on a fatal producer error or a closed stdout.
 	prodCtx, abort := context.WithCancelCause(bg)
@@ -179,7 +204,7 @@ func (p *player) live(ctx context.Context) error {
 			case <-stopView:
 				return
 			case <-tick.C:
-				view.Update(t.Snapshot(p.s.Duration()))
+				view.Update(t.Snapshot(p.timeline()))
 			}
 		}
 	}()
@@ -232,7 +257,7 @@ func (p *player) live(ctx context.Context) error {
 	delivered.Wait()
 	close(stopView)
 	viewDone.Wait()
-	view.Close(t.Snapshot(p.s.Duration()))
+	view.Close(t.Snapshot(p.timeline()))
 
 	cause := context.Cause(prodCtx)
 	if errors.Is(cause, syscall.EPIPE) {

@@ -43,8 +43,11 @@ type Options struct {
 	SeedSet   bool
 	Start     time.Time // scenario time 0; zero means now
 	DryRun    bool
-	Output    string // OutputRecords, OutputReport or OutputNone
-	Quiet     bool
+	// Until names the phase after which the run stops (--until): no flow
+	// starts and no held flow resumes after its end; empty plays it all.
+	Until  string
+	Output string // OutputRecords, OutputReport or OutputNone
+	Quiet  bool
 
 	// NewView builds the progress view; nil picks the terminal status
 	// block or plain lines from the stderr type. kx demo plugs in its own.
@@ -94,6 +97,13 @@ acknowledged and, per partition, the high watermark must have grown by
 exactly the acknowledged count. Any shortfall exits 5 with the counts per
 topic; a topic that grew more (another writer) is reported, not failed.
 
+--until PHASE rehearses up to a phase: the run stops at the end of PHASE.
+No flow starts after it and no held flow is resumed; the flows in progress
+finish their steps, as they would have (with the params in force as they
+go), and the flows a hold phase parked stay pending (the report's "pending").
+kx play scenarios/ecommerce-demo.yaml --until incidents leaves exactly the
+held orders open: what kx export --reconcile should then report missing.
+
 --dry-run needs no broker: it prints the events in the same envelope with
 the partition murmur2 gives for the declared partition count (-1 when the
 record has no key) and offset -1, without pacing.
@@ -110,6 +120,7 @@ The same --seed gives the same event contents (timestamps follow the start).`,
   kx play scenarios/ecommerce-demo.yaml --speed 10 --seed 7 > run.ndjson
   kx play scenarios/black-friday.yaml --rate-scale 2 -o json | jq '.topics[] | {topic, peak_per_sec}'
   kx play scenarios/incidents.yaml --dry-run | jq -c 'select(.value.status == "ERROR") | .value'
+  kx play scenarios/ecommerce-demo.yaml --until incidents --speed 10   # rehearse up to the incident
   kx play my-flows.yaml --dry-run -o json     # validate a scenario and see what it would produce`,
 		Args: cmdutil.ExactArgs(1, "a scenario file"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -136,6 +147,7 @@ func AddFlags(cmd *cobra.Command, opts *Options, outputFlag, startFlag *string) 
 	fl.Float64Var(&opts.RateScale, "rate-scale", 1, "multiply the phases' flow rates (not fixed counts)")
 	fl.Int64Var(&opts.Seed, "seed", 0, "seed of every random choice (default: the scenario's seed, else random)")
 	fl.StringVar(startFlag, "start", "", "timestamp of scenario time 0 (RFC 3339; default now); a past start sends the past at once")
+	fl.StringVar(&opts.Until, "until", "", "stop after this phase: no flow starts or resumes after its end; flows in progress finish, held ones stay pending")
 	fl.BoolVarP(&opts.Quiet, "quiet", "q", false, "no progress and no statistics on stderr, only warnings and errors")
 	fl.StringVarP(outputFlag, "output", "o", "auto", "stdout: auto|ndjson|json|none (auto: ndjson when piped, none on a terminal)")
 	_ = cmd.RegisterFlagCompletionFunc("output", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
@@ -209,6 +221,14 @@ func Run(ctx context.Context, opts *Options) error {
 			return err
 		}
 	}
+	var until time.Duration
+	if opts.Until != "" {
+		ph, ok := s.Phase(opts.Until)
+		if !ok {
+			return cmdutil.UsageErrorf("--until %q: scenario %s has no such phase (phases: %s)", opts.Until, s.Name, strings.Join(s.PhaseNames(), ", "))
+		}
+		until = ph.End()
+	}
 	seed := opts.Seed
 	if !opts.SeedSet {
 		if s.HasSeed {
@@ -217,11 +237,14 @@ func Run(ctx context.Context, opts *Options) error {
 			seed = randomSeed()
 		}
 	}
-	p := &player{opts: opts, s: s, seed: seed, runID: newRunID()}
+	p := &player{opts: opts, s: s, seed: seed, runID: newRunID(), until: until}
 	if !opts.Quiet {
 		mode := ""
+		if opts.Until != "" {
+			mode = fmt.Sprintf(", until phase %s (%s)", opts.Until, playpkg.FormatClock(until))
+		}
 		if opts.DryRun {
-			mode = ", dry run"
+			mode += ", dry run"
 		}
 		fmt.Fprintf(opts.IO.ErrOut, "%s: scenario %s (%s, %s of timeline), run %s, seed %d, speed %s%s\n",
 			opts.Name, s.Name, s.File, playpkg.FormatClock(s.Duration()), p.runID, seed, formatFloat(opts.Speed), mode)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -50,7 +51,7 @@ func TestTraceSmokeScenario(t *testing.T) {
 	events := scenariotest.Play(t, client, scenariotest.Path("smoke.yaml"), 7, 0)
 	byOrder := map[string][]scenario.Event{}
 	var orders []string
-	failed := map[string]bool{}
+	failed, cancelled := map[string]bool{}, map[string]bool{}
 	for _, ev := range events {
 		id := field(t, ev, "orderId")
 		if ev.Topic == "orders.created" {
@@ -60,9 +61,12 @@ func TestTraceSmokeScenario(t *testing.T) {
 		if ev.Topic == "payment.transactions" && field(t, ev, "status") == "ERROR" {
 			failed[id] = true
 		}
+		if ev.Topic == "orders.completed" && field(t, ev, "status") == "CANCELLED" {
+			cancelled[id] = true
+		}
 	}
-	if len(orders) < 2 || len(failed) == 0 {
-		t.Fatalf("scenario gave %d orders, %d failed payments: want both", len(orders), len(failed))
+	if len(orders) < 2 || len(failed) < 2 || len(cancelled) == 0 {
+		t.Fatalf("scenario gave %d orders, %d failed payments, %d cancelled: want an order held and one cancelled", len(orders), len(failed), len(cancelled))
 	}
 	opts := testOptions(orders...)
 	res, err := Collect(context.Background(), client, opts)
@@ -88,7 +92,11 @@ func TestTraceSmokeScenario(t *testing.T) {
 		}
 		sum := flowtrace.Summarize(res.Flow, tr)
 		switch {
-		case failed[tr.Key]:
+		case cancelled[tr.Key]:
+			if sum.Verdict != flowtrace.Cancelled || sum.Stage != "payment" || sum.Status != "ERROR" || !strings.HasSuffix(sum.Message, ", order closed CANCELLED") {
+				t.Errorf("%s: %s, want cancelled after payment ERROR", tr.Key, sum.Message)
+			}
+		case failed[tr.Key]: // held: pending, nothing closed it
 			if sum.Verdict != flowtrace.Stuck || sum.Stage != "payment" || sum.Status != "ERROR" {
 				t.Errorf("%s: %s, want stuck at payment ERROR", tr.Key, sum.Message)
 			}
