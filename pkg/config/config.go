@@ -30,6 +30,40 @@ const DefaultTimeout = 10 * time.Second
 type File struct {
 	CurrentProfile string             `mapstructure:"current-profile" yaml:"current-profile,omitempty"`
 	Profiles       map[string]Profile `mapstructure:"profiles" yaml:"profiles,omitempty"`
+	// Flows are named business flows for kx trace and kx flow (--flow
+	// NAME). Names are case-insensitive (stored lower-case).
+	Flows map[string]Flow `mapstructure:"flows" yaml:"flows,omitempty"`
+}
+
+// Flow is a named business flow: the topics a traced id goes through, in
+// the order their stages happen, and how records tie to it.
+type Flow struct {
+	Description string `mapstructure:"description" yaml:"description,omitempty"`
+	// Field is the traced id, a jq path (orderId, .user.id).
+	Field string `mapstructure:"field" yaml:"field"`
+	// Errors are the status values that mean a step failed (default:
+	// ERROR, FAILED, FAILURE, REJECTED, CANCELLED, PAYMENT_FAILED,
+	// OUT_OF_STOCK).
+	Errors []string    `mapstructure:"errors" yaml:"errors,omitempty"`
+	Stages []FlowStage `mapstructure:"stages" yaml:"stages"`
+}
+
+// FlowStage is one topic of a flow. The first stage starts the flow.
+type FlowStage struct {
+	Topic string `mapstructure:"topic" yaml:"topic"`
+	// Name labels the stage (default: the topic).
+	Name string `mapstructure:"name" yaml:"name,omitempty"`
+	// Key is the id the record key holds, for partition pruning.
+	Key string `mapstructure:"key" yaml:"key,omitempty"`
+	// Match are the ids (jq paths) that tie a record to the trace
+	// (default: the flow's field).
+	Match []string `mapstructure:"match" yaml:"match,omitempty"`
+	// Learn are ids read from matched records, "NAME=PATH" or "PATH"
+	// (named after its last field): shipmentId=.shipment.id, .customerId.
+	Learn []string `mapstructure:"learn" yaml:"learn,omitempty"`
+	// Status is the path of the field shown as the event (default .status).
+	Status   string `mapstructure:"status" yaml:"status,omitempty"`
+	Optional bool   `mapstructure:"optional" yaml:"optional,omitempty"`
 }
 
 // Profile is one named cluster connection.
@@ -82,6 +116,8 @@ type Resolved struct {
 	Properties map[string]string `json:"properties"`
 	// Sources tells where brokers came from: flag, env, profile or default.
 	BrokersSource string `json:"brokers_source"`
+	// Flows are the config file's named flows, by lower-case name.
+	Flows map[string]Flow `json:"-"`
 	// Secrets are values that must never be printed.
 	Secrets  []string `json:"-"`
 	Warnings []string `json:"-"`
@@ -148,7 +184,7 @@ func Resolve(flags *Flags, flagSet *pflag.FlagSet, getenv func(string) string) (
 	if err != nil {
 		return nil, err
 	}
-	r := &Resolved{ConfigFile: path, Properties: map[string]string{}}
+	r := &Resolved{ConfigFile: path, Properties: map[string]string{}, Flows: file.Flows}
 
 	profileName := file.CurrentProfile
 	if changed("profile") {
@@ -333,6 +369,16 @@ func (r *Resolved) Redacted() map[string]string {
 		out[k] = v
 	}
 	return out
+}
+
+// FlowNames lists the named flows, sorted.
+func (r *Resolved) FlowNames() []string {
+	names := make([]string, 0, len(r.Flows))
+	for n := range r.Flows {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
 }
 
 // ProfileNames lists the profiles of f, sorted.

@@ -207,3 +207,43 @@ func TestSetCurrentProfileKeepsComments(t *testing.T) {
 		t.Errorf("unknown profile: %v", err)
 	}
 }
+
+const withFlows = `
+flows:
+  Signup:
+    description: a user from sign-up to activation
+    field: .user.id
+    errors: [BOUNCED]
+    stages:
+      - {topic: signups, key: userId, learn: [accountId=.account.id, .user.email]}
+      - {topic: emails, name: email, status: .type, optional: true}
+`
+
+// Named flows load strictly, keep the case of their values, and are found
+// by lower-case name.
+func TestFlows(t *testing.T) {
+	fl := &Flags{}
+	r, err := Resolve(fl, flagSet(t, fl, "--config", writeConfig(t, withFlows, 0o600)), envOf(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, ok := r.Flows["signup"]
+	if !ok || len(r.FlowNames()) != 1 {
+		t.Fatalf("flows %v", r.FlowNames())
+	}
+	if f.Field != ".user.id" || len(f.Stages) != 2 || f.Errors[0] != "BOUNCED" {
+		t.Fatalf("flow %+v", f)
+	}
+	s := f.Stages[0]
+	if s.Topic != "signups" || s.Key != "userId" || strings.Join(s.Learn, " ") != "accountId=.account.id .user.email" {
+		t.Errorf("stage %+v", s)
+	}
+	if e := f.Stages[1]; e.Name != "email" || e.Status != ".type" || !e.Optional {
+		t.Errorf("stage %+v", e)
+	}
+	unknown := writeConfig(t, "flows:\n  f:\n    field: id\n    stages:\n      - {topic: t, keys: id}\n", 0o600)
+	fl = &Flags{}
+	if _, err := Resolve(fl, flagSet(t, fl, "--config", unknown), envOf(nil)); exitcode.Of(err) != exitcode.Usage {
+		t.Errorf("unknown stage key: %v, want a usage error", err)
+	}
+}

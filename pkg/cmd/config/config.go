@@ -39,6 +39,18 @@ $XDG_CONFIG_HOME/kx/config.yaml (~/.config/kx/config.yaml):
       timeout: 15s
       properties:                       # any librdkafka property
         fetch.max.bytes: "104857600"
+  flows:                                # named flows: kx trace/kx flow --flow signup
+    signup:
+      field: userId                     # the traced id, a jq path
+      errors: [BOUNCED, ERROR]          # statuses of a failed step
+      stages:                           # in the order they happen; the first starts the flow
+        - topic: signups
+          key: userId                   # the record key holds userId: read one partition
+          learn: [accountId=.account.id] # ids learned here, matched in later stages
+        - topic: emails
+          status: .type                 # the field shown as the event (default .status)
+        - {topic: accounts, match: [accountId], key: accountId}
+        - {topic: activations, name: activated, optional: true}
 
 Precedence: flags > KX_* environment variables > profile > defaults.
 A password written in the file itself works, with a warning when the file is

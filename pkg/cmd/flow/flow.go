@@ -56,7 +56,9 @@ max time between the key's first record in A and its first record in B. For
 each topic: the keys that reached it, and the keys that stopped there (the
 drop-off: their last topic).
 
-The topics are those of the e-commerce flow when they exist, or --topics;
+The topics are those of the e-commerce flow when they exist, those of a
+flow named in the config file (--flow NAME, see kx config --help), or
+--topics;
 --field is a jq path (orderId, .order.id). Records without the field are
 counted but not correlated. --from and --to bound the read as in kx tail
 (default: the whole retained log; -15m for the last quarter of an hour).
@@ -74,6 +76,7 @@ block to paste into a README or an issue; -o dot a Graphviz digraph
   kx flow --from -15m
   kx flow -o mermaid > flow.mmd
   kx flow -o dot | dot -Tsvg > flow.svg
+  kx flow --flow signup -o mermaid
   kx flow --topics signups,emails,activations --field .user.id -o ndjson`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -85,6 +88,9 @@ block to paste into a README or an issue; -o dot a Graphviz digraph
 				return cmdutil.UsageErrorf("flow: one --field only")
 			}
 			if opts.KeyFields, err = tracecmd.ParseKeyFlags(keyFlags); err != nil {
+				return err
+			}
+			if err := tracecmd.ResolveNamedFlow(f, &opts.FlowOptions); err != nil {
 				return err
 			}
 			now := time.Now()

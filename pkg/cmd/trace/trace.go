@@ -44,6 +44,10 @@ type Options struct {
 
 // FlowOptions choose the topics and correlation fields (shared with kx flow).
 type FlowOptions struct {
+	// Flow names a flow of the config file (--flow); ResolveNamedFlow
+	// loads it into Named, which then replaces the e-commerce flow.
+	Flow   string
+	Named  *flowtrace.Flow
 	Topics []string
 	Fields []string
 	// KeyFields maps a topic to the id its record key holds (--key).
@@ -65,7 +69,10 @@ complete, cancelled (the last stage closed with a failure status:
 failed step ("stuck at payment ERROR at 10:32:07, no shipping event since"),
 or incomplete, with the expected stages missing.
 
-The flow. By default the built-in e-commerce flow, when its topics exist:
+The flow. --flow NAME takes a named flow from the config file's flows:
+section (kx config --help shows one): its topics, traced field, record
+keys and error statuses. By default the built-in e-commerce flow, when its
+topics exist:
 orders.created → inventory.updates → payment.transactions →
 customer.notifications → shipping.events → orders.completed, traced by
 orderId; the customerId, productIds and shipmentId of the order are learned
@@ -109,6 +116,9 @@ Exit status: 0 when at least one key was found, 1 when none was.`,
   # Orders whose payment failed in the last hour, traced together
   kx tail payment.transactions --from -1h -e -o ndjson | jq -r 'select(.value.status=="ERROR") | .value.orderId' | kx trace
 
+  # A flow named in the config file (flows: section)
+  kx trace --flow signup u-42
+
   # Other topics and field, with the key of one topic declared for pruning
   kx trace --topics signups,emails --field .user.id --key signups=user.id u-42
 
@@ -120,6 +130,9 @@ Exit status: 0 when at least one key was found, 1 when none was.`,
 				return err
 			}
 			if opts.FlowOptions.KeyFields, err = ParseKeyFlags(keyFlags); err != nil {
+				return err
+			}
+			if err := ResolveNamedFlow(f, &opts.FlowOptions); err != nil {
 				return err
 			}
 			now := time.Now()
@@ -163,6 +176,7 @@ Exit status: 0 when at least one key was found, 1 when none was.`,
 // AddFlowFlags adds --topics, --field and --key (shared with kx flow).
 func AddFlowFlags(cmd *cobra.Command, opts *FlowOptions, keyFlags *[]string) {
 	fl := cmd.Flags()
+	fl.StringVar(&opts.Flow, "flow", "", "a named flow of the config file (flows: section; see kx config --help)")
 	fl.StringSliceVar(&opts.Topics, "topics", nil, "topics of the flow, in stage order (default: the e-commerce flow)")
 	fl.StringArrayVar(&opts.Fields, "field", nil, "correlation field as a jq path (default orderId); repeat to follow learned ids")
 	fl.StringArrayVar(keyFlags, "key", nil, "TOPIC=FIELD: the field the topic's record key holds, for partition pruning; repeatable")
@@ -206,13 +220,18 @@ func readKeys(in io.Reader) ([]string, error) {
 	return keys, nil
 }
 
-// SelectFlow picks the flow: the e-commerce flow (restricted to --topics
-// when they all belong to it, else to its topics that exist), or a custom
-// flow over --topics.
+// SelectFlow picks the flow: the named flow of --flow, or the e-commerce
+// flow (restricted to --topics when they all belong to it, else to its
+// topics that exist), or a custom flow over --topics.
 func SelectFlow(meta *kafka.Metadata, opts FlowOptions, warn io.Writer) (flowtrace.Flow, error) {
 	eco := flowtrace.Ecommerce()
 	var flow flowtrace.Flow
 	switch {
+	case opts.Named != nil:
+		flow = opts.Named.Restrict(opts.Topics)
+		if len(opts.Topics) > 0 && !allIn(opts.Topics, opts.Named.Topics()) {
+			return flowtrace.Flow{}, cmdutil.UsageErrorf("--topics: not all in flow %s (%s)", opts.Named.Name, strings.Join(opts.Named.Topics(), ", "))
+		}
 	case len(opts.Topics) > 0 && allIn(opts.Topics, eco.Topics()):
 		flow = eco.Restrict(opts.Topics)
 	case len(opts.Topics) > 0:
