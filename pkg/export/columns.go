@@ -1,12 +1,15 @@
 package export
 
 import (
+	"bytes"
 	"encoding/base64"
+	"encoding/json"
 	"regexp"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/kx-cli/kx/internal/jsonscan"
 	"github.com/kx-cli/kx/pkg/jqfilter"
 	"github.com/kx-cli/kx/pkg/output"
 	"github.com/kx-cli/kx/pkg/record"
@@ -86,7 +89,7 @@ func DiscoverColumns(samples []*record.Record) []Column {
 	seen := map[string]bool{}
 	objects := len(samples) > 0
 	for _, r := range samples {
-		ok := objectMembers(r.Value, func(k, _ []byte) {
+		ok := jsonscan.ObjectMembers(r.Value, func(k, _ []byte) {
 			if !seen[string(k)] {
 				seen[string(k)] = true
 				names = append(names, string(k))
@@ -107,7 +110,7 @@ func DiscoverColumns(samples []*record.Record) []Column {
 				header = "value." + n
 			}
 		}
-		q := strconv.Quote(n) // a JSON string for the plain names objectMembers accepts
+		q := strconv.Quote(n) // a JSON string for the plain names jsonscan.ObjectMembers accepts
 		cols = append(cols, Column{Name: header, kind: colPath, path: []string{n},
 			filter: jqfilter.MustCompile(".[" + q + "]")})
 	}
@@ -178,7 +181,7 @@ func (e *RowEncoder) AppendRow(dst []byte, r *record.Record) []byte {
 		for i := range e.slots {
 			e.slots[i] = nil
 		}
-		fastOK = objectMembers(r.Value, func(k, v []byte) {
+		fastOK = jsonscan.ObjectMembers(r.Value, func(k, v []byte) {
 			for i, h := range e.heads {
 				if h == string(k) {
 					e.slots[i] = v
@@ -239,7 +242,7 @@ func appendPath(dst, raw []byte, rest []string) ([]byte, bool) {
 			return dst, true
 		}
 		var next []byte
-		if !objectMembers(raw, func(k, v []byte) {
+		if !jsonscan.ObjectMembers(raw, func(k, v []byte) {
 			if string(k) == name {
 				next = v
 			}
@@ -301,14 +304,9 @@ func appendValueCell(dst, v []byte) []byte {
 	}
 }
 
+// trimSpace drops the JSON whitespace around b.
 func trimSpace(b []byte) []byte {
-	s := scanner{data: b}
-	s.space()
-	b = b[s.pos:]
-	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\n' || b[len(b)-1] == '\t' || b[len(b)-1] == '\r') {
-		b = b[:len(b)-1]
-	}
-	return b
+	return bytes.Trim(b, " \t\r\n")
 }
 
 // KeyOf evaluates a business-key expression (--unique, --on) on r: the
@@ -326,4 +324,37 @@ func KeyOf(f *jqfilter.Filter, r *record.Record) (key string, ok bool, err error
 		return s, true, nil
 	}
 	return string(jqfilter.AppendValue(nil, vals[0])), true, nil
+}
+
+// appendRawCell appends the CSV cell text of one valid raw JSON value:
+// strings unquoted, null empty, numbers as written (never rounded), objects
+// and arrays as compact JSON.
+func appendRawCell(dst, raw []byte) []byte {
+	if len(raw) == 0 {
+		return dst
+	}
+	switch raw[0] {
+	case '"':
+		inner := raw[1 : len(raw)-1]
+		if bytes.IndexByte(inner, '\\') < 0 {
+			return append(dst, inner...)
+		}
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return append(dst, inner...)
+		}
+		return append(dst, s...)
+	case 'n':
+		return dst
+	case '{', '[':
+		if bytes.ContainsAny(raw, " \t\r\n") {
+			var b bytes.Buffer
+			if json.Compact(&b, raw) == nil {
+				return append(dst, b.Bytes()...)
+			}
+		}
+		return append(dst, raw...)
+	default:
+		return append(dst, raw...)
+	}
 }

@@ -1,21 +1,22 @@
 package jqfilter
 
 import (
+	"bytes"
 	"encoding/json"
 	"unicode/utf16"
 	"unicode/utf8"
-)
 
-// maxDepth bounds the nesting of values decoded as JSON, like encoding/json.
-// A deeper value is not treated as JSON (it becomes a string).
-const maxDepth = 10000
+	"github.com/kx-cli/kx/internal/jsonscan"
+)
 
 // decoder turns raw JSON bytes into the values gojq works on: nil, bool,
 // int (integers that fit), json.Number (every other number, kept exact),
 // string, []any and map[string]any. It is a single pass, hand-written
-// decoder: the value is checked for UTF-8 once up front, so the grammar loop
-// only deals with ASCII. Object keys are interned so that the same key in a
-// million records is allocated once.
+// decoder on jsonscan's primitives, which check strings (escapes and UTF-8)
+// and numbers; it accepts what jsonscan.Valid accepts, nesting up to
+// jsonscan.MaxDepth (a deeper value is not treated as JSON: it becomes a
+// string). Object keys are interned so that the same key in a million
+// records is allocated once.
 //
 // A decoder is not safe for concurrent use; Filter keeps them in a pool.
 type decoder struct {
@@ -31,9 +32,6 @@ const maxInternedKeys = 4096
 // decodeJSON decodes data when it is exactly one JSON text (surrounding
 // whitespace allowed) in valid UTF-8. ok is false otherwise.
 func (d *decoder) decodeJSON(data []byte) (v any, ok bool) {
-	if !utf8.Valid(data) {
-		return nil, false
-	}
 	d.data, d.pos, d.depth = data, 0, 0
 	defer func() { d.data = nil }()
 	d.skipSpace()
@@ -49,14 +47,7 @@ func (d *decoder) decodeJSON(data []byte) (v any, ok bool) {
 }
 
 func (d *decoder) skipSpace() {
-	for d.pos < len(d.data) {
-		switch d.data[d.pos] {
-		case ' ', '\t', '\n', '\r':
-			d.pos++
-		default:
-			return
-		}
-	}
+	d.pos = jsonscan.SkipSpace(d.data, d.pos)
 }
 
 func (d *decoder) value() (any, bool) {
@@ -86,7 +77,7 @@ func (d *decoder) value() (any, bool) {
 }
 
 func (d *decoder) literal(lit string) bool {
-	if len(d.data)-d.pos >= len(lit) && string(d.data[d.pos:d.pos+len(lit)]) == lit {
+	if jsonscan.Literal(d.data, d.pos, lit) {
 		d.pos += len(lit)
 		return true
 	}
@@ -95,7 +86,7 @@ func (d *decoder) literal(lit string) bool {
 
 func (d *decoder) object() (any, bool) {
 	d.depth++
-	if d.depth > maxDepth {
+	if d.depth > jsonscan.MaxDepth {
 		return nil, false
 	}
 	d.pos++ // '{'
@@ -145,7 +136,7 @@ func (d *decoder) object() (any, bool) {
 
 func (d *decoder) array() (any, bool) {
 	d.depth++
-	if d.depth > maxDepth {
+	if d.depth > jsonscan.MaxDepth {
 		return nil, false
 	}
 	d.pos++ // '['
@@ -182,27 +173,20 @@ func (d *decoder) array() (any, bool) {
 
 // str decodes the string starting at the opening quote.
 func (d *decoder) str(intern bool) (string, bool) {
-	start := d.pos + 1
-	i := start
-	for i < len(d.data) {
-		c := d.data[i]
-		if c == '"' {
-			d.pos = i + 1
-			raw := d.data[start:i]
-			if intern {
-				return d.intern(raw), true
-			}
-			return string(raw), true
-		}
-		if c == '\\' {
-			return d.strEscaped(start, intern)
-		}
-		if c < 0x20 {
-			return "", false
-		}
-		i++
+	end, escaped, ok := jsonscan.ScanString(d.data, d.pos)
+	if !ok {
+		return "", false
 	}
-	return "", false
+	raw := d.data[d.pos+1 : end-1]
+	d.pos = end
+	if escaped {
+		d.buf = unescape(d.buf[:0], raw)
+		raw = d.buf
+	}
+	if intern {
+		return d.intern(raw), true
+	}
+	return string(raw), true
 }
 
 func (d *decoder) intern(raw []byte) string {
@@ -219,34 +203,23 @@ func (d *decoder) intern(raw []byte) string {
 	return s
 }
 
-func (d *decoder) strEscaped(start int, intern bool) (string, bool) {
-	b := d.buf[:0]
-	i := start
-	for i < len(d.data) {
-		c := d.data[i]
-		switch {
-		case c == '"':
-			d.pos = i + 1
-			d.buf = b
-			if intern {
-				return d.intern(b), true
+// unescape appends the text of raw, the contents of a string that
+// jsonscan.ScanString accepted, to b. A lone surrogate becomes U+FFFD, as
+// in encoding/json.
+func unescape(b, raw []byte) []byte {
+	for i := 0; i < len(raw); {
+		if raw[i] != '\\' {
+			n := bytes.IndexByte(raw[i:], '\\')
+			if n < 0 {
+				n = len(raw) - i
 			}
-			return string(b), true
-		case c < 0x20:
-			return "", false
-		case c != '\\':
-			b = append(b, c)
-			i++
+			b = append(b, raw[i:i+n]...)
+			i += n
 			continue
 		}
-		if i+1 >= len(d.data) {
-			return "", false
-		}
-		e := d.data[i+1]
+		e := raw[i+1]
 		i += 2
 		switch e {
-		case '"', '\\', '/':
-			b = append(b, e)
 		case 'b':
 			b = append(b, '\b')
 		case 'f':
@@ -258,17 +231,12 @@ func (d *decoder) strEscaped(start int, intern bool) (string, bool) {
 		case 't':
 			b = append(b, '\t')
 		case 'u':
-			r, ok := hex4(d.data, i)
-			if !ok {
-				return "", false
-			}
+			r := hex4(raw[i:])
 			i += 4
 			if utf16.IsSurrogate(r) {
 				r2 := rune(-1)
-				if i+6 <= len(d.data) && d.data[i] == '\\' && d.data[i+1] == 'u' {
-					if x, ok := hex4(d.data, i+2); ok {
-						r2 = x
-					}
+				if i+6 <= len(raw) && raw[i] == '\\' && raw[i+1] == 'u' {
+					r2 = hex4(raw[i+2:])
 				}
 				if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
 					i += 6
@@ -278,32 +246,28 @@ func (d *decoder) strEscaped(start int, intern bool) (string, bool) {
 				}
 			}
 			b = utf8.AppendRune(b, r)
-		default:
-			return "", false
+		default: // '"', '\\' and '/'
+			b = append(b, e)
 		}
 	}
-	return "", false
+	return b
 }
 
-func hex4(data []byte, i int) (rune, bool) {
-	if i+4 > len(data) {
-		return 0, false
-	}
+// hex4 reads the four hex digits (already checked) of a \u escape.
+func hex4(h []byte) rune {
 	var r rune
-	for _, c := range data[i : i+4] {
+	for _, c := range h[:4] {
 		switch {
-		case '0' <= c && c <= '9':
+		case c <= '9':
 			c -= '0'
-		case 'a' <= c && c <= 'f':
+		case c >= 'a':
 			c = c - 'a' + 10
-		case 'A' <= c && c <= 'F':
-			c = c - 'A' + 10
 		default:
-			return 0, false
+			c = c - 'A' + 10
 		}
 		r = r<<4 | rune(c)
 	}
-	return r, true
+	return r
 }
 
 // number decodes a JSON number. Integers of up to 18 digits become int
@@ -311,7 +275,7 @@ func hex4(data []byte, i int) (rune, bool) {
 // that its digits survive (gojq understands json.Number natively).
 func (d *decoder) number() (any, bool) {
 	start := d.pos
-	end, isInt, ok := scanNumber(d.data, d.pos)
+	end, isInt, ok := jsonscan.ScanNumber(d.data, d.pos)
 	if !ok {
 		return nil, false
 	}
@@ -333,52 +297,4 @@ func (d *decoder) number() (any, bool) {
 		return n, true
 	}
 	return json.Number(string(raw)), true
-}
-
-// scanNumber checks the JSON number grammar from i and returns its end.
-func scanNumber(data []byte, i int) (end int, isInt, ok bool) {
-	n := len(data)
-	if i < n && data[i] == '-' {
-		i++
-	}
-	if i >= n {
-		return 0, false, false
-	}
-	switch c := data[i]; {
-	case c == '0':
-		i++
-	case '1' <= c && c <= '9':
-		for i < n && '0' <= data[i] && data[i] <= '9' {
-			i++
-		}
-	default:
-		return 0, false, false
-	}
-	isInt = true
-	if i < n && data[i] == '.' {
-		isInt = false
-		i++
-		s := i
-		for i < n && '0' <= data[i] && data[i] <= '9' {
-			i++
-		}
-		if i == s {
-			return 0, false, false
-		}
-	}
-	if i < n && (data[i] == 'e' || data[i] == 'E') {
-		isInt = false
-		i++
-		if i < n && (data[i] == '+' || data[i] == '-') {
-			i++
-		}
-		s := i
-		for i < n && '0' <= data[i] && data[i] <= '9' {
-			i++
-		}
-		if i == s {
-			return 0, false, false
-		}
-	}
-	return i, isInt, true
 }

@@ -2,9 +2,10 @@ package jqfilter
 
 import (
 	"bytes"
-	"unicode/utf8"
 
 	"github.com/itchyny/gojq"
+
+	"github.com/kx-cli/kx/internal/jsonscan"
 )
 
 // The prefilter rejects a record from its raw value bytes, without decoding
@@ -226,162 +227,23 @@ func containsQuoted(v, needle []byte) bool {
 // validate reports whether v is one JSON text in valid UTF-8 that contains
 // no backslash (checked by the caller) and satisfies root.
 func validate(v []byte, root *pathNode) bool {
-	if !utf8.Valid(v) {
-		return false
-	}
-	s := scanner{data: v}
-	s.skipSpace()
-	if !s.value(root, 0) {
-		return false
-	}
-	s.skipSpace()
-	return s.pos == len(s.data)
+	s := jsonscan.NewScanner(v)
+	return root.check(&s, 0) && s.End()
 }
 
-// scanner walks JSON without building values. It assumes no backslashes.
-type scanner struct {
-	data []byte
-	pos  int
-}
-
-func (s *scanner) skipSpace() {
-	for s.pos < len(s.data) {
-		switch s.data[s.pos] {
-		case ' ', '\t', '\n', '\r':
-			s.pos++
-		default:
-			return
-		}
-	}
-}
-
-// value scans one value. A non-nil need demands an object or null.
-func (s *scanner) value(need *pathNode, depth int) bool {
-	if s.pos >= len(s.data) {
-		return false
-	}
-	c := s.data[s.pos]
-	if need != nil && c != '{' && c != 'n' {
-		return false
-	}
-	switch c {
-	case '{':
-		return s.object(need, depth+1)
-	case '[':
-		return s.array(depth + 1)
-	case '"':
-		_, ok := s.str()
-		return ok
-	case 't':
-		return s.literal("true")
-	case 'f':
-		return s.literal("false")
-	case 'n':
-		return s.literal("null")
-	}
-	end, _, ok := scanNumber(s.data, s.pos)
-	s.pos = end
-	return ok
-}
-
-func (s *scanner) literal(lit string) bool {
-	if len(s.data)-s.pos >= len(lit) && string(s.data[s.pos:s.pos+len(lit)]) == lit {
-		s.pos += len(lit)
-		return true
+// check scans the value at s, which depth objects and arrays enclose. A
+// non-nil n demands an object or null, whose members named in n.children
+// are checked in turn.
+func (n *pathNode) check(s *jsonscan.Scanner, depth int) bool {
+	switch {
+	case n == nil || s.Peek() == 'n':
+		return s.Value(depth)
+	case n.children == nil:
+		return s.Object(depth, nil)
+	case s.Peek() == '{':
+		return s.Object(depth, func(key []byte, _ bool) bool {
+			return n.children[string(key)].check(s, depth+1)
+		})
 	}
 	return false
-}
-
-// str scans a string without escapes and returns its contents.
-func (s *scanner) str() ([]byte, bool) {
-	start := s.pos + 1
-	for i := start; i < len(s.data); i++ {
-		switch c := s.data[i]; {
-		case c == '"':
-			s.pos = i + 1
-			return s.data[start:i], true
-		case c < 0x20:
-			return nil, false
-		}
-	}
-	return nil, false
-}
-
-func (s *scanner) object(need *pathNode, depth int) bool {
-	if depth > maxDepth {
-		return false
-	}
-	s.pos++
-	s.skipSpace()
-	if s.pos < len(s.data) && s.data[s.pos] == '}' {
-		s.pos++
-		return true
-	}
-	for {
-		if s.pos >= len(s.data) || s.data[s.pos] != '"' {
-			return false
-		}
-		k, ok := s.str()
-		if !ok {
-			return false
-		}
-		s.skipSpace()
-		if s.pos >= len(s.data) || s.data[s.pos] != ':' {
-			return false
-		}
-		s.pos++
-		s.skipSpace()
-		var child *pathNode
-		if need != nil && need.children != nil {
-			child = need.children[string(k)]
-		}
-		if !s.value(child, depth) {
-			return false
-		}
-		s.skipSpace()
-		if s.pos >= len(s.data) {
-			return false
-		}
-		switch s.data[s.pos] {
-		case ',':
-			s.pos++
-			s.skipSpace()
-		case '}':
-			s.pos++
-			return true
-		default:
-			return false
-		}
-	}
-}
-
-func (s *scanner) array(depth int) bool {
-	if depth > maxDepth {
-		return false
-	}
-	s.pos++
-	s.skipSpace()
-	if s.pos < len(s.data) && s.data[s.pos] == ']' {
-		s.pos++
-		return true
-	}
-	for {
-		if !s.value(nil, depth) {
-			return false
-		}
-		s.skipSpace()
-		if s.pos >= len(s.data) {
-			return false
-		}
-		switch s.data[s.pos] {
-		case ',':
-			s.pos++
-			s.skipSpace()
-		case ']':
-			s.pos++
-			return true
-		default:
-			return false
-		}
-	}
 }

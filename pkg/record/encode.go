@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
+
+	"github.com/kx-cli/kx/internal/jsonscan"
 )
 
 const timestampLayout = "2006-01-02T15:04:05.000Z07:00"
@@ -111,6 +113,20 @@ func Classify(b []byte) string {
 		return EncodingUTF8
 	}
 	return EncodingBase64
+}
+
+// embeddable reports whether b is JSON the envelope embeds as it is: one
+// value on one line without surrounding whitespace, in valid UTF-8 (see
+// jsonscan.ValidLine), and not the literal null.
+func embeddable(b []byte) bool {
+	return !(len(b) == 4 && string(b) == "null") && jsonscan.ValidLine(b)
+}
+
+// IsJSON reports whether b is one JSON value on one line, valid UTF-8,
+// without surrounding whitespace: what kx produce takes as a record value.
+// Unlike Classify it accepts the literal null.
+func IsJSON(b []byte) bool {
+	return jsonscan.ValidLine(b)
 }
 
 func grow(b []byte, n int) []byte {
