@@ -2,9 +2,17 @@ package main
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
+	"math/big"
 	"net"
 	"os"
 	"os/exec"
@@ -167,6 +175,7 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 		ts.Defer(c.Close)
 		ts.Setenv(args[0], c.ListenAddrs()[0])
 	},
+	"tls-broker": tlsBroker,
 	// chmod MODE FILE: set a file's permissions (octal).
 	"chmod": func(ts *testscript.TestScript, neg bool, args []string) {
 		if len(args) != 2 {
@@ -376,4 +385,59 @@ func seedBytes(raw json.RawMessage) []byte {
 		return []byte(s)
 	}
 	return []byte(raw)
+}
+
+// tlsBroker: tls-broker VAR DIR: start a second embedded broker that speaks
+// TLS only, with a fresh self-signed CA whose certificate it writes to
+// DIR/ca.pem (and an unrelated CA to DIR/other-ca.pem), and set VAR to its
+// address.
+func tlsBroker(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: tls-broker VAR DIR")
+	}
+	dir := ts.MkAbs(args[1])
+	ts.Check(os.MkdirAll(dir, 0o755))
+	caCert, caKey, caPEM := newCA(ts, "kx test CA")
+	_, _, otherPEM := newCA(ts, "some other CA")
+	ts.Check(os.WriteFile(filepath.Join(dir, "ca.pem"), caPEM, 0o644))
+	ts.Check(os.WriteFile(filepath.Join(dir, "other-ca.pem"), otherPEM, 0o644))
+
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	ts.Check(err)
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(2),
+		Subject:      pkix.Name{CommonName: "127.0.0.1"},
+		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
+		DNSNames:     []string{"localhost"},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &key.PublicKey, caKey)
+	ts.Check(err)
+	cfg := &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}, MinVersion: tls.VersionTLS12}
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.TLS(cfg))
+	ts.Check(err)
+	ts.Defer(c.Close)
+	ts.Setenv(args[0], c.ListenAddrs()[0])
+}
+
+func newCA(ts *testscript.TestScript, name string) (*x509.Certificate, *ecdsa.PrivateKey, []byte) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	ts.Check(err)
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: name},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(time.Hour),
+		IsCA:                  true,
+		BasicConstraintsValid: true,
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	ts.Check(err)
+	cert, err := x509.ParseCertificate(der)
+	ts.Check(err)
+	return cert, key, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 }
