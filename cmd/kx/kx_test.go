@@ -98,16 +98,19 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 	"match-env":   matchEnv,
 	"open-orders": openOrders,
 	"report-keys": reportKeys,
-	// freeport VAR: set VAR to a free TCP port on 127.0.0.1.
+	// freeport VAR [N]: set VAR to a free TCP port on 127.0.0.1, the
+	// first of N consecutive free ports (kx broker --nodes N uses N).
 	"freeport": func(ts *testscript.TestScript, neg bool, args []string) {
-		if len(args) != 1 {
-			ts.Fatalf("usage: freeport VAR")
+		if len(args) < 1 || len(args) > 2 {
+			ts.Fatalf("usage: freeport VAR [N]")
 		}
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		ts.Check(err)
-		port := l.Addr().(*net.TCPAddr).Port
-		ts.Check(l.Close())
-		ts.Setenv(args[0], strconv.Itoa(port))
+		n := 1
+		if len(args) == 2 {
+			var err error
+			n, err = strconv.Atoi(args[1])
+			ts.Check(err)
+		}
+		ts.Setenv(args[0], strconv.Itoa(freePorts(ts, n)))
 	},
 	// waitport PORT [TIMEOUT]: wait until 127.0.0.1:PORT accepts connections.
 	"waitport": func(ts *testscript.TestScript, neg bool, args []string) {
@@ -440,4 +443,31 @@ func newCA(ts *testscript.TestScript, name string) (*x509.Certificate, *ecdsa.Pr
 	cert, err := x509.ParseCertificate(der)
 	ts.Check(err)
 	return cert, key, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+}
+
+// freePorts finds n consecutive free ports and returns the first. The
+// ports are held while searching so parallel scripts cannot take them in
+// between (they can after: scripts use them at once).
+func freePorts(ts *testscript.TestScript, n int) int {
+	for attempt := 0; attempt < 50; attempt++ {
+		first, err := net.Listen("tcp", "127.0.0.1:0")
+		ts.Check(err)
+		base := first.Addr().(*net.TCPAddr).Port
+		held := []net.Listener{first}
+		for i := 1; i < n; i++ {
+			l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(base+i))
+			if err != nil {
+				break
+			}
+			held = append(held, l)
+		}
+		for _, l := range held {
+			l.Close()
+		}
+		if len(held) == n {
+			return base
+		}
+	}
+	ts.Fatalf("no %d consecutive free ports", n)
+	return 0
 }
