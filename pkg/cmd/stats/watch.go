@@ -84,6 +84,17 @@ func runWatch(ctx context.Context, opts *Options) error {
 		}
 	}
 	err = w.loop(ctx)
+	if err == nil && ctx.Err() != nil {
+		// Stopped by Ctrl-C (or by kx demo at the end of its play): one
+		// last look at the offsets, so the summary counts every record.
+		fctx, fcancel := context.WithTimeout(context.Background(), client.Timeout())
+		if s, ferr := collect(fctx, w.client, w.opts); ferr == nil {
+			w.mu.Lock()
+			w.tracker.ObserveOffsets(time.Now(), s.offsets)
+			w.mu.Unlock()
+		}
+		fcancel()
+	}
 	if w.tty {
 		if _, werr := io.WriteString(w.out, st.LeaveScreen); werr != nil && err == nil {
 			err = werr
