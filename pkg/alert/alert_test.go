@@ -232,3 +232,45 @@ func TestWebhookRetriesAndNeverBlocks(t *testing.T) {
 		t.Errorf("log = %q", log.String())
 	}
 }
+
+// TestEngineDoesNotFlap: a count hovering at the threshold keeps the alert
+// up; it resolves once, a whole window after it was last over.
+func TestEngineDoesNotFlap(t *testing.T) {
+	rules, err := Parse("r.yaml", []byte(`rules:
+  - name: errs
+    topic: pay
+    when: .status == "ERROR"
+    severity: error
+    threshold: "> 2 in 10s"
+    message: "{{count}} errors"
+    resolve: "ok"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := NewEngine(rules)
+	t0 := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	var got []string
+	note := func(evs []Event) {
+		for _, ev := range evs {
+			got = append(got, ev.Severity)
+		}
+	}
+	errAt := func(sec float64) {
+		ts := t0.Add(time.Duration(sec * float64(time.Second)))
+		note(e.Observe(rec("pay", ts, "k", `{"status":"ERROR"}`), ts))
+	}
+	errAt(0)
+	errAt(1)
+	errAt(2)                                          // 3 > 2: fires
+	note(e.Advance(t0.Add(10500 * time.Millisecond))) // 2 in the window: under, but only just
+	errAt(11)                                         // over again: still the same alert
+	note(e.Advance(t0.Add(15 * time.Second)))
+	if strings.Join(got, ",") != "error" {
+		t.Fatalf("events %v, want one error and no flapping", got)
+	}
+	note(e.Advance(t0.Add(40 * time.Second)))
+	if strings.Join(got, ",") != "error,success" {
+		t.Errorf("events %v, want the alert resolved once", got)
+	}
+}

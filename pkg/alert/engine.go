@@ -55,7 +55,11 @@ type ruleState struct {
 	matches []time.Time // in the window, oldest first
 	records []time.Time // every record of the topic in the window (rates)
 	active  bool
-	sample  *record.Record
+	// lastOver is the last time the rule was seen over its threshold. A
+	// firing rule resolves only a whole window after that, so a count
+	// hovering at the threshold does not flap between alert and success.
+	lastOver time.Time
+	sample   *record.Record
 }
 
 // NewEngine evaluates rules.
@@ -162,10 +166,13 @@ func (s *ruleState) evaluate(clock time.Time) (Event, bool) {
 		over = n > th.Count
 	}
 	switch {
-	case over && !s.active:
-		s.active = true
-		return s.event(clock, false, n, rate), true
-	case !over && s.active:
+	case over:
+		s.lastOver = clock
+		if !s.active {
+			s.active = true
+			return s.event(clock, false, n, rate), true
+		}
+	case s.active && clock.Sub(s.lastOver) >= th.Window:
 		s.active = false
 		if s.rule.Resolve != nil {
 			return s.event(clock, true, n, rate), true
