@@ -153,17 +153,24 @@ func (t *Tracker) Snapshot(now time.Time, interval time.Duration, topics []strin
 		}
 		s.bytes, s.latencies = 0, s.latencies[:0]
 		snap.Topics = append(snap.Topics, ts)
+	}
+	t.sumTotals(snap, topics)
+	if t.by != nil {
+		snap.By = t.by.Snapshot()
+		snap.ByTotal = t.by.Totals()
+	}
+	return snap
+}
+
+// sumTotals fills snap's totals from its topics.
+func (t *Tracker) sumTotals(snap *Snapshot, topics []string) {
+	for _, ts := range snap.Topics {
 		snap.Totals.Messages += ts.Messages
 		snap.Totals.MessagesPerSec += ts.MessagesPerSec
 	}
 	snap.Totals.Topics = len(snap.Topics)
 	snap.Totals.MessagesPerSec = round(snap.Totals.MessagesPerSec, 2)
 	snap.Totals.PeakPerSec = round(t.totalPeak(topics), 2)
-	if t.by != nil {
-		snap.By = t.by.Snapshot()
-		snap.ByTotal = t.by.Totals()
-	}
-	return snap
 }
 
 // totalPeak is the highest sum of the topics' rates over the same interval.
@@ -210,12 +217,8 @@ func (t *Tracker) Summary(now time.Time, topics []string) *Snapshot {
 			ts.MessagesPerSec = round(float64(s.sinceStart)/elapsed.Seconds(), 2)
 		}
 		snap.Topics = append(snap.Topics, ts)
-		snap.Totals.Messages += ts.Messages
-		snap.Totals.MessagesPerSec += ts.MessagesPerSec
 	}
-	snap.Totals.Topics = len(snap.Topics)
-	snap.Totals.MessagesPerSec = round(snap.Totals.MessagesPerSec, 2)
-	snap.Totals.PeakPerSec = round(t.totalPeak(topics), 2)
+	t.sumTotals(snap, topics)
 	if t.by != nil {
 		snap.By = t.by.Totals()
 	}

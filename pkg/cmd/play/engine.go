@@ -107,16 +107,9 @@ func (p *player) dryRun(ctx context.Context) error {
 	}
 	w := bufio.NewWriterSize(p.opts.IO.Out, 64<<10)
 	var buf []byte
-	interrupted := false
+	src := &eventSource{g: g}
 	for {
-		if ctx.Err() != nil && !interrupted {
-			interrupted = true
-			g.StopStarting()
-		}
-		if interrupted && g.Stats().InFlight == 0 {
-			break
-		}
-		ev, ok := g.Next()
+		ev, ok := src.next(ctx)
 		if !ok {
 			break
 		}
@@ -141,7 +134,7 @@ func (p *player) dryRun(ctx context.Context) error {
 	}
 	p.warnGenerator(g)
 	r := p.report(start, time.Since(began), g, t)
-	r.Interrupted = interrupted
+	r.Interrupted = src.interrupted
 	r.Verified = true
 	return p.finish(r)
 }
@@ -209,27 +202,19 @@ func (p *player) live(ctx context.Context) error {
 		}
 	}()
 
-	interrupted := false
+	src := &eventSource{g: g}
 	var pacer playpkg.Pacer
 	var produceErr error
 	for prodCtx.Err() == nil {
-		if ctx.Err() != nil && !interrupted {
-			interrupted = true
-			g.StopStarting()
-		}
-		if interrupted && g.Stats().InFlight == 0 {
-			break
-		}
-		ev, ok := g.Next()
+		ev, ok := src.next(ctx)
 		if !ok {
 			break
 		}
-		if !interrupted {
+		if !src.interrupted {
 			behind, err := pacer.Wait(ctx, ev.Time)
 			if err != nil {
 				// Ctrl-C while waiting: this event's flow has started, finish it.
-				interrupted = true
-				g.StopStarting()
+				src.interrupt()
 			}
 			if !ev.Time.Before(began) {
 				// Events scheduled before the run began (--start in the
@@ -276,7 +261,7 @@ func (p *player) live(ctx context.Context) error {
 		return fmt.Errorf("%s: verification: %w", p.opts.Name, err)
 	}
 	r := p.report(start, time.Since(began), g, t)
-	r.Interrupted = interrupted
+	r.Interrupted = src.interrupted
 	r.Verification = playpkg.Verify(r.Topics, t.AckedByPartition(), offsets(before), offsets(after))
 	r.Verified = cause == nil && playpkg.Shortfall(r.Verification) == ""
 	if err := p.finish(r); err != nil {
@@ -413,4 +398,29 @@ func (p *player) prepareTopics(ctx context.Context, client *kafka.Client) ([]kaf
 		out = append(out, meta)
 	}
 	return out, nil
+}
+
+// eventSource walks the generator. Once ctx ends (Ctrl-C) it starts no new
+// flow and drains the flows in flight, so no order chain is left half-sent.
+type eventSource struct {
+	g           *scenario.Generator
+	interrupted bool
+}
+
+func (s *eventSource) interrupt() {
+	if !s.interrupted {
+		s.interrupted = true
+		s.g.StopStarting()
+	}
+}
+
+// next returns the next event to send, false when there is none left.
+func (s *eventSource) next(ctx context.Context) (scenario.Event, bool) {
+	if ctx.Err() != nil {
+		s.interrupt()
+	}
+	if s.interrupted && s.g.Stats().InFlight == 0 {
+		return scenario.Event{}, false
+	}
+	return s.g.Next()
 }
