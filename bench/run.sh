@@ -1,48 +1,68 @@
 #!/usr/bin/env bash
-# bench/run.sh: kx against kcat (and kcat | jq) on the same embedded broker,
-# side by side in one run, with the ratios against the targets of issues 4
-# (tail), 7 (export), 6 (trace) and 3 (play: no target, the rate is reported).
+# bench/run.sh: kx against its baseline (kcat, kcat | jq) on one embedded
+# broker, side by side in one run, with the ratios against the targets of
+# issue 16 (and of the earlier issues 3, 4, 6, 7).
 #
-#   BENCH_RECORDS=1000000 bench/run.sh        # the full run (default)
-#   BENCH_RECORDS=20000 bench/run.sh          # a quick smoke run
+#   bench/run.sh                    # the full run: 1,000,000 records
+#   bench/run.sh --quick            # a smoke run: 100,000 records
+#   BENCH_CASES="tail produce" bench/run.sh
 #
-# Environment: BENCH_RECORDS (records to load), BENCH_PARTITIONS (6),
-# BENCH_ERROR_EVERY (one record in N has "status":"ERROR", 50), KX (a kx
-# binary; built from this tree when unset), KCAT (/usr/bin/kcat), JQ (jq),
-# BENCH_CASES (which cases to run, default: all of them, in order),
-# BENCH_REPEAT (runs per case, 3: the best wall time and the largest peak
-# RSS are kept, so a neighbour's burst of CPU does not decide a ratio),
-# BENCH_SEED (seed of the played scenario, 7), BENCH_ORDER (the order the
-# trace cases look for; default: the middle order of the played data).
+# Method: the commands of a case alternate (A B A B …) for BENCH_PAIRS
+# rounds (5), so a neighbour's burst of CPU falls on both sides; each line
+# reports the median wall time, the median CPU seconds (user + sys of the
+# command and its children) and the largest peak RSS over the rounds
+# (/usr/bin/time; of a pipeline, its largest process). Reads are timed into
+# /dev/null and into a pipe (| wc -l): kcat writes small chunks and slows in
+# a pipe, kx buffers. The load average is printed at the start and the end,
+# with a warning above 1: on a shared machine CPU seconds hold better than
+# wall times.
 #
-# Data sets, each loaded once and only when a case needs it: the payments
-# topic (tail and export cases); the six e-commerce topics of
-# scenarios/ecommerce-demo.yaml played with a past --start and a
-# --rate-scale giving about BENCH_RECORDS records (trace cases); the play
-# cases write to their own copies of the scenario's topics (play.*) and to
-# bench.kcat.produce.
+# Environment: BENCH_RECORDS (records to load; --quick sets 100000),
+# BENCH_PARTITIONS (6), BENCH_PAIRS (rounds per case, 5), BENCH_ERROR_EVERY
+# (one payment in N has "status":"ERROR", 50), BENCH_CASES (cases to run, in
+# order; default: all), BENCH_SEED (seed of the played scenario, 7),
+# BENCH_ORDER (the order the trace case follows; default: the middle order),
+# BENCH_OUT (append every result line as TSV to this file), KX (a kx
+# binary; built from this tree when unset), KCAT (/usr/bin/kcat), JQ (jq).
 #
-# Adding a case: write a function case_NAME that calls
-#   measure LABEL OUTFILE COMMAND...
-# (or measure_sh LABEL OUTFILE 'PIPELINE') and add NAME to CASES below; a
-# ratio line compares two labels with `ratio LABEL BASE TARGET`.
+# Data sets, each loaded once, when a case first needs it: bench.payments
+# (BENCH_RECORDS payments of about 170 B, by kx produce: tail, export,
+# produce cases); the six e-commerce topics of scenarios/ecommerce-demo.yaml
+# played with a past --start and a --rate-scale giving about BENCH_RECORDS
+# records (trace, flow); the produce and play cases write to topics that are
+# deleted and created again before each run.
+#
+# Adding a case: write a function case_NAME and add NAME to CASES below.
+# Inside it, compare the commands (shell strings) side by side:
+#   compare TITLE SINK TARGETS  LABEL_A 'COMMAND_A'  LABEL_B 'COMMAND_B' [LABEL_C 'COMMAND_C' …]
+# SINK is null (> /dev/null), pipe (| wc -l) or file (kept in
+# $WORK/<label>.out for checks); TARGETS compare A with B: "wall<=1.1"
+# (A's median wall time at most 1.1 × B's), "cpu<=1.2" (CPU seconds),
+# "x>=10" (B's wall time at least 10 × A's: A is that many times faster),
+# "-" for none. BEFORE_RUN, when set to a function name, runs (untimed)
+# before every run with the label as its argument. A single command with no
+# baseline: measure LABEL SINK 'COMMAND'.
 set -euo pipefail
 
+if [[ ${1:-} == --quick ]]; then BENCH_RECORDS=${BENCH_RECORDS:-100000}; shift; fi
 BENCH_RECORDS=${BENCH_RECORDS:-1000000}
 BENCH_PARTITIONS=${BENCH_PARTITIONS:-6}
+BENCH_PAIRS=${BENCH_PAIRS:-5}
 BENCH_ERROR_EVERY=${BENCH_ERROR_EVERY:-50}
-BENCH_REPEAT=${BENCH_REPEAT:-3}
+BENCH_SEED=${BENCH_SEED:-7}
 KCAT=${KCAT:-/usr/bin/kcat}
 JQ=${JQ:-jq}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/kx-bench.XXXXXX")
-BENCH_SEED=${BENCH_SEED:-7}
 TOPIC=bench.payments
 SCENARIO=$ROOT/scenarios/ecommerce-demo.yaml
 ECO_TOPICS=(orders.created orders.completed inventory.updates customer.notifications payment.transactions shipping.events)
-CASES=(${BENCH_CASES:-kcat_raw kcat_json kcat_jq kx_ndjson kx_jq kcat_jq_csv kx_export_csv kcat_jq_trace kx_trace kcat_produce kx_play})
+CASES=(${BENCH_CASES:-tail tail_pipe tail_jq export trace produce produce_keyed play memory})
+# The producer settings of kx (pkg/kafka/producer.go) given to kcat -P.
+KCAT_PRODUCE_SETTINGS="-X enable.idempotence=true -X acks=all -X compression.codec=lz4 -X topic.partitioner=murmur2_random -X linger.ms=5"
 
-declare -A WALL RSS LINES
+declare -A WALL CPU RSS LINES
+BEFORE_RUN=
 
 cleanup() {
 	if [[ -n "${BROKER_PID:-}" ]]; then kill "$BROKER_PID" 2>/dev/null || true; wait "$BROKER_PID" 2>/dev/null || true; fi
@@ -56,16 +76,27 @@ need() {
 	command -v "$1" >/dev/null 2>&1 || { log "bench: $1 not found${2:+ ($2)}"; exit 2; }
 }
 
+loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+
+# load_warning WHEN: a warning when the 1-minute load average is above 1.
+load_warning() {
+	local l
+	l=$(cut -d' ' -f1 /proc/loadavg)
+	if (($(echo "$l > 1" | bc))); then
+		echo "WARNING: load average $l at the $1 (above 1 on $(nproc) CPUs): other processes shared the CPUs, wall times are inflated; compare CPU seconds"
+	fi
+}
+
 setup() {
 	need "$KCAT" "apt-get install -y kcat"
 	need "$JQ" "apt-get install -y jq"
+	need bc "apt-get install -y bc"
+	[[ -x /usr/bin/time ]] || { log "bench: /usr/bin/time not found (apt-get install -y time)"; exit 2; }
 	if [[ -z "${KX:-}" ]]; then
 		log "bench: building kx"
 		(cd "$ROOT" && go build -o "$WORK/kx" ./cmd/kx)
 		KX=$WORK/kx
 	fi
-	TIMEV=()
-	if /usr/bin/time -v true >/dev/null 2>&1; then TIMEV=(/usr/bin/time -v -o "$WORK/time.txt"); fi
 	PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 	BROKERS=127.0.0.1:$PORT
 	export KX_BROKERS=$BROKERS
@@ -77,9 +108,22 @@ setup() {
 	done
 }
 
-# load writes BENCH_RECORDS e-commerce payments of about 170 bytes and
-# produces them with kx produce (once, for the first case that reads them).
-load() {
+# recreate TOPIC: delete TOPIC (if it exists) and create it empty, so runs
+# that produce do not pile records up in the broker's memory.
+recreate() {
+	"$KX" topics delete "$1" --yes >/dev/null 2>&1 || true
+	local i
+	for i in $(seq 50); do
+		"$KX" topics create "$1" --partitions "$BENCH_PARTITIONS" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	log "bench: cannot create $1"
+	exit 1
+}
+
+# load_payments writes BENCH_RECORDS e-commerce payments of about 170 bytes
+# to payments.ndjson and produces them to bench.payments with kx produce.
+load_payments() {
 	[[ -z ${PAYMENTS_LOADED:-} ]] || return 0
 	PAYMENTS_LOADED=1
 	"$KX" topics create "$TOPIC" --partitions "$BENCH_PARTITIONS" 2>/dev/null
@@ -91,12 +135,10 @@ load() {
 				i, 1000000 + i % 7919, i % 4099, 10 + i % 990, i % 100, methods[1 + i % 4], status
 		}
 	}' >"$WORK/payments.ndjson"
+	# The same lines as key<TAB>value, for kcat -P -K.
+	awk -F'"' '{print $8 "\t" $0}' "$WORK/payments.ndjson" >"$WORK/payments.tsv"
 	log "bench: loading $BENCH_RECORDS records ($(wc -c <"$WORK/payments.ndjson") bytes) into $TOPIC ($BENCH_PARTITIONS partitions)"
-	local start end
-	start=$(date +%s.%N)
 	"$KX" produce "$TOPIC" --key-jq .orderId <"$WORK/payments.ndjson" 2>"$WORK/produce.log"
-	end=$(date +%s.%N)
-	log "bench: $(tail -1 "$WORK/produce.log") in $(echo "$end - $start" | bc) s"
 }
 
 # rate_scale N: the --rate-scale that makes the demo scenario produce about
@@ -114,165 +156,244 @@ rate_scale() {
 past_start() { date -u -d '-2 hours' +%Y-%m-%dT%H:%M:%SZ; }
 
 # load_ecommerce plays the demo scenario into its six topics for about
-# BENCH_RECORDS records (once, for the first trace case), and picks the
-# traced order and how many records carry it.
+# BENCH_RECORDS records, and picks the traced order.
 load_ecommerce() {
 	[[ -z ${ECOMMERCE_LOADED:-} ]] || return 0
 	ECOMMERCE_LOADED=1
-	local scale start end
+	local scale
 	scale=$(rate_scale "$BENCH_RECORDS")
 	log "bench: playing $(basename "$SCENARIO") at --rate-scale $scale (about $BENCH_RECORDS records) into ${ECO_TOPICS[*]}"
-	start=$(date +%s.%N)
 	"$KX" play "$SCENARIO" --start "$(past_start)" --rate-scale "$scale" --seed "$BENCH_SEED" -o json -q >"$WORK/eco.json" 2>"$WORK/eco.log" ||
 		{ log "bench: kx play failed:"; cat "$WORK/eco.log" >&2; exit 1; }
-	end=$(date +%s.%N)
 	ECO_RECORDS=$("$JQ" '[.topics[].acked] | add' "$WORK/eco.json")
 	ECO_ORDERS=$("$JQ" '.topics[] | select(.topic == "orders.created") | .acked' "$WORK/eco.json")
-	log "bench: played $ECO_RECORDS records ($ECO_ORDERS orders) in $(echo "$end - $start" | bc) s"
+	log "bench: played $ECO_RECORDS records ($ECO_ORDERS orders)"
 	ORDER=${BENCH_ORDER:-$(printf 'ORD-%06d' $((ECO_ORDERS / 2)))}
 	local t
 	KCAT_ECO=""
 	for t in "${ECO_TOPICS[@]}"; do KCAT_ECO+="$KCAT -C -e -q -J -b $BROKERS -t $t; "; done
 }
 
-# measure LABEL OUTFILE CMD...: run CMD BENCH_REPEAT times with stdout to
-# OUTFILE; record its best wall time, its peak RSS and its output lines.
-measure() {
-	local label=$1 out=$2
-	shift 2
-	local start end wall rss best="" peak=0 i
-	for ((i = 0; i < BENCH_REPEAT; i++)); do
-		start=$(date +%s.%N)
-		"${TIMEV[@]}" "$@" >"$out" 2>"$WORK/$label.err" || { log "bench: $label failed:"; cat "$WORK/$label.err" >&2; exit 1; }
-		end=$(date +%s.%N)
-		wall=$(echo "$end - $start" | bc)
-		if [[ -z $best ]] || (($(echo "$wall < $best" | bc))); then best=$wall; fi
-		if [[ -f "$WORK/time.txt" ]]; then
-			rss=$(awk '/Maximum resident set size/ {printf "%d", $NF / 1024}' "$WORK/time.txt")
-			((rss > peak)) && peak=$rss
-			rm -f "$WORK/time.txt"
-		fi
+# run1 LABEL SINK COMMAND: one timed run; appends wall, CPU and RSS (MB) to
+# $WORK/<label>.runs.
+run1() {
+	local label=$1 sink=$2 cmd=$3 f
+	f=$WORK/$(echo "$label" | tr -c 'A-Za-z0-9_.-' '_')
+	[[ -z $BEFORE_RUN ]] || "$BEFORE_RUN" "$label"
+	case $sink in
+	null) cmd="$cmd >/dev/null" ;;
+	pipe) cmd="$cmd | wc -l >$f.out" ;;
+	file) cmd="$cmd >$f.out" ;;
+	*) log "bench: unknown sink $sink"; exit 2 ;;
+	esac
+	if ! /usr/bin/time -f '%e %U %S %M' -o "$f.time" bash -o pipefail -c "$cmd" 2>"$f.err"; then
+		log "bench: $label failed:"
+		cat "$f.err" "$f.time" >&2
+		exit 1
+	fi
+	tail -1 "$f.time" | awk '{printf "%s %.2f %d\n", $1, $2 + $3, $4 / 1024}' >>"$f.runs"
+	FILE_OF[$label]=$f
+}
+declare -A FILE_OF
+
+# median: the median of the numbers on stdin.
+median() { sort -g | awk '{v[NR] = $1} END {if (NR == 0) exit; if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+
+# summarize LABEL SINK: the medians and the peak of LABEL's runs.
+summarize() {
+	local label=$1 sink=$2 f=${FILE_OF[$1]}
+	WALL[$label]=$(cut -d' ' -f1 "$f.runs" | median)
+	CPU[$label]=$(cut -d' ' -f2 "$f.runs" | median)
+	RSS[$label]=$(cut -d' ' -f3 "$f.runs" | sort -n | tail -1)
+	case $sink in
+	null) LINES[$label]=- ;;
+	pipe) LINES[$label]=$(tr -d ' ' <"$f.out") ;;
+	file) LINES[$label]=$(wc -l <"$f.out") ;;
+	esac
+	local n
+	n=$(wc -l <"$f.runs")
+	printf '  %-44s %8.2f s %8.2f CPU-s %6d MB %10s lines  (median of %d; walls %s)\n' "$label" "${WALL[$label]}" "${CPU[$label]}" "${RSS[$label]}" "${LINES[$label]}" "$n" "$(cut -d' ' -f1 "$f.runs" | tr '\n' ' ' | sed 's/ $//')"
+	if [[ -n ${BENCH_OUT:-} ]]; then
+		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$BENCH_RECORDS" "$label" "$sink" "${WALL[$label]}" "${CPU[$label]}" "${RSS[$label]}" "${LINES[$label]}" "$(loadavg)" >>"$BENCH_OUT"
+	fi
+}
+
+# compare TITLE SINK TARGETS LABEL CMD LABEL CMD …: see the top of the file.
+compare() {
+	local title=$1 sink=$2 targets=$3
+	shift 3
+	local labels=() cmds=() i r
+	while (($# >= 2)); do labels+=("$1"); cmds+=("$2"); shift 2; done
+	echo "$title (sink: $sink; load average $(loadavg))"
+	for ((r = 0; r < BENCH_PAIRS; r++)); do
+		for i in "${!labels[@]}"; do run1 "${labels[$i]}" "$sink" "${cmds[$i]}"; done
 	done
-	WALL[$label]=$best
-	RSS[$label]=-
-	((peak > 0)) && RSS[$label]=$peak
-	LINES[$label]=-
-	if [[ $out != /dev/null ]]; then LINES[$label]=$(wc -l <"$out"); fi
-	printf '%-28s %8.2f s  %6s MB  %9s lines\n' "$label" "${WALL[$label]}" "${RSS[$label]}" "${LINES[$label]}"
+	for i in "${!labels[@]}"; do summarize "${labels[$i]}" "$sink"; done
+	local t
+	for t in $targets; do
+		[[ $t == - ]] || target "${labels[0]}" "${labels[1]}" "$t"
+	done
 }
 
-# measure_sh LABEL OUTFILE PIPELINE: like measure for a shell pipeline (RSS
-# is the pipeline's largest process).
-measure_sh() {
-	measure "$1" "$2" bash -o pipefail -c "$3"
+# measure LABEL SINK COMMAND: one command, BENCH_PAIRS runs, no baseline.
+measure() {
+	local label=$1 sink=$2 cmd=$3 r
+	echo "$label (sink: $sink; load average $(loadavg))"
+	for ((r = 0; r < BENCH_PAIRS; r++)); do run1 "$label" "$sink" "$cmd"; done
+	summarize "$label" "$sink"
 }
 
-# Throughput cases write to /dev/null, as in the targets; the filtering cases
-# keep their (small) output to check both select the same records.
-case_kcat_raw()   { load; measure "kcat -C -e" /dev/null "$KCAT" -C -e -q -b "$BROKERS" -t "$TOPIC"; }
-case_kcat_json()  { load; measure "kcat -C -e -J" /dev/null "$KCAT" -C -e -q -J -b "$BROKERS" -t "$TOPIC"; }
-case_kcat_jq()    { load; measure_sh "kcat -J | jq select" "$WORK/kcat_jq.out" "$KCAT -C -e -q -J -b $BROKERS -t $TOPIC | $JQ -c 'select(.payload|fromjson|.status==\"ERROR\")'"; }
-case_kx_ndjson()  { load; measure "kx tail -e -o ndjson" /dev/null "$KX" tail -e -o ndjson "$TOPIC"; }
+RESULTS=()
+# target A B SPEC: A against B; SPEC is wall<=R, cpu<=R or x>=R.
+target() {
+	local a=$1 b=$2 spec=$3 r ok what
+	case $spec in
+	wall\<=*) r=$(echo "scale=3; ${WALL[$a]} / ${WALL[$b]}" | bc); ok=$(echo "$r <= ${spec#wall<=}" | bc); what="wall time ratio" ;;
+	cpu\<=*) r=$(echo "scale=3; ${CPU[$a]} / ${CPU[$b]}" | bc); ok=$(echo "$r <= ${spec#cpu<=}" | bc); what="CPU-s ratio" ;;
+	x\>=*) r=$(echo "scale=3; ${WALL[$b]} / ${WALL[$a]}" | bc); ok=$(echo "$r >= ${spec#x>=}" | bc); what="times faster" ;;
+	*) log "bench: unknown target $spec"; exit 2 ;;
+	esac
+	local line
+	line=$(printf '%-34s vs %-34s %s %6.2f  target %-10s %s' "$a" "$b" "$what" "$r" "$spec" "$([[ $ok == 1 ]] && echo met || echo MISSED)")
+	echo "  => $line"
+	RESULTS+=("$line")
+}
+
+# ---- cases ----------------------------------------------------------------
+
+KX_TAIL="\"\$KX\" tail -e -o ndjson $TOPIC"
+KCAT_RAW="$KCAT -C -e -q -b \$BROKERS -t $TOPIC"
+
+# tail (issue 16): the full envelope against raw kcat's bare values.
+case_tail() {
+	load_payments
+	compare "tail: read $BENCH_RECORDS records" null "wall<=1.1 cpu<=1.2" \
+		"kx tail -e -o ndjson" "$KX_TAIL" \
+		"kcat -C -e" "$KCAT_RAW"
+}
+case_tail_pipe() {
+	load_payments
+	compare "tail into a pipe: read $BENCH_RECORDS records" pipe "wall<=1.1 cpu<=1.2" \
+		"kx tail -e -o ndjson | wc -l" "$KX_TAIL" \
+		"kcat -C -e | wc -l" "$KCAT_RAW"
+}
+# tail --jq: select the ERROR payments; raw kcat reads everything, kcat | jq
+# selects the same records.
+case_tail_jq() {
+	load_payments
+	compare "tail --jq select: $BENCH_RECORDS records, one in $BENCH_ERROR_EVERY selected" file "wall<=1.2 cpu<=1.2" \
+		"kx tail -e --jq select" "\"\$KX\" tail -e -o ndjson $TOPIC --jq '.status==\"ERROR\"'" \
+		"kcat -C -e (all records)" "$KCAT_RAW" \
+		"kcat -C -e -J | jq select" "$KCAT -C -e -q -J -b \$BROKERS -t $TOPIC | $JQ -c 'select(.payload|fromjson|.status==\"ERROR\")'"
+	target "kx tail -e --jq select" "kcat -C -e -J | jq select" "x>=2"
+	local same=no
+	"$JQ" -r '"\(.partition) \(.offset)"' "${FILE_OF["kx tail -e --jq select"]}.out" | sort >"$WORK/kx_jq.ids"
+	"$JQ" -r '"\(.partition) \(.offset)"' "${FILE_OF["kcat -C -e -J | jq select"]}.out" | sort >"$WORK/kcat_jq.ids"
+	cmp -s "$WORK/kx_jq.ids" "$WORK/kcat_jq.ids" && same=yes
+	echo "  kx --jq and kcat | jq selected the same records (partition, offset): $same ($(wc -l <"$WORK/kx_jq.ids") records)"
+}
+
 # export (issue 7): the same columns both ways, metadata then every field.
-case_kcat_jq_csv() { load; measure_sh "kcat -J | jq @csv" "$WORK/kcat_csv.out" "$KCAT -C -e -q -J -b $BROKERS -t $TOPIC | $JQ -r '[.topic,.partition,.offset,.ts,.key] + (.payload|fromjson|[.transactionId,.orderId,.customerId,.amount,.currency,.method,.channel,.status]) | @csv'"; }
-case_kx_export_csv() { load; measure "kx export csv" "$WORK/kx_export.csv" "$KX" export "$TOPIC" --format csv; }
-case_kx_jq()      { load; measure "kx tail -e --jq select" "$WORK/kx_jq.out" "$KX" tail -e "$TOPIC" --jq '.status=="ERROR"'; }
-
-# trace (issue 6): one order among the played records of six topics. kcat
-# reads one topic per -t (several -t in -C mode read only the last one, and
-# parallel kcats interleave partial lines), so the six topics are read one
-# after the other into one jq. The records of the order carry its orderId in
-# every topic (inventory and notifications too).
-case_kcat_jq_trace() {
-	load_ecommerce
-	measure_sh "kcat -J x6 | jq trace" "$WORK/kcat_trace.out" "{ $KCAT_ECO} | $JQ -c 'select(.payload|fromjson|.orderId==\"$ORDER\")'"
-}
-case_kx_trace() {
-	load_ecommerce
-	measure "kx trace" "$WORK/kx_trace.out" "$KX" trace "$ORDER" -o ndjson
+case_export() {
+	load_payments
+	compare "export CSV: $BENCH_RECORDS records" pipe "x>=2.5" \
+		"kx export csv | wc -l" "\"\$KX\" export $TOPIC --format csv" \
+		"kcat -J | jq @csv | wc -l" "$KCAT -C -e -q -J -b \$BROKERS -t $TOPIC | $JQ -r '[.topic,.partition,.offset,.ts,.key] + (.payload|fromjson|[.transactionId,.orderId,.customerId,.amount,.currency,.method,.channel,.status]) | @csv'"
 }
 
-# play (issue 3): the producer's top rate with the scenario generator in the
-# loop (a past --start sends the timeline unpaced), against kcat -P sending
-# the same number of records of the same sizes (the dry run's keys and
-# values), both idempotent with lz4. Each run appends to its topics.
-prepare_produce() {
-	[[ -z ${PRODUCE_READY:-} ]] || return 0
-	PRODUCE_READY=1
+# trace (issues 6, 16): one order among the played records of six topics.
+# kcat reads one topic per -t (several -t in -C mode read only the last one,
+# and parallel kcats interleave partial lines), so the six topics are read
+# one after the other into one jq.
+case_trace() {
+	load_ecommerce
+	compare "trace $ORDER among $ECO_RECORDS records in 6 topics" file "x>=10" \
+		"kx trace" "\"\$KX\" trace $ORDER -o ndjson" \
+		"kcat -J x6 | jq select" "{ $KCAT_ECO} | $JQ -c 'select(.payload|fromjson|.orderId==\"$ORDER\")'"
+	local kx=${FILE_OF["kx trace"]}.out kc=${FILE_OF["kcat -J x6 | jq select"]}.out same=no
+	"$JQ" -r 'select(has("verdict") | not) | "\(.topic) \(.partition) \(.offset)"' "$kx" | sort >"$WORK/kx_trace.ids"
+	"$JQ" -r '"\(.topic) \(.partition) \(.offset)"' "$kc" | sort >"$WORK/kcat_trace.ids"
+	cmp -s "$WORK/kx_trace.ids" "$WORK/kcat_trace.ids" && same=yes
+	echo "  same records (topic, partition, offset): $same; kx found $(wc -l <"$WORK/kx_trace.ids"), kcat | jq $(wc -l <"$WORK/kcat_trace.ids"); kx: $("$JQ" -r 'select(has("verdict")) | "\(.verdict), read \(.records_read) records from \(.partitions_read) partitions"' "$kx")"
+}
+
+# produce (issue 16): the payment lines, kx produce against kcat -P with
+# kx's producer settings; each run into a fresh topic.
+fresh_produce_topics() { recreate bench.produce.kx; recreate bench.produce.kcat; }
+case_produce() {
+	load_payments
+	BEFORE_RUN=fresh_produce_topics
+	compare "produce $BENCH_RECORDS lines, no key (idempotent, acks=all, lz4, murmur2)" null "x>=0.8" \
+		"kx produce" "\"\$KX\" produce bench.produce.kx <$WORK/payments.ndjson" \
+		"kcat -P" "$KCAT -P -q -b \$BROKERS -t bench.produce.kcat $KCAT_PRODUCE_SETTINGS <$WORK/payments.ndjson"
+	BEFORE_RUN=
+}
+case_produce_keyed() {
+	load_payments
+	BEFORE_RUN=fresh_produce_topics
+	compare "produce $BENCH_RECORDS lines keyed by orderId (kcat: the keys cut out beforehand)" null "x>=0.8" \
+		"kx produce --key-jq .orderId" "\"\$KX\" produce bench.produce.kx --key-jq .orderId <$WORK/payments.ndjson" \
+		"kcat -P -K tab" "$KCAT -P -q -b \$BROKERS -t bench.produce.kcat -K \$'\\t' $KCAT_PRODUCE_SETTINGS <$WORK/payments.tsv"
+	BEFORE_RUN=
+}
+
+# play (issues 3, 16): unpaced play (a past --start) with the scenario
+# generator in the loop, against kcat -P sending the same keys and values
+# (the dry run's), with the same settings. Each run into fresh topics.
+prepare_play() {
+	[[ -z ${PLAY_READY:-} ]] || return 0
+	PLAY_READY=1
 	PLAY_SCALE=$(rate_scale "$BENCH_RECORDS")
-	# The scenario with its topics renamed play.*, so the trace data stays as loaded.
 	sed -E 's/(orders\.created|orders\.completed|inventory\.updates|customer\.notifications|payment\.transactions|shipping\.events)/play.\1/g' "$SCENARIO" >"$WORK/play.yaml"
 	"$KX" play "$WORK/play.yaml" --dry-run -q --rate-scale "$PLAY_SCALE" --seed "$BENCH_SEED" |
-		"$JQ" -r '[.key, (.value | tojson)] | join("\t")' >"$WORK/produce.tsv"
-	PLAY_RECORDS=$(wc -l <"$WORK/produce.tsv")
-	"$KX" topics create bench.kcat.produce --partitions "$BENCH_PARTITIONS" 2>/dev/null
-	log "bench: play cases: $PLAY_RECORDS records (--rate-scale $PLAY_SCALE), $(($(wc -c <"$WORK/produce.tsv") / PLAY_RECORDS)) bytes a record as key<TAB>value"
+		"$JQ" -r '[.key, (.value | tojson)] | join("\t")' >"$WORK/play.tsv"
+	PLAY_RECORDS=$(wc -l <"$WORK/play.tsv")
+	log "bench: play: $PLAY_RECORDS records (--rate-scale $PLAY_SCALE), $(($(wc -c <"$WORK/play.tsv") / PLAY_RECORDS)) bytes a record as key<TAB>value"
 }
-case_kcat_produce() {
-	prepare_produce
-	# (kcat -P sends a file named as an argument as one record: stdin it is)
-	measure_sh "kcat -P idempotent lz4" /dev/null "$KCAT -P -q -b $BROKERS -t bench.kcat.produce -K \$'\\t' -X enable.idempotence=true -X compression.codec=lz4 -X topic.partitioner=murmur2_random <$WORK/produce.tsv"
+fresh_play_topics() {
+	local t
+	# kx play creates its topics when they are missing.
+	for t in "${ECO_TOPICS[@]}"; do "$KX" topics delete "play.$t" --yes >/dev/null 2>&1 || true; done
+	recreate bench.play.kcat
 }
-case_kx_play() {
-	prepare_produce
-	measure "kx play unpaced" /dev/null "$KX" play "$WORK/play.yaml" --start "$(past_start)" --rate-scale "$PLAY_SCALE" --seed "$BENCH_SEED" -o none -q
-}
-
-# ratio LABEL BASE TARGET: LABEL's time over BASE's, against TARGET ("<=1.1"
-# means at most 1.1 times BASE; ">=2" means BASE is at least 2 times slower).
-ratio() {
-	local label=$1 base=$2 target=$3
-	[[ -n "${WALL[$label]:-}" && -n "${WALL[$base]:-}" ]] || return 0
-	local r ok
-	r=$(echo "scale=3; ${WALL[$label]} / ${WALL[$base]}" | bc)
-	case $target in
-	"<="*) ok=$(echo "$r <= ${target#<=}" | bc) ;;
-	">="*) r=$(echo "scale=3; ${WALL[$base]} / ${WALL[$label]}" | bc); ok=$(echo "$r >= ${target#>=}" | bc) ;;
-	esac
-	printf '%-28s vs %-22s %6.2fx  target %-5s %s\n' "$label" "$base" "$r" "$target" "$([[ $ok == 1 ]] && echo met || echo MISSED)"
+case_play() {
+	prepare_play
+	BEFORE_RUN=fresh_play_topics
+	compare "play unpaced: $PLAY_RECORDS records of the demo scenario" null "x>=0.5" \
+		"kx play unpaced" "\"\$KX\" play $WORK/play.yaml --start \$(date -u -d '-2 hours' +%Y-%m-%dT%H:%M:%SZ) --rate-scale $PLAY_SCALE --seed $BENCH_SEED -o none -q" \
+		"kcat -P (same records)" "$KCAT -P -q -b \$BROKERS -t bench.play.kcat -K \$'\\t' $KCAT_PRODUCE_SETTINGS <$WORK/play.tsv"
+	BEFORE_RUN=
+	echo "  rates: kx play $(echo "$PLAY_RECORDS / ${WALL["kx play unpaced"]}" | bc) records/s, kcat -P $(echo "$PLAY_RECORDS / ${WALL["kcat -P (same records)"]}" | bc) records/s"
 }
 
-report() {
-	echo
-	echo "ratios (wall time; >= targets are how many times faster kx is):"
-	ratio "kx tail -e -o ndjson" "kcat -C -e" "<=1.1"
-	ratio "kx tail -e -o ndjson" "kcat -C -e -J" ">=1"
-	ratio "kx tail -e --jq select" "kcat -C -e" "<=1.2"
-	ratio "kx tail -e --jq select" "kcat -J | jq select" ">=2"
-	ratio "kx export csv" "kcat -J | jq @csv" ">=2.5"
-	ratio "kx trace" "kcat -J x6 | jq trace" ">=5"
-	if [[ -f $WORK/kx_trace.out && -f $WORK/kcat_trace.out ]]; then
-		local kxn kcatn same=no
-		kxn=$("$JQ" -c 'select(has("verdict") | not)' "$WORK/kx_trace.out" | wc -l)
-		kcatn=$(wc -l <"$WORK/kcat_trace.out")
-		"$JQ" -r 'select(has("verdict") | not) | "\(.topic) \(.partition) \(.offset)"' "$WORK/kx_trace.out" | sort >"$WORK/kx_trace.ids"
-		"$JQ" -r '"\(.topic) \(.partition) \(.offset)"' "$WORK/kcat_trace.out" | sort >"$WORK/kcat_trace.ids"
-		cmp -s "$WORK/kx_trace.ids" "$WORK/kcat_trace.ids" && same=yes
-		echo "trace $ORDER among $ECO_RECORDS records: kx found $kxn records, kcat | jq $kcatn; same records (topic, partition, offset): $same; kx: $("$JQ" -r 'select(has("verdict")) | "\(.verdict), read \(.records_read) records from \(.partitions_read) partitions"' "$WORK/kx_trace.out")"
-	fi
-	if [[ -n ${WALL["kx play unpaced"]:-} && -n ${WALL["kcat -P idempotent lz4"]:-} ]]; then
-		local kxr kcatr
-		kxr=$(echo "$PLAY_RECORDS / ${WALL["kx play unpaced"]}" | bc)
-		kcatr=$(echo "$PLAY_RECORDS / ${WALL["kcat -P idempotent lz4"]}" | bc)
-		printf '%-28s vs %-22s %6.2fx  (time ratio; no target)\n' "kx play unpaced" "kcat -P idempotent lz4" "$(echo "scale=3; ${WALL["kx play unpaced"]} / ${WALL["kcat -P idempotent lz4"]}" | bc)"
-		echo "produce rate, $PLAY_RECORDS records: kx play $kxr records/s (generator in the loop), kcat -P $kcatr records/s (from a prepared file)"
-	fi
-	if [[ -f $WORK/kx_jq.out && -f $WORK/kcat_jq.out ]]; then
-		local same=no
-		"$JQ" -r '"\(.partition) \(.offset)"' "$WORK/kx_jq.out" | sort >"$WORK/kx_jq.ids"
-		"$JQ" -r '"\(.partition) \(.offset)"' "$WORK/kcat_jq.out" | sort >"$WORK/kcat_jq.ids"
-		cmp -s "$WORK/kx_jq.ids" "$WORK/kcat_jq.ids" && same=yes
-		echo "kx --jq and kcat | jq selected the same records (partition, offset): $same ($(wc -l <"$WORK/kx_jq.ids") records)"
-	fi
+# memory (issue 16): the peak RSS of the reading commands not timed above,
+# on the same data (tail, export, trace and play are in their cases).
+case_memory() {
+	load_payments
+	load_ecommerce
+	measure "kx flow (whole log)" null "\"\$KX\" flow -o ndjson"
+	measure "kx stats --by .status" null "\"\$KX\" stats --topic $TOPIC --by .status --from beginning --idle 2s -o ndjson"
+}
+
+memory_report() {
+	local label over=0
+	echo "memory (target: every kx command under 150 MB peak RSS):"
 	for label in "${!RSS[@]}"; do
-		# The 150 MB target is the reading commands' (tail, export).
-		if [[ $label == "kx tail"* || $label == "kx export"* ]] && [[ ${RSS[$label]} != - && ${RSS[$label]} -ge 150 ]]; then
-			echo "memory: $label peaked at ${RSS[$label]} MB (target: under 150 MB)"
-		fi
+		[[ $label == kx* ]] || continue
+		if ((RSS[$label] >= 150)); then echo "  MISSED: $label peaked at ${RSS[$label]} MB"; over=1; fi
 	done
+	((over)) || echo "  met: every kx command measured stayed under 150 MB"
 }
 
 setup
-echo "bench: $BENCH_RECORDS records, $BENCH_PARTITIONS partitions, broker $BROKERS, $(nproc) CPUs, best of $BENCH_REPEAT runs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
-for c in "${CASES[@]}"; do "case_$c"; done
-report
+export KX BROKERS
+START_LOAD=$(loadavg)
+echo "bench: $(date -u +%FT%TZ), $BENCH_RECORDS records, $BENCH_PARTITIONS partitions, broker $BROKERS, $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(free -g | awk '/Mem:/ {print $2}') GB, median of $BENCH_PAIRS alternating rounds"
+echo "bench: load average at the start $START_LOAD"
+load_warning start
+for c in "${CASES[@]}"; do "case_$c"; echo; done
+echo "summary (wall-time medians; x = how many times faster kx is):"
+for line in "${RESULTS[@]}"; do echo "  $line"; done
+memory_report
+echo "bench: load average at the start $START_LOAD, at the end $(loadavg)"
+load_warning end
