@@ -27,7 +27,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
-	"github.com/kx-cli/kx/pkg/broker"
+	"github.com/kx-cli/kx/pkg/embedded"
 	"github.com/kx-cli/kx/pkg/kafka"
 	"github.com/kx-cli/kx/pkg/record"
 )
@@ -58,7 +58,7 @@ func TestScripts(t *testing.T) {
 const brokerKey = "broker"
 
 func setupScript(env *testscript.Env) error {
-	b, err := broker.Start(broker.Options{})
+	b, err := embedded.Start(embedded.Options{})
 	if err != nil {
 		return err
 	}
@@ -78,8 +78,8 @@ func setupScript(env *testscript.Env) error {
 }
 
 // scriptBroker returns the script's embedded broker.
-func scriptBroker(ts *testscript.TestScript) *broker.Broker {
-	return ts.Value(brokerKey).(*broker.Broker)
+func scriptBroker(ts *testscript.TestScript) *embedded.Broker {
+	return ts.Value(brokerKey).(*embedded.Broker)
 }
 
 // scriptCmds are the test-only commands scripts may use besides exec.

@@ -11,7 +11,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
-	"github.com/kx-cli/kx/pkg/broker"
+	"github.com/kx-cli/kx/pkg/embedded"
 	"github.com/kx-cli/kx/pkg/kafka"
 	"github.com/kx-cli/kx/pkg/record"
 	"github.com/kx-cli/kx/pkg/scan"
@@ -19,11 +19,11 @@ import (
 
 var (
 	failMu   sync.Mutex
-	failLeft = map[*broker.Broker]int{}
+	failLeft = map[*embedded.Broker]int{}
 )
 
 // failProduceLeft is how many injected produce errors are still to serve.
-func failProduceLeft(b *broker.Broker) int {
+func failProduceLeft(b *embedded.Broker) int {
 	failMu.Lock()
 	defer failMu.Unlock()
 	return failLeft[b]
@@ -31,7 +31,7 @@ func failProduceLeft(b *broker.Broker) int {
 
 // failProduce makes the broker answer the next n produce requests with
 // error code on every partition, writing nothing.
-func failProduce(b *broker.Broker, n int, code int16) {
+func failProduce(b *embedded.Broker, n int, code int16) {
 	c := b.Cluster()
 	failMu.Lock()
 	failLeft[b] = n
@@ -68,12 +68,12 @@ func failProduce(b *broker.Broker, n int, code int16) {
 	})
 }
 
-func testClient(b *broker.Broker) *kafka.Client {
+func testClient(b *embedded.Broker) *kafka.Client {
 	return kafka.New(kafka.Options{Brokers: b.Addrs(), Timeout: 10 * time.Second})
 }
 
 // topicCounts returns the record counts of two topics.
-func topicCounts(b *broker.Broker, t1, t2 string) (int64, int64, error) {
+func topicCounts(b *embedded.Broker, t1, t2 string) (int64, int64, error) {
 	c := testClient(b)
 	defer c.Close()
 	topics, err := c.ResolveTopics(context.Background(), []string{t1, t2})
@@ -92,7 +92,7 @@ func topicCounts(b *broker.Broker, t1, t2 string) (int64, int64, error) {
 }
 
 // waitRecords waits until topic holds at least n records.
-func waitRecords(b *broker.Broker, topic string, n int64, timeout time.Duration) error {
+func waitRecords(b *embedded.Broker, topic string, n int64, timeout time.Duration) error {
 	c := testClient(b)
 	defer c.Close()
 	deadline := time.Now().Add(timeout)
@@ -121,7 +121,7 @@ func waitRecords(b *broker.Broker, topic string, n int64, timeout time.Duration)
 
 // checkNDJSON reads back every envelope line of path at the offset it names
 // and compares key and value.
-func checkNDJSON(b *broker.Broker, path string) (int, error) {
+func checkNDJSON(b *embedded.Broker, path string) (int, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return 0, err

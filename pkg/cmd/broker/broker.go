@@ -8,8 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	embedded "github.com/kx-cli/kx/pkg/broker"
 	"github.com/kx-cli/kx/pkg/cmdutil"
+	"github.com/kx-cli/kx/pkg/embedded"
 	"github.com/kx-cli/kx/pkg/iostreams"
 )
 

@@ -10,10 +10,10 @@ import (
 
 	"github.com/spf13/cobra"
 
-	embedded "github.com/kx-cli/kx/pkg/broker"
 	playcmd "github.com/kx-cli/kx/pkg/cmd/play"
 	"github.com/kx-cli/kx/pkg/cmdutil"
 	"github.com/kx-cli/kx/pkg/config"
+	"github.com/kx-cli/kx/pkg/embedded"
 	"github.com/kx-cli/kx/pkg/exitcode"
 	"github.com/kx-cli/kx/pkg/kafka"
 	"github.com/kx-cli/kx/pkg/play"

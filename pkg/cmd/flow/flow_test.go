@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/kx-cli/kx/internal/scenariotest"
-	"github.com/kx-cli/kx/pkg/broker"
+	"github.com/kx-cli/kx/pkg/embedded"
 	"github.com/kx-cli/kx/pkg/iostreams"
 	"github.com/kx-cli/kx/pkg/kafka"
 	"github.com/kx-cli/kx/pkg/output"
@@ -18,7 +18,7 @@ import (
 // TestFlowDemoScenario infers the flow of the demo scenario (rates scaled
 // down) and checks the counts against what the generator sent.
 func TestFlowDemoScenario(t *testing.T) {
-	b, err := broker.Start(broker.Options{})
+	b, err := embedded.Start(embedded.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

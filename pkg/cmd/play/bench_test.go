@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kx-cli/kx/pkg/broker"
+	"github.com/kx-cli/kx/pkg/embedded"
 	"github.com/kx-cli/kx/pkg/iostreams"
 	"github.com/kx-cli/kx/pkg/kafka"
 	"github.com/kx-cli/kx/pkg/record"
@@ -55,7 +55,7 @@ func BenchmarkGenerator(b *testing.B) {
 // encoded as NDJSON envelopes, to an in-process embedded broker.
 func BenchmarkPlayProduce(b *testing.B) {
 	s := loadDemo(b)
-	br, err := broker.Start(broker.Options{})
+	br, err := embedded.Start(embedded.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/kx-cli/kx/internal/scenariotest"
-	"github.com/kx-cli/kx/pkg/broker"
+	"github.com/kx-cli/kx/pkg/embedded"
 	"github.com/kx-cli/kx/pkg/iostreams"
 	"github.com/kx-cli/kx/pkg/kafka"
 	"github.com/kx-cli/kx/pkg/partitioner"
@@ -19,7 +19,7 @@ import (
 
 func startBroker(t testing.TB) *kafka.Client {
 	t.Helper()
-	b, err := broker.Start(broker.Options{})
+	b, err := embedded.Start(embedded.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

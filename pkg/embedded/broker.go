@@ -1,7 +1,7 @@
-// Package broker runs an embedded Kafka-protocol broker (franz-go's kfake)
+// Package embedded runs an embedded Kafka-protocol broker (franz-go's kfake)
 // for demos, tests and CI smoke checks. Clients reach it over the real Kafka
 // wire protocol, exactly as they would reach a cluster.
-package broker
+package embedded
 
 import (
 	"fmt"
