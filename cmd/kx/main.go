@@ -37,7 +37,7 @@ func run() int {
 	default:
 		fmt.Fprintf(ios.ErrOut, "kx: %s\n", ios.Redact(err.Error()))
 	}
-	return exitcode.Of(err)
+	return cmdutil.ExitCode(err)
 }
 
 // interruptContext is cancelled by the first Ctrl-C or SIGTERM, so commands

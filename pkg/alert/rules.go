@@ -91,9 +91,6 @@ type FileError struct {
 
 func (e *FileError) Error() string { return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Col, e.Msg) }
 
-// ExitCode: a bad rules file is a usage error.
-func (e *FileError) ExitCode() int { return 2 }
-
 // LoadFile reads a rules file.
 func LoadFile(path string) ([]*Rule, error) {
 	data, err := os.ReadFile(path)

@@ -66,9 +66,6 @@ func (e *Error) Error() string {
 // Unwrap returns the gojq error.
 func (e *Error) Unwrap() error { return e.Err }
 
-// ExitCode is the process exit status for a bad expression (usage error).
-func (e *Error) ExitCode() int { return 2 }
-
 // EvalError is a runtime error on one record (a non-JSON value indexed as
 // an object, `error(...)`, …). Callers count and report them.
 type EvalError struct {

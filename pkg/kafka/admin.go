@@ -10,7 +10,6 @@ import (
 
 	ck "github.com/confluentinc/confluent-kafka-go/v2/kafka"
 
-	"github.com/kx-cli/kx/pkg/exitcode"
 	"github.com/kx-cli/kx/pkg/record"
 )
 
@@ -65,8 +64,8 @@ func (e *UnknownTopicError) Error() string {
 	return fmt.Sprintf("topic %q does not exist", e.Topic)
 }
 
-// ExitCode: an unknown topic is bad input.
-func (e *UnknownTopicError) ExitCode() int { return exitcode.Usage }
+// Is makes an UnknownTopicError match ErrUnknownTopic.
+func (e *UnknownTopicError) Is(target error) bool { return target == ErrUnknownTopic }
 
 // Metadata fetches brokers and all topics. It asks for all topics, never
 // for one by name, so a lookup can never auto-create a topic.
@@ -146,7 +145,7 @@ func (m *Metadata) Resolve(patterns []string) ([]TopicMeta, error) {
 		}
 		re, err := regexp.Compile("^(?:" + p + ")$")
 		if err != nil {
-			return nil, exitcode.Newf(exitcode.Usage, "topic pattern %q: %w", p, err)
+			return nil, classErr(ErrInvalid, fmt.Errorf("topic pattern %q: %w", p, err))
 		}
 		n := 0
 		for _, t := range m.Topics {
@@ -159,7 +158,7 @@ func (m *Metadata) Resolve(patterns []string) ([]TopicMeta, error) {
 			}
 		}
 		if n == 0 {
-			return nil, exitcode.Newf(exitcode.Usage, "topic pattern %q matches no topic", p)
+			return nil, classErr(ErrInvalid, fmt.Errorf("topic pattern %q matches no topic", p))
 		}
 	}
 	return out, nil
@@ -305,7 +304,7 @@ func (c *Client) CreateTopic(ctx context.Context, spec TopicSpec) error {
 		case ck.ErrTopicAlreadyExists:
 			return &TopicExistsError{Topic: r.Topic}
 		case ck.ErrInvalidPartitions, ck.ErrInvalidReplicationFactor, ck.ErrInvalidConfig, ck.ErrTopicException, ck.ErrInvalidRequest:
-			return exitcode.Newf(exitcode.Usage, "create topic %s: %v", r.Topic, r.Error)
+			return classErr(ErrInvalid, fmt.Errorf("create topic %s: %v", r.Topic, r.Error))
 		default:
 			return c.classify("create topic "+r.Topic, r.Error)
 		}

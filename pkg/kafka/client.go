@@ -6,7 +6,6 @@ package kafka
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -14,8 +13,6 @@ import (
 	"time"
 
 	ck "github.com/confluentinc/confluent-kafka-go/v2/kafka"
-
-	"github.com/kx-cli/kx/pkg/exitcode"
 )
 
 // Options configure a Client.
@@ -35,6 +32,7 @@ type Client struct {
 	mu        sync.Mutex
 	admin     *ck.AdminClient
 	adminProd *ck.Producer
+	adminLogs *logRoute
 	lastErr   error // the last error event librdkafka reported (auth, transport)
 }
 
@@ -65,13 +63,15 @@ func (c *Client) Close() {
 	if c.admin != nil {
 		c.admin.Close()
 		c.adminProd.Close()
-		c.admin, c.adminProd = nil, nil
+		c.adminLogs.close()
+		c.admin, c.adminProd, c.adminLogs = nil, nil, nil
 	}
 }
 
 // configMap builds a librdkafka configuration: kx's defaults, then the
-// user's properties (which win), then per-use overrides.
-func (c *Client) configMap(defaults, overrides map[string]any) *ck.ConfigMap {
+// user's properties (which win), then per-use overrides. The log route it
+// returns must be closed after the librdkafka client built from it.
+func (c *Client) configMap(defaults, overrides map[string]any) (*ck.ConfigMap, *logRoute) {
 	m := ck.ConfigMap{
 		"bootstrap.servers":   strings.Join(c.opts.Brokers, ","),
 		"client.id":           "kx",
@@ -89,19 +89,41 @@ func (c *Client) configMap(defaults, overrides map[string]any) *ck.ConfigMap {
 		m[k] = v
 	}
 	// librdkafka logs go to our channel, never to the process's stdout.
-	logs := make(chan ck.LogEvent, 256)
+	logs := c.newLogRoute()
 	m["go.logs.channel.enable"] = true
-	m["go.logs.channel"] = logs
-	go c.drainLogs(logs)
-	return &m
+	m["go.logs.channel"] = logs.ch
+	return &m, logs
 }
 
-func (c *Client) drainLogs(logs chan ck.LogEvent) {
-	for ev := range logs {
-		if c.opts.Verbose && c.opts.Log != nil {
-			fmt.Fprintf(c.opts.Log, "librdkafka %s %d %s: %s\n", ev.Name, ev.Level, ev.Tag, ev.Message)
+// logRoute forwards one librdkafka client's log lines to Options.Log.
+// confluent-kafka-go never closes a channel the caller supplies, so close
+// does, once the client that wrote to it is closed.
+type logRoute struct {
+	ch   chan ck.LogEvent
+	done chan struct{}
+	once sync.Once
+}
+
+func (c *Client) newLogRoute() *logRoute {
+	l := &logRoute{ch: make(chan ck.LogEvent, 256), done: make(chan struct{})}
+	go func() {
+		defer close(l.done)
+		for ev := range l.ch {
+			if c.opts.Verbose && c.opts.Log != nil {
+				fmt.Fprintf(c.opts.Log, "librdkafka %s %d %s: %s\n", ev.Name, ev.Level, ev.Tag, ev.Message)
+			}
 		}
-	}
+	}()
+	return l
+}
+
+// close ends the route; call it only after the client's Close returned
+// (confluent-kafka-go stops writing to the channel there).
+func (l *logRoute) close() {
+	l.once.Do(func() {
+		close(l.ch)
+		<-l.done
+	})
 }
 
 // noteError remembers an error event so a later timeout can say why (a
@@ -128,9 +150,11 @@ func (c *Client) adminClient() (*ck.AdminClient, error) {
 	if c.admin != nil {
 		return c.admin, nil
 	}
-	p, err := ck.NewProducer(c.configMap(nil, map[string]any{"go.delivery.reports": false}))
+	cfg, logs := c.configMap(nil, map[string]any{"go.delivery.reports": false})
+	p, err := ck.NewProducer(cfg)
 	if err != nil {
-		return nil, exitcode.Newf(exitcode.Usage, "kafka client configuration: %w", err)
+		logs.close()
+		return nil, classErr(ErrInvalid, fmt.Errorf("kafka client configuration: %w", err))
 	}
 	go func() {
 		for ev := range p.Events() {
@@ -145,9 +169,10 @@ func (c *Client) adminClient() (*ck.AdminClient, error) {
 	a, err := ck.NewAdminClientFromProducer(p)
 	if err != nil {
 		p.Close()
+		logs.close()
 		return nil, fmt.Errorf("kafka admin client: %w", err)
 	}
-	c.admin, c.adminProd = a, p
+	c.admin, c.adminProd, c.adminLogs = a, p, logs
 	return a, nil
 }
 
@@ -159,56 +184,27 @@ func (c *Client) ctx(parent context.Context) (context.Context, context.CancelFun
 	return context.WithTimeout(parent, c.opts.Timeout)
 }
 
-// classify turns a librdkafka error into an error with kx's exit code and a
-// message naming the brokers.
+// classify turns a librdkafka error into a classified error whose message
+// names the brokers.
 func (c *Client) classify(op string, err error) error {
 	if err == nil {
 		return nil
 	}
-	var coder exitcode.Coder
-	if errors.As(err, &coder) {
+	if Class(err) != nil {
 		return err
 	}
 	if last := c.lastError(); last != nil && isAuthError(last) {
-		return exitcode.Newf(exitcode.Auth, "%s: authentication or TLS failure with %s: %v", op, strings.Join(c.opts.Brokers, ","), last)
+		return classErr(ErrAuth, fmt.Errorf("%s: authentication or TLS failure with %s: %v", op, strings.Join(c.opts.Brokers, ","), last))
 	}
 	if isAuthError(err) {
-		return exitcode.Newf(exitcode.Auth, "%s: authentication or TLS failure with %s: %v", op, strings.Join(c.opts.Brokers, ","), err)
+		return classErr(ErrAuth, fmt.Errorf("%s: authentication or TLS failure with %s: %v", op, strings.Join(c.opts.Brokers, ","), err))
 	}
 	if isUnreachable(err) {
 		why := err.Error()
 		if last := c.lastError(); last != nil {
 			why = last.Error()
 		}
-		return exitcode.Newf(exitcode.Unreachable, "%s: cannot reach Kafka at %s within %s: %s", op, strings.Join(c.opts.Brokers, ","), c.opts.Timeout, why)
+		return classErr(ErrUnreachable, fmt.Errorf("%s: cannot reach Kafka at %s within %s: %s", op, strings.Join(c.opts.Brokers, ","), c.opts.Timeout, why))
 	}
 	return fmt.Errorf("%s: %w", op, err)
-}
-
-func isAuthError(err error) bool {
-	var ke ck.Error
-	if errors.As(err, &ke) {
-		switch ke.Code() {
-		case ck.ErrAuthentication, ck.ErrSaslAuthenticationFailed, ck.ErrSsl,
-			ck.ErrTopicAuthorizationFailed, ck.ErrGroupAuthorizationFailed, ck.ErrClusterAuthorizationFailed:
-			return true
-		}
-	}
-	s := strings.ToLower(err.Error())
-	return strings.Contains(s, "sasl authentication") || strings.Contains(s, "authentication failed") ||
-		strings.Contains(s, "ssl handshake") || strings.Contains(s, "certificate verify")
-}
-
-func isUnreachable(err error) bool {
-	if errors.Is(err, context.DeadlineExceeded) {
-		return true
-	}
-	var ke ck.Error
-	if errors.As(err, &ke) {
-		switch ke.Code() {
-		case ck.ErrTransport, ck.ErrAllBrokersDown, ck.ErrTimedOut, ck.ErrTimedOutQueue, ck.ErrResolve:
-			return true
-		}
-	}
-	return false
 }

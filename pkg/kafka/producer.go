@@ -34,6 +34,7 @@ type Producer struct {
 	owner      *Client
 	deliveries chan Delivery
 	done       chan struct{}
+	logs       *logRoute
 }
 
 // producerDefaults: idempotent and acks=all so nothing is lost or doubled;
@@ -61,11 +62,13 @@ func (c *Client) NewProducer(opts ProducerOptions) (*Producer, error) {
 			overrides["message.timeout.ms"] = int(3 * c.opts.Timeout.Milliseconds())
 		}
 	}
-	p, err := ck.NewProducer(c.configMap(producerDefaults, overrides))
+	cfg, logs := c.configMap(producerDefaults, overrides)
+	p, err := ck.NewProducer(cfg)
 	if err != nil {
+		logs.close()
 		return nil, c.classify("producer", err)
 	}
-	pr := &Producer{p: p, owner: c, deliveries: make(chan Delivery, 4096), done: make(chan struct{})}
+	pr := &Producer{p: p, owner: c, deliveries: make(chan Delivery, 4096), done: make(chan struct{}), logs: logs}
 	go pr.forward()
 	return pr, nil
 }
@@ -158,4 +161,5 @@ func (p *Producer) Len() int { return p.p.Len() }
 func (p *Producer) Close() {
 	p.p.Close()
 	<-p.done
+	p.logs.close()
 }

@@ -39,6 +39,7 @@ type Reader struct {
 	c     *ck.Consumer
 	owner *Client
 	group bool
+	logs  *logRoute
 }
 
 var readerSeq atomic.Int64
@@ -77,14 +78,16 @@ func (c *Client) NewReader(opts ReaderOptions) (*Reader, error) {
 		// auto-commit off it never appears in the group list.
 		overrides["group.id"] = fmt.Sprintf("kx-reader-%d-%d", os.Getpid(), readerSeq.Add(1))
 	}
-	consumer, err := ck.NewConsumer(c.configMap(readerDefaults, overrides))
+	cfg, logs := c.configMap(readerDefaults, overrides)
+	consumer, err := ck.NewConsumer(cfg)
 	if err != nil {
+		logs.close()
 		return nil, c.classify("consumer", err)
 	}
-	r := &Reader{c: consumer, owner: c, group: group}
+	r := &Reader{c: consumer, owner: c, group: group, logs: logs}
 	if group {
 		if err := consumer.SubscribeTopics(opts.Topics, nil); err != nil {
-			consumer.Close()
+			r.closeClient()
 			return nil, c.classify("subscribe", err)
 		}
 		return r, nil
@@ -95,7 +98,7 @@ func (c *Client) NewReader(opts ReaderOptions) (*Reader, error) {
 		tps[i] = ck.TopicPartition{Topic: &t, Partition: a.Partition, Offset: ck.Offset(a.Offset)}
 	}
 	if err := consumer.Assign(tps); err != nil {
-		consumer.Close()
+		r.closeClient()
 		return nil, c.classify("assign", err)
 	}
 	return r, nil
@@ -145,11 +148,17 @@ func (r *Reader) Close() error {
 	if r.group {
 		if _, err := r.c.Commit(); err != nil {
 			if ke, ok := err.(ck.Error); !ok || ke.Code() != ck.ErrNoOffset {
-				r.c.Close()
+				r.closeClient()
 				return fmt.Errorf("commit: %w", err)
 			}
 		}
 	}
+	return r.closeClient()
+}
+
+// closeClient closes the consumer, then its log route.
+func (r *Reader) closeClient() error {
+	defer r.logs.close()
 	return r.c.Close()
 }
 

@@ -10,6 +10,3 @@ type Error struct {
 }
 
 func (e *Error) Error() string { return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Col, e.Msg) }
-
-// ExitCode is the process exit status for a malformed scenario (usage error).
-func (e *Error) ExitCode() int { return 2 }

@@ -83,9 +83,6 @@ func TestParseErrors(t *testing.T) {
 			if !errors.As(err, &se) {
 				t.Fatalf("want *Error, got %v", err)
 			}
-			if se.ExitCode() != 2 {
-				t.Errorf("exit code %d", se.ExitCode())
-			}
 			if !strings.HasPrefix(err.Error(), tc.want) || !strings.Contains(se.Msg, tc.msg) {
 				t.Errorf("got  %q\nwant %s ...%s...", err, tc.want, tc.msg)
 			}

@@ -171,7 +171,7 @@ func Run(ctx context.Context, opts *Options) error {
 func loadScenario(file string) (*scenario.Scenario, error) {
 	if file != "" {
 		s, err := scenario.Load(file)
-		if err != nil && exitcode.Of(err) == 1 {
+		if err != nil && cmdutil.ExitCode(err) == 1 {
 			return nil, exitcode.Newf(exitcode.Usage, "demo: scenario: %w", err)
 		}
 		return s, err

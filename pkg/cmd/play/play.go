@@ -214,7 +214,7 @@ func Run(ctx context.Context, opts *Options) error {
 	if s == nil {
 		var err error
 		if s, err = scenario.Load(opts.File); err != nil {
-			if exitcode.Of(err) == 1 {
+			if cmdutil.ExitCode(err) == 1 {
 				// An unreadable file is bad input, like a malformed one.
 				return exitcode.Newf(exitcode.Usage, "%s: scenario: %w", strings.TrimPrefix(opts.Name, "kx "), err)
 			}

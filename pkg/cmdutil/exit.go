@@ -1,0 +1,44 @@
+package cmdutil
+
+import (
+	"errors"
+
+	"github.com/kx-cli/kx/pkg/alert"
+	"github.com/kx-cli/kx/pkg/exitcode"
+	"github.com/kx-cli/kx/pkg/jqfilter"
+	"github.com/kx-cli/kx/pkg/kafka"
+	"github.com/kx-cli/kx/pkg/scenario"
+)
+
+// ExitCode is the documented exit code for err. The command layer is the
+// only place that knows exit numbers: an error that carries one
+// (exitcode.Error) keeps it; the adapter's classes and the domain packages'
+// input errors are mapped here.
+func ExitCode(err error) int {
+	if err == nil {
+		return exitcode.OK
+	}
+	var coder exitcode.Coder
+	if errors.As(err, &coder) {
+		return coder.ExitCode()
+	}
+	switch kafka.Class(err) {
+	case kafka.ErrAuth:
+		return exitcode.Auth
+	case kafka.ErrUnreachable:
+		return exitcode.Unreachable
+	case kafka.ErrUnknownTopic, kafka.ErrInvalid:
+		return exitcode.Usage
+	}
+	if IsBadInput(err) {
+		return exitcode.Usage
+	}
+	return exitcode.Of(err)
+}
+
+// IsBadInput reports whether err is a domain package's error about its
+// input: a scenario, a jq expression, an alert rules file.
+func IsBadInput(err error) bool {
+	return errors.As(err, new(*scenario.Error)) || errors.As(err, new(*jqfilter.Error)) ||
+		errors.As(err, new(*alert.FileError))
+}
