@@ -65,6 +65,15 @@ func setupScript(env *testscript.Env) error {
 	env.Defer(b.Close)
 	env.Values[brokerKey] = b
 	env.Setenv("KX_BROKERS", b.Addrs()[0])
+	// An embedded Schema Registry, used by the scripts that set
+	// KX_SCHEMA_REGISTRY=$SCHEMA_REGISTRY (schemacmds_test.go).
+	reg, err := embedded.StartRegistry(embedded.RegistryOptions{})
+	if err != nil {
+		return err
+	}
+	env.Defer(reg.Close)
+	env.Values[registryKey] = reg
+	env.Setenv("SCHEMA_REGISTRY", reg.URL())
 	env.Setenv("HOME", env.WorkDir)
 	env.Setenv("XDG_CONFIG_HOME", filepath.Join(env.WorkDir, ".config"))
 	env.Setenv("NO_COLOR", "")
@@ -94,6 +103,8 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 	"rates-within": ratesWithin,
 	"pty-run":      ptyRun,
 	"screen-check": screenCheck,
+	// Commands of the Schema Registry scripts (schemacmds_test.go).
+	"sr-seed": srSeed,
 	// Commands of the reconciliation scripts (reconcilecmds_test.go).
 	"match-env":   matchEnv,
 	"open-orders": openOrders,
@@ -191,7 +202,8 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 	// seed-topic TOPIC FILE: produce the records of FILE, one JSON object a
 	// line: {"partition":0,"key":"k","value":{...},"timestamp":"RFC 3339"}.
 	// A JSON string key or value is produced as its text, anything else as
-	// its JSON; "partition" and "timestamp" may be left out.
+	// its JSON; "partition" and "timestamp" may be left out. Binary keys
+	// and values: "key_base64", "value_base64".
 	"seed-topic": seedTopic,
 	// stall-fetch: from now on the broker holds every fetch until the
 	// script ends, so a read blocks mid-way (interruption tests).
@@ -351,11 +363,19 @@ func seedTopic(ts *testscript.TestScript, neg bool, args []string) {
 			Key       json.RawMessage `json:"key"`
 			Value     json.RawMessage `json:"value"`
 			Timestamp string          `json:"timestamp"`
+			KeyB64    []byte          `json:"key_base64"`
+			ValueB64  []byte          `json:"value_base64"`
 		}
 		if err := json.Unmarshal([]byte(line), &in); err != nil {
 			ts.Fatalf("%s:%d: %v", args[1], i+1, err)
 		}
 		r := &record.Record{Topic: args[0], Partition: kafka.AnyPartition, Key: seedBytes(in.Key), Value: seedBytes(in.Value)}
+		if in.KeyB64 != nil {
+			r.Key = in.KeyB64
+		}
+		if in.ValueB64 != nil {
+			r.Value = in.ValueB64
+		}
 		if in.Partition != nil {
 			r.Partition = *in.Partition
 		}

@@ -33,6 +33,10 @@ type Factory struct {
 	kafkaOnce sync.Once
 	client    *kafka.Client
 	clientErr error
+
+	registryOnce sync.Once
+	registry     *kafka.Registry
+	registryErr  error
 }
 
 // New returns a factory over the given streams.
@@ -84,10 +88,37 @@ func (f *Factory) Kafka() (*kafka.Client, error) {
 	return f.client, f.clientErr
 }
 
+// Registry returns the run's Schema Registry client, or nil when none is
+// configured (--schema-registry, KX_SCHEMA_REGISTRY, the profile).
+func (f *Factory) Registry() (*kafka.Registry, error) {
+	f.registryOnce.Do(func() {
+		cfg, err := f.Config()
+		if err != nil {
+			f.registryErr = err
+			return
+		}
+		g := cfg.Registry
+		if g.URL == "" {
+			return
+		}
+		if f.Flags.Verbose {
+			fmt.Fprintf(f.IOStreams.ErrOut, "kx: schema registry %s (from %s)\n", g.Redacted(), g.Source)
+		}
+		f.registry, f.registryErr = kafka.NewRegistry(kafka.RegistryOptions{
+			URL: g.URL, Username: g.Username, Password: g.Password, Token: g.Token,
+			CAFile: g.CAFile, Timeout: cfg.Timeout,
+		})
+	})
+	return f.registry, f.registryErr
+}
+
 // Close releases what the factory built.
 func (f *Factory) Close() {
 	if f.client != nil {
 		f.client.Close()
+	}
+	if f.registry != nil {
+		f.registry.Close()
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -74,6 +75,22 @@ type Profile struct {
 	TLS              TLS               `mapstructure:"tls" yaml:"tls,omitempty"`
 	Timeout          time.Duration     `mapstructure:"timeout" yaml:"timeout,omitempty"`
 	Properties       map[string]string `mapstructure:"properties" yaml:"properties,omitempty"`
+	SchemaRegistry   SchemaRegistry    `mapstructure:"schema_registry" yaml:"schema_registry,omitempty"`
+}
+
+// SchemaRegistry is the profile's Confluent-compatible Schema Registry.
+// Basic auth takes the password like SASL does (file, environment variable
+// or, with a warning, the file itself); a bearer token likewise.
+type SchemaRegistry struct {
+	URL          string `mapstructure:"url" yaml:"url,omitempty"`
+	Username     string `mapstructure:"username" yaml:"username,omitempty"`
+	Password     string `mapstructure:"password" yaml:"password,omitempty"`
+	PasswordFile string `mapstructure:"password-file" yaml:"password-file,omitempty"`
+	PasswordEnv  string `mapstructure:"password-env" yaml:"password-env,omitempty"`
+	Token        string `mapstructure:"token" yaml:"token,omitempty"`
+	TokenFile    string `mapstructure:"token-file" yaml:"token-file,omitempty"`
+	TokenEnv     string `mapstructure:"token-env" yaml:"token-env,omitempty"`
+	CAFile       string `mapstructure:"ca-file" yaml:"ca-file,omitempty"`
 }
 
 // SASL settings. The password comes from a file, an environment variable,
@@ -103,8 +120,10 @@ type Flags struct {
 	ConfigFile string
 	Properties []string
 	Timeout    time.Duration
-	NoColor    bool
-	Verbose    bool
+	// SchemaRegistry is the --schema-registry URL.
+	SchemaRegistry string
+	NoColor        bool
+	Verbose        bool
 }
 
 // Resolved is the effective configuration of one run.
@@ -118,9 +137,52 @@ type Resolved struct {
 	BrokersSource string `json:"brokers_source"`
 	// Flows are the config file's named flows, by lower-case name.
 	Flows map[string]Flow `json:"-"`
+	// Registry is the Schema Registry; its URL is empty when none is set.
+	Registry Registry `json:"-"`
 	// Secrets are values that must never be printed.
 	Secrets  []string `json:"-"`
 	Warnings []string `json:"-"`
+}
+
+// Registry is the resolved Schema Registry connection. Password and Token
+// are secrets: Redacted shows what may be printed.
+type Registry struct {
+	URL      string
+	Source   string // flag --schema-registry, env KX_SCHEMA_REGISTRY, profile NAME
+	Username string
+	Password string
+	Token    string
+	CAFile   string
+}
+
+// Redacted is the registry as it may be shown: the URL without any
+// password it embeds, and which kind of credentials are set.
+func (g Registry) Redacted() string {
+	if g.URL == "" {
+		return ""
+	}
+	s := RedactURL(g.URL)
+	switch {
+	case g.Token != "":
+		s += " (bearer token [REDACTED])"
+	case g.Username != "":
+		s += " (user " + g.Username + ", password [REDACTED])"
+	}
+	return s
+}
+
+// RedactURL replaces the password of a URL's user info with [REDACTED].
+// Text that does not parse as a URL with user info is returned as it is.
+func RedactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	if _, ok := u.User.Password(); !ok {
+		return raw
+	}
+	u.User = url.UserPassword(u.User.Username(), "REDACTED")
+	return strings.Replace(u.String(), ":REDACTED@", ":[REDACTED]@", 1)
 }
 
 // DefaultPath is $XDG_CONFIG_HOME/kx/config.yaml, else ~/.config/kx/config.yaml.
@@ -247,7 +309,10 @@ func Resolve(flags *Flags, flagSet *pflag.FlagSet, getenv func(string) string) (
 	if err := r.applyProfile(prof, getenv); err != nil {
 		return nil, err
 	}
-	if prof.SASL.Password != "" {
+	if err := r.resolveRegistry(prof.SchemaRegistry, profileName, flags, changed, getenv); err != nil {
+		return nil, err
+	}
+	if prof.SASL.Password != "" || prof.SchemaRegistry.Password != "" || prof.SchemaRegistry.Token != "" {
 		if w := worldReadable(path); w != "" {
 			r.Warnings = append(r.Warnings, w)
 		}
@@ -316,6 +381,63 @@ func (r *Resolved) applyProfile(p Profile, getenv func(string) string) error {
 	for k, v := range p.Properties {
 		r.Properties[k] = v
 	}
+	return nil
+}
+
+// resolveRegistry sets r.Registry: the URL from flag > env > profile, the
+// credentials from the profile (or the URL's own user info).
+func (r *Resolved) resolveRegistry(p SchemaRegistry, profileName string, flags *Flags, changed func(string) bool, getenv func(string) string) error {
+	g := Registry{URL: p.URL, Source: "profile " + profileName}
+	if e := getenv("KX_SCHEMA_REGISTRY"); e != "" {
+		g.URL, g.Source = e, "env KX_SCHEMA_REGISTRY"
+	}
+	if changed("schema-registry") {
+		g.URL, g.Source = flags.SchemaRegistry, "flag --schema-registry"
+	}
+	g.URL = strings.TrimSpace(g.URL)
+	if g.URL == "" {
+		return nil
+	}
+	u, err := url.Parse(g.URL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return exitcode.Newf(exitcode.Usage, "schema registry %q (%s): want an http:// or https:// URL", RedactURL(g.URL), g.Source)
+	}
+	if pw, ok := u.User.Password(); ok && pw != "" {
+		r.Secrets = append(r.Secrets, pw)
+	}
+	g.Username, g.CAFile = p.Username, p.CAFile
+	secret := func(what, inline, file, env string) (string, error) {
+		switch {
+		case file != "":
+			b, err := os.ReadFile(file)
+			if err != nil {
+				return "", exitcode.Newf(exitcode.Usage, "schema_registry %s-file: %w", what, err)
+			}
+			return strings.TrimRight(string(b), "\r\n"), nil
+		case env != "":
+			v := getenv(env)
+			if v == "" {
+				return "", exitcode.Newf(exitcode.Usage, "schema_registry %s-env: $%s is empty or unset", what, env)
+			}
+			return v, nil
+		}
+		return inline, nil
+	}
+	if g.Password, err = secret("password", p.Password, p.PasswordFile, p.PasswordEnv); err != nil {
+		return err
+	}
+	if g.Token, err = secret("token", p.Token, p.TokenFile, p.TokenEnv); err != nil {
+		return err
+	}
+	if g.Token != "" && g.Username != "" {
+		return exitcode.Newf(exitcode.Usage, "schema_registry: set either username/password or a token, not both")
+	}
+	for _, s := range []string{g.Password, g.Token} {
+		if s != "" {
+			r.Secrets = append(r.Secrets, s)
+		}
+	}
+	r.Registry = g
 	return nil
 }
 

@@ -247,3 +247,100 @@ func TestFlows(t *testing.T) {
 		t.Errorf("unknown stage key: %v, want a usage error", err)
 	}
 }
+
+func TestSchemaRegistry(t *testing.T) {
+	dir := t.TempDir()
+	pwFile := filepath.Join(dir, "pw")
+	if err := os.WriteFile(pwFile, []byte("file-pw\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	body := `profiles:
+  basic:
+    schema_registry:
+      url: https://registry:8081
+      username: ops
+      password-file: ` + pwFile + `
+      ca-file: /etc/ca.pem
+  bearer:
+    schema_registry:
+      url: http://registry:8081
+      token-env: SR_TOKEN
+  both:
+    schema_registry:
+      url: http://registry:8081
+      username: ops
+      password: x
+      token: y
+  badurl:
+    schema_registry:
+      url: registry:8081
+  none:
+    brokers: b:1
+`
+	path := writeConfig(t, body, 0o600)
+	resolve := func(env map[string]string, args ...string) (*Resolved, error) {
+		fl := &Flags{}
+		fs := pflag.NewFlagSet("kx", pflag.ContinueOnError)
+		fs.StringVar(&fl.Profile, "profile", "", "")
+		fs.StringVar(&fl.ConfigFile, "config", "", "")
+		fs.StringVar(&fl.SchemaRegistry, "schema-registry", "", "")
+		if err := fs.Parse(append([]string{"--config", path}, args...)); err != nil {
+			t.Fatal(err)
+		}
+		return Resolve(fl, fs, envOf(env))
+	}
+
+	r, err := resolve(nil, "--profile", "basic")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := r.Registry
+	if g.URL != "https://registry:8081" || g.Username != "ops" || g.Password != "file-pw" || g.CAFile != "/etc/ca.pem" || g.Source != "profile basic" {
+		t.Errorf("registry %+v", g)
+	}
+	if red := g.Redacted(); strings.Contains(red, "file-pw") || !strings.Contains(red, "user ops") {
+		t.Errorf("Redacted() = %q", red)
+	}
+	if !contains(r.Secrets, "file-pw") {
+		t.Error("the registry password is not a secret")
+	}
+
+	r, err = resolve(map[string]string{"SR_TOKEN": "tok"}, "--profile", "bearer")
+	if err != nil || r.Registry.Token != "tok" || !contains(r.Secrets, "tok") {
+		t.Errorf("bearer: %+v, %v", r.Registry, err)
+	}
+	if _, err = resolve(nil, "--profile", "bearer"); exitcode.Of(err) != exitcode.Usage || !strings.Contains(err.Error(), "SR_TOKEN") {
+		t.Errorf("unset token env: %v", err)
+	}
+	if _, err = resolve(nil, "--profile", "both"); exitcode.Of(err) != exitcode.Usage {
+		t.Errorf("both basic and token: %v", err)
+	}
+	if _, err = resolve(nil, "--profile", "badurl"); exitcode.Of(err) != exitcode.Usage {
+		t.Errorf("bad URL: %v", err)
+	}
+
+	// Precedence: flag > env > profile; none at all is no registry.
+	r, _ = resolve(map[string]string{"KX_SCHEMA_REGISTRY": "http://env:1"}, "--profile", "basic")
+	if r.Registry.URL != "http://env:1" || r.Registry.Source != "env KX_SCHEMA_REGISTRY" || r.Registry.Username != "ops" {
+		t.Errorf("env: %+v", r.Registry)
+	}
+	r, _ = resolve(map[string]string{"KX_SCHEMA_REGISTRY": "http://env:1"}, "--schema-registry", "http://u:url-pw@flag:1")
+	if r.Registry.URL != "http://u:url-pw@flag:1" || r.Registry.Source != "flag --schema-registry" || !contains(r.Secrets, "url-pw") {
+		t.Errorf("flag: %+v", r.Registry)
+	}
+	if red := r.Registry.Redacted(); red != "http://u:[REDACTED]@flag:1" {
+		t.Errorf("Redacted() = %q", red)
+	}
+	if r, _ = resolve(nil, "--profile", "none"); r.Registry.URL != "" {
+		t.Errorf("no registry configured: %+v", r.Registry)
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

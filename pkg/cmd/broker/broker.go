@@ -20,6 +20,8 @@ type Options struct {
 	Nodes   int
 	DataDir string
 	Debug   bool
+	// RegistryPort serves an embedded Schema Registry there too (0: none).
+	RegistryPort int
 }
 
 // NewCmdBroker builds `kx broker`.
@@ -34,10 +36,17 @@ kcat, librdkafka, the Java client. It listens on 127.0.0.1 only.
 
 The bootstrap address is printed on stderr. Ctrl-C or SIGTERM stops it
 cleanly. Without --data-dir everything is kept in memory and lost on exit;
-with it, topics, records and committed offsets survive restarts.`,
+with it, topics, records and committed offsets survive restarts.
+
+--schema-registry-port also serves a Confluent-compatible Schema Registry
+API on 127.0.0.1 (franz-go's srfake, in memory even with --data-dir), for
+Avro, Protobuf and JSON Schema records: point kx at it with
+--schema-registry http://127.0.0.1:PORT (or KX_SCHEMA_REGISTRY). It does not
+check compatibility.`,
 		Example: `  kx broker                        # 127.0.0.1:9092, in memory
   kx broker --port 19092 --nodes 3
-  kx broker --data-dir ./kafka-data  # persistent`,
+  kx broker --data-dir ./kafka-data  # persistent
+  kx broker --schema-registry-port 8081`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if opts.Nodes < 1 {
@@ -45,6 +54,9 @@ with it, topics, records and committed offsets survive restarts.`,
 			}
 			if opts.Port < 0 || opts.Port > 65535 {
 				return cmdutil.UsageErrorf("--port %d: out of range", opts.Port)
+			}
+			if opts.RegistryPort < 0 || opts.RegistryPort > 65535 {
+				return cmdutil.UsageErrorf("--schema-registry-port %d: out of range", opts.RegistryPort)
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -55,6 +67,7 @@ with it, topics, records and committed offsets survive restarts.`,
 	cmd.Flags().IntVar(&opts.Port, "port", 9092, "first port to listen on (one port per node; 0 picks free ports)")
 	cmd.Flags().IntVar(&opts.Nodes, "nodes", 1, "number of brokers in the cluster")
 	cmd.Flags().StringVar(&opts.DataDir, "data-dir", "", "persist the cluster's state in this directory across restarts")
+	cmd.Flags().IntVar(&opts.RegistryPort, "schema-registry-port", 0, "also serve an embedded Schema Registry on this port (0: none)")
 	cmd.Flags().BoolVar(&opts.Debug, "debug", false, "log every request the broker handles (stderr)")
 	return cmd
 }
@@ -68,11 +81,20 @@ func run(ctx context.Context, opts *Options) error {
 		return err
 	}
 	defer b.Close()
+	var registry string
+	if opts.RegistryPort > 0 {
+		reg, err := embedded.StartRegistry(embedded.RegistryOptions{Port: opts.RegistryPort})
+		if err != nil {
+			return err
+		}
+		defer reg.Close()
+		registry = "; schema registry on " + reg.URL()
+	}
 	where := "in memory"
 	if opts.DataDir != "" {
 		where = "data in " + opts.DataDir
 	}
-	fmt.Fprintf(opts.IO.ErrOut, "kx broker: listening on %s (%d node(s), %s); Ctrl-C to stop\n", strings.Join(b.Addrs(), ","), opts.Nodes, where)
+	fmt.Fprintf(opts.IO.ErrOut, "kx broker: listening on %s (%d node(s), %s)%s; Ctrl-C to stop\n", strings.Join(b.Addrs(), ","), opts.Nodes, where, registry)
 	<-ctx.Done()
 	fmt.Fprintln(opts.IO.ErrOut, "kx broker: stopping")
 	return nil

@@ -37,6 +37,11 @@ $XDG_CONFIG_HOME/kx/config.yaml (~/.config/kx/config.yaml):
         cert-file: /etc/kafka/client.pem
         key-file: /etc/kafka/client.key
       timeout: 15s
+      schema_registry:                  # or --schema-registry URL / KX_SCHEMA_REGISTRY
+        url: https://registry:8081
+        username: ops                   # basic auth; or token-file/token-env: bearer
+        password-file: ~/.secrets/registry  # or password-env: REGISTRY_PASSWORD
+        ca-file: /etc/kafka/ca.pem
       properties:                       # any librdkafka property
         fetch.max.bytes: "104857600"
   flows:                                # named flows: kx trace/kx flow --flow signup
@@ -91,6 +96,8 @@ type viewJSON struct {
 	BrokersSource string            `json:"brokers_source"`
 	Timeout       string            `json:"timeout"`
 	Properties    map[string]string `json:"properties"`
+	// SchemaRegistry is the registry URL and credential kinds, redacted.
+	SchemaRegistry string `json:"schema_registry,omitempty"`
 }
 
 func runView(opts *ViewOptions) error {
@@ -101,6 +108,10 @@ func runView(opts *ViewOptions) error {
 	v := viewJSON{
 		ConfigFile: cfg.ConfigFile, Profile: cfg.Profile, Brokers: cfg.Brokers,
 		BrokersSource: cfg.BrokersSource, Timeout: cfg.Timeout.String(), Properties: cfg.Redacted(),
+		SchemaRegistry: cfg.Registry.Redacted(),
+	}
+	if v.SchemaRegistry != "" {
+		v.SchemaRegistry += " (from " + cfg.Registry.Source + ")"
 	}
 	switch opts.Output {
 	case "json", "ndjson":
@@ -118,6 +129,9 @@ func runView(opts *ViewOptions) error {
 	fmt.Fprintf(&b, "profile:     %s\n", profile)
 	fmt.Fprintf(&b, "brokers:     %s (from %s)\n", strings.Join(v.Brokers, ","), v.BrokersSource)
 	fmt.Fprintf(&b, "timeout:     %s\n", v.Timeout)
+	if v.SchemaRegistry != "" {
+		fmt.Fprintf(&b, "schema registry: %s\n", v.SchemaRegistry)
+	}
 	keys := make([]string, 0, len(v.Properties))
 	for k := range v.Properties {
 		keys = append(keys, k)

@@ -68,6 +68,7 @@ choose); progress, logs and warnings go to stderr. Exit codes are listed in
 	fl.StringVar(&f.Flags.ConfigFile, "config", config.DefaultPath(), "config file (env KX_CONFIG)")
 	fl.StringArrayVarP(&f.Flags.Properties, "property", "X", nil, "librdkafka property key=value, repeatable")
 	fl.DurationVar(&f.Flags.Timeout, "timeout", config.DefaultTimeout, "the most a command waits for the cluster (env KX_TIMEOUT)")
+	fl.StringVar(&f.Flags.SchemaRegistry, "schema-registry", "", "Schema Registry URL; records in its wire format are decoded (env KX_SCHEMA_REGISTRY; default from the profile)")
 	fl.BoolVar(&f.Flags.NoColor, "no-color", false, "disable color (NO_COLOR is respected too)")
 	fl.BoolVarP(&f.Flags.Verbose, "verbose", "v", false, "log connection details and librdkafka messages to stderr (secrets redacted)")
 	f.FlagSet = fl
