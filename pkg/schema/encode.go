@@ -36,6 +36,7 @@ type Encoder struct {
 	ID int
 
 	payload func(dst []byte, value []byte) ([]byte, error)
+	direct  []string                       // the files it imports itself
 	prefix  []byte                         // Protobuf message indexes
 	message protoreflect.MessageDescriptor // Protobuf message type
 }
@@ -45,7 +46,13 @@ type Encoder struct {
 type Import struct {
 	Name string
 	Text string
+	// Imports names the files this one imports in turn (google/protobuf/*
+	// left out): its own references.
+	Imports []string
 }
+
+// DirectImports names the files the schema itself imports, each in Imports.
+func (e *Encoder) DirectImports() []string { return e.direct }
 
 // ParseFile reads a schema file and returns its encoder. The type follows
 // the file's extension: .avsc is Avro, .proto is Protobuf (message names

@@ -76,27 +76,33 @@ func compileProto(file string, read func(string) (string, error), message string
 	text, _ := read(file)
 	e := &Encoder{Type: TypeProtobuf, Text: text, prefix: messageIndexes(md), message: md}
 	seen := map[string]bool{}
-	var addImports func(f protoreflect.FileDescriptor) error
-	addImports = func(f protoreflect.FileDescriptor) error {
+	var addImports func(f protoreflect.FileDescriptor) ([]string, error)
+	addImports = func(f protoreflect.FileDescriptor) ([]string, error) {
+		var direct []string
 		for i := range f.Imports().Len() {
 			imp := f.Imports().Get(i)
 			name := imp.Path()
-			if strings.HasPrefix(name, "google/protobuf/") || seen[name] {
+			if strings.HasPrefix(name, "google/protobuf/") {
+				continue
+			}
+			direct = append(direct, name)
+			if seen[name] {
 				continue
 			}
 			seen[name] = true
-			if err := addImports(imp.FileDescriptor); err != nil {
-				return err
+			deps, err := addImports(imp.FileDescriptor)
+			if err != nil {
+				return nil, err
 			}
 			t, err := read(name)
 			if err != nil {
-				return err
+				return nil, err
 			}
-			e.Imports = append(e.Imports, Import{Name: name, Text: t})
+			e.Imports = append(e.Imports, Import{Name: name, Text: t, Imports: deps})
 		}
-		return nil
+		return direct, nil
 	}
-	if err := addImports(fd); err != nil {
+	if e.direct, err = addImports(fd); err != nil {
 		return nil, &SchemaError{File: display(file), Msg: err.Error()}
 	}
 	p := &protoEncoder{md: md}
