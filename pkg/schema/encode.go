@@ -84,14 +84,17 @@ func ParseFile(path, message string) (*Encoder, error) {
 // NewEncoder compiles schema text of the given registry type (an empty type
 // means Avro, as in the registry). name stands for the text in errors.
 // message selects a Protobuf message type, empty meaning the first.
-func NewEncoder(typ, text, name, message string) (*Encoder, error) {
+// imports are the schemas the text refers to (the registry's references):
+// Avro named types defined elsewhere, imported .proto files, JSON Schema
+// $ref targets, each under the name the text uses.
+func NewEncoder(typ, text, name, message string, imports ...Import) (*Encoder, error) {
 	switch strings.ToUpper(typ) {
 	case "", TypeAvro:
-		return newAvroEncoder(text, name)
+		return newAvroEncoder(text, name, imports)
 	case TypeProtobuf:
-		return newProtobufEncoderText(name, text, message)
+		return newProtobufEncoderText(name, text, message, imports)
 	case TypeJSONSchema:
-		return newJSONSchemaEncoder(text, name)
+		return newJSONSchemaEncoder(text, name, imports)
 	}
 	return nil, &SchemaError{File: name, Msg: fmt.Sprintf("unknown schema type %q", typ)}
 }

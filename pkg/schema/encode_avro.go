@@ -17,13 +17,20 @@ import (
 	"github.com/hamba/avro/v2"
 )
 
-func newAvroEncoder(text, name string) (*Encoder, error) {
+func newAvroEncoder(text, name string, imports []Import) (*Encoder, error) {
 	if err := jsonSyntaxError(name, []byte(text)); err != nil {
 		return nil, err
 	}
 	// A cache of its own: the default one is global, and two schemas may
-	// define the same record name differently.
-	s, err := avro.ParseWithCache(text, "", &avro.SchemaCache{})
+	// define the same record name differently. Referenced schemas define
+	// their names in it first.
+	cache := &avro.SchemaCache{}
+	for _, imp := range imports {
+		if _, err := avro.ParseWithCache(imp.Text, "", cache); err != nil {
+			return nil, &SchemaError{File: name, Msg: fmt.Sprintf("reference %s: %s", imp.Name, strings.TrimPrefix(err.Error(), "avro: "))}
+		}
+	}
+	s, err := avro.ParseWithCache(text, "", cache)
 	if err != nil {
 		return nil, &SchemaError{File: name, Msg: strings.TrimPrefix(err.Error(), "avro: ")}
 	}

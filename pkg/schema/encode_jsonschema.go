@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"strconv"
 	"strings"
@@ -15,7 +16,7 @@ import (
 
 var printer = message.NewPrinter(language.English)
 
-func newJSONSchemaEncoder(text, name string) (*Encoder, error) {
+func newJSONSchemaEncoder(text, name string, imports []Import) (*Encoder, error) {
 	if err := jsonSyntaxError(name, []byte(text)); err != nil {
 		return nil, err
 	}
@@ -27,6 +28,16 @@ func newJSONSchemaEncoder(text, name string) (*Encoder, error) {
 	c := jsonschema.NewCompiler()
 	if err := c.AddResource(url, doc); err != nil {
 		return nil, &SchemaError{File: name, Msg: err.Error()}
+	}
+	for _, imp := range imports {
+		idoc, err := jsonschema.UnmarshalJSON(strings.NewReader(imp.Text))
+		if err == nil {
+			// A $ref names its target relative to the schema's own URL.
+			err = c.AddResource("kx:///"+strings.TrimPrefix(imp.Name, "/"), idoc)
+		}
+		if err != nil {
+			return nil, &SchemaError{File: name, Msg: fmt.Sprintf("reference %s: %v", imp.Name, err)}
+		}
 	}
 	sch, err := c.Compile(url)
 	if err != nil {

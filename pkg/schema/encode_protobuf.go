@@ -35,13 +35,19 @@ func newProtobufEncoderFile(path, text, message string) (*Encoder, error) {
 	return compileProto(base, read, message, func(name string) string { return filepath.Join(dir, name) })
 }
 
-// newProtobufEncoderText compiles .proto text without imports of its own.
-func newProtobufEncoderText(name, text, message string) (*Encoder, error) {
+// newProtobufEncoderText compiles .proto text; its imports other than
+// google/protobuf/* come from imports.
+func newProtobufEncoderText(name, text, message string, imports []Import) (*Encoder, error) {
 	read := func(file string) (string, error) {
 		if file == name {
 			return text, nil
 		}
-		return "", fmt.Errorf("%s: %w (imports other than google/protobuf/* need schema references, which kx does not resolve here)", file, os.ErrNotExist)
+		for _, imp := range imports {
+			if imp.Name == file {
+				return imp.Text, nil
+			}
+		}
+		return "", fmt.Errorf("import %s: %w (not among the schema's references)", file, os.ErrNotExist)
 	}
 	return compileProto(name, read, message, func(n string) string { return n })
 }

@@ -379,3 +379,36 @@ func TestEncodeKeepsDst(t *testing.T) {
 		t.Errorf("encode: % x, %v", out, err)
 	}
 }
+
+func TestReferences(t *testing.T) {
+	money := Import{Name: "shop.Money", Text: `{"type":"record","name":"Money","namespace":"shop","fields":[{"name":"cents","type":"long"}]}`}
+	e, err := NewEncoder("AVRO", `{"type":"record","name":"Pay","namespace":"shop","fields":[{"name":"amount","type":"Money"}]}`, "pay", "", money)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, err := e.Encode(nil, []byte(`{"amount":{"cents":120}}`)); err != nil || !bytes.Equal(out[5:], []byte{0xf0, 0x01}) {
+		t.Errorf("avro with a reference: % x, %v", out, err)
+	}
+	if _, err := NewEncoder("AVRO", `{"type":"record","name":"Pay","fields":[{"name":"amount","type":"shop.Money"}]}`, "pay", ""); err == nil {
+		t.Error("an unresolved Avro name compiled")
+	}
+	cur := Import{Name: "common/currency.proto", Text: "syntax = \"proto3\";\npackage common;\nmessage Currency { string code = 1; }\n"}
+	e, err = NewEncoder("PROTOBUF", "syntax = \"proto3\";\nimport \"common/currency.proto\";\nmessage P { common.Currency c = 1; }\n", "p.proto", "", cur)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Encode(nil, []byte(`{"c":{"code":"EUR"}}`)); err != nil {
+		t.Error(err)
+	}
+	if _, err := NewEncoder("PROTOBUF", "syntax = \"proto3\";\nimport \"common/currency.proto\";\nmessage P { common.Currency c = 1; }\n", "p.proto", ""); err == nil || !strings.Contains(err.Error(), "not among the schema's references") {
+		t.Errorf("missing proto reference: %v", err)
+	}
+	def := Import{Name: "defs.json", Text: `{"type":"string","maxLength":3}`}
+	e, err = NewEncoder("JSON", `{"type":"object","properties":{"code":{"$ref":"defs.json"}}}`, "s.json", "", def)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Encode(nil, []byte(`{"code":"EURO"}`)); err == nil || !strings.HasPrefix(err.Error(), ".code: ") {
+		t.Errorf("JSON Schema $ref: %v", err)
+	}
+}
