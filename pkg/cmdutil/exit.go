@@ -8,6 +8,7 @@ import (
 	"github.com/kx-cli/kx/pkg/jqfilter"
 	"github.com/kx-cli/kx/pkg/kafka"
 	"github.com/kx-cli/kx/pkg/scenario"
+	"github.com/kx-cli/kx/pkg/schema"
 )
 
 // ExitCode is the documented exit code for err. The command layer is the
@@ -37,8 +38,10 @@ func ExitCode(err error) int {
 }
 
 // IsBadInput reports whether err is a domain package's error about its
-// input: a scenario, a jq expression, an alert rules file.
+// input: a scenario, a jq expression, an alert rules file, a schema or a
+// value that does not fit its schema.
 func IsBadInput(err error) bool {
 	return errors.As(err, new(*scenario.Error)) || errors.As(err, new(*jqfilter.Error)) ||
-		errors.As(err, new(*alert.FileError))
+		errors.As(err, new(*alert.FileError)) || errors.As(err, new(*schema.SchemaError)) ||
+		errors.As(err, new(*schema.FieldError))
 }

@@ -141,9 +141,6 @@ func (e *SchemaError) Error() string {
 	return fmt.Sprintf("%s: %s", e.File, e.Msg)
 }
 
-// ExitCode: a bad schema is a usage error.
-func (e *SchemaError) ExitCode() int { return 2 }
-
 // FieldError is a value that does not fit its schema, at a jq-style path
 // (".items[2].price"; "." for the whole value).
 type FieldError struct {
@@ -158,9 +155,6 @@ func (e *FieldError) Error() string {
 	}
 	return p + ": " + e.Msg
 }
-
-// ExitCode: a value that does not fit is a usage error.
-func (e *FieldError) ExitCode() int { return 2 }
 
 func fieldErrorf(path, format string, args ...any) *FieldError {
 	return &FieldError{Path: path, Msg: fmt.Sprintf(format, args...)}
