@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kx-cli/kx/pkg/consume"
+	"github.com/kx-cli/kx/pkg/kafka"
 	"github.com/kx-cli/kx/pkg/record"
 )
 
@@ -91,9 +93,9 @@ func TestMultipleOutputsAreNotTruncated(t *testing.T) {
 func tp(p int32) record.TopicPartition { return record.TopicPartition{Topic: "t", Partition: p} }
 
 func TestCheckerGaps(t *testing.T) {
-	c := NewChecker([]PartitionRange{
-		{TopicPartition: tp(0), RequestedFrom: 0, From: 2, To: 10, Low: 2, High: 10},
-		{TopicPartition: tp(1), RequestedFrom: 0, From: 0, To: 5, Low: 0, High: 5},
+	c := NewChecker([]consume.Range{
+		{TP: tp(0), Requested: 0, Start: 2, End: 10, Watermark: kafka.Watermark{Low: 2, High: 10}},
+		{TP: tp(1), Requested: 0, Start: 0, End: 5, Watermark: kafka.Watermark{Low: 0, High: 5}},
 	}, "")
 	ts := time.UnixMilli(1_700_000_000_000)
 	for _, off := range []int64{2, 3, 6, 7} { // 4-5 missing, 8-9 missing at the end
@@ -121,7 +123,7 @@ func TestCheckerGaps(t *testing.T) {
 		t.Errorf("failures %q records %d", res.Failures, res.Records)
 	}
 	// An interrupted read does not call its unread tail a gap.
-	c = NewChecker([]PartitionRange{{TopicPartition: tp(0), From: 0, To: 10, High: 10}}, "")
+	c = NewChecker([]consume.Range{{TP: tp(0), Start: 0, End: 10, Watermark: kafka.Watermark{High: 10}}}, "")
 	c.Observe(tp(0), 0, ts)
 	if res := c.Finish(nil, false); len(res.Partitions[0].Gaps) != 0 {
 		t.Errorf("interrupted: gaps %v", res.Partitions[0].Gaps)

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/kx-cli/kx/pkg/consume"
 	"github.com/kx-cli/kx/pkg/record"
 )
 
@@ -22,16 +23,6 @@ const (
 
 // maxListed caps every list in the report; totals are always exact.
 const maxListed = 1000
-
-// PartitionRange is what a partition's export asked for.
-type PartitionRange struct {
-	record.TopicPartition
-	// RequestedFrom is the first offset asked for, before clamping to the
-	// low watermark (below it means records already lost).
-	RequestedFrom int64
-	From, To      int64 // the range read: [From, To)
-	Low, High     int64 // watermarks at the start
-}
 
 // Range is an offset range [From, To).
 type Range struct {
@@ -81,7 +72,7 @@ type PartitionReport struct {
 
 	prevOffset int64
 	prevTS     time.Time
-	rng        PartitionRange
+	rng        consume.Range
 }
 
 // Location names a record.
@@ -120,15 +111,16 @@ type Checker struct {
 }
 
 // NewChecker starts checking ranges; uniqueExpr is "" without --unique.
-func NewChecker(ranges []PartitionRange, uniqueExpr string) *Checker {
+// Each range is bounded, its End at or after its Start.
+func NewChecker(ranges []consume.Range, uniqueExpr string) *Checker {
 	c := &Checker{parts: map[record.TopicPartition]*PartitionReport{}}
 	for _, r := range ranges {
 		p := &PartitionReport{Topic: r.Topic, Partition: r.Partition, rng: r, prevOffset: -1}
-		p.Requested = Range{From: r.RequestedFrom, To: r.To, Count: max(r.To-r.RequestedFrom, 0)}
-		p.Watermarks.LowAtStart, p.Watermarks.HighAtStart = r.Low, r.High
+		p.Requested = Range{From: r.Requested, To: r.End, Count: max(r.End-r.Requested, 0)}
+		p.Watermarks.LowAtStart, p.Watermarks.HighAtStart = r.Watermark.Low, r.Watermark.High
 		p.Gaps = []Gap{}
 		p.Timestamps.BackwardsFirst = []Backwards{}
-		c.parts[r.TopicPartition] = p
+		c.parts[r.TP] = p
 		c.order = append(c.order, p)
 	}
 	if uniqueExpr != "" {
@@ -149,7 +141,7 @@ func (c *Checker) Observe(tp record.TopicPartition, offset int64, ts time.Time) 
 		first := offset
 		p.Read.First = &first
 		p.Timestamps.First = record.FormatTimestamp(ts)
-		p.gapBefore(p.rng.From, offset)
+		p.gapBefore(p.rng.Start, offset)
 	} else {
 		p.gapBefore(p.prevOffset+1, offset)
 		if ts.Before(p.prevTS) {
@@ -224,22 +216,22 @@ func (c *Checker) Finish(lowAtEnd map[record.TopicPartition]int64, complete bool
 		res.Records += p.Read.Count
 		low, ok := lowAtEnd[record.TopicPartition{Topic: p.Topic, Partition: p.Partition}]
 		if !ok {
-			low = p.rng.Low
+			low = p.rng.Watermark.Low
 		}
 		p.Watermarks.LowAtEnd = low
 		name := fmt.Sprintf("%s/%d", p.Topic, p.Partition)
-		if p.rng.RequestedFrom < p.rng.Low {
-			lost := Range{From: p.rng.RequestedFrom, To: p.rng.Low, Count: p.rng.Low - p.rng.RequestedFrom}
+		if p.rng.Requested < p.rng.Watermark.Low {
+			lost := Range{From: p.rng.Requested, To: p.rng.Watermark.Low, Count: p.rng.Watermark.Low - p.rng.Requested}
 			p.LostToRetention = &lost
 			res.Failures = append(res.Failures, fmt.Sprintf("%s: offsets %d-%d (%d records) asked for were already deleted (retention or delete-records; low watermark %d)",
-				name, lost.From, lost.To-1, lost.Count, p.rng.Low))
+				name, lost.From, lost.To-1, lost.Count, p.rng.Watermark.Low))
 		}
 		if complete {
-			last := p.rng.From
+			last := p.rng.Start
 			if p.Read.Count > 0 {
 				last = p.prevOffset + 1
 			}
-			p.gapBefore(last, p.rng.To)
+			p.gapBefore(last, p.rng.End)
 		}
 		// Split gaps at the final low watermark: below it, deleted.
 		var gaps []Gap

@@ -18,6 +18,7 @@ import (
 
 	"github.com/kx-cli/kx/pkg/build"
 	"github.com/kx-cli/kx/pkg/cmdutil"
+	"github.com/kx-cli/kx/pkg/consume"
 	"github.com/kx-cli/kx/pkg/exitcode"
 	"github.com/kx-cli/kx/pkg/export"
 	"github.com/kx-cli/kx/pkg/iostreams"
@@ -25,7 +26,6 @@ import (
 	"github.com/kx-cli/kx/pkg/kafka"
 	"github.com/kx-cli/kx/pkg/position"
 	"github.com/kx-cli/kx/pkg/record"
-	"github.com/kx-cli/kx/pkg/scan"
 )
 
 // ExportOptions of kx export.
@@ -110,21 +110,8 @@ topics are read in timestamp order, so memory follows the open orders.`,
 		Args: cmdutil.MinimumArgs(1, "at least one topic"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Topics = args
-			opts.Format = strings.ToLower(opts.Format)
-			if opts.Format != export.FormatCSV && opts.Format != export.FormatNDJSON {
-				return cmdutil.UsageErrorf("--format %q: must be csv or ndjson", opts.Format)
-			}
-			if opts.Columns != "" && opts.Format != export.FormatCSV {
-				return cmdutil.UsageErrorf("--columns needs --format csv")
-			}
-			if (opts.Reconcile == "") != (opts.On == "") {
-				return cmdutil.UsageErrorf("--reconcile and --on go together")
-			}
-			if opts.SLA != 0 && opts.Reconcile == "" {
-				return cmdutil.UsageErrorf("--sla needs --reconcile")
-			}
-			if opts.SLA < 0 {
-				return cmdutil.UsageErrorf("--sla must be positive")
+			if err := opts.Validate(); err != nil {
+				return err
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -176,74 +163,154 @@ type Report struct {
 	Reconcile *export.ReconcileReport `json:"reconcile,omitempty"`
 }
 
+// Validate checks the flags that need no cluster; it lower-cases --format.
+func (opts *ExportOptions) Validate() error {
+	opts.Format = strings.ToLower(opts.Format)
+	if opts.Format != export.FormatCSV && opts.Format != export.FormatNDJSON {
+		return cmdutil.UsageErrorf("--format %q: must be csv or ndjson", opts.Format)
+	}
+	if opts.Columns != "" && opts.Format != export.FormatCSV {
+		return cmdutil.UsageErrorf("--columns needs --format csv")
+	}
+	if (opts.Reconcile == "") != (opts.On == "") {
+		return cmdutil.UsageErrorf("--reconcile and --on go together")
+	}
+	if opts.SLA != 0 && opts.Reconcile == "" {
+		return cmdutil.UsageErrorf("--sla needs --reconcile")
+	}
+	if opts.SLA < 0 {
+		return cmdutil.UsageErrorf("--sla must be positive")
+	}
+	return nil
+}
+
+// cluster is what an export asks of Kafka.
+type cluster interface {
+	consume.Offsets
+	ResolveTopics(ctx context.Context, patterns []string) ([]kafka.TopicMeta, error)
+}
+
 func runExport(ctx context.Context, opts *ExportOptions) error {
 	started := opts.Now()
-	fromSpec, err := position.Parse(opts.From, started)
+	job, spec, err := opts.job(started)
 	if err != nil {
-		return cmdutil.UsageErrorf("--from: %v", err)
-	}
-	toSpec, err := position.Parse(opts.To, started)
-	if err != nil {
-		return cmdutil.UsageErrorf("--to: %v", err)
-	}
-	job := export.Job{Format: opts.Format}
-	if opts.Columns != "" {
-		if job.Columns, err = export.ParseColumns(opts.Columns); err != nil {
-			return fmt.Errorf("--columns: %w", err)
-		}
-	}
-	if opts.Unique != "" {
-		if job.Unique, err = jqfilter.Compile(opts.Unique); err != nil {
-			return fmt.Errorf("--unique: %w", err)
-		}
-	}
-	if opts.On != "" {
-		if job.On, err = jqfilter.Compile(opts.On); err != nil {
-			return fmt.Errorf("--on: %w", err)
-		}
+		return err
 	}
 	client, err := opts.Kafka()
 	if err != nil {
 		return err
 	}
-	ranges, err := resolveRanges(ctx, client, opts.Topics, fromSpec, toSpec)
+	p, err := makePlan(ctx, client, opts, spec)
 	if err != nil {
 		return err
 	}
-	var refRanges []scan.Range
-	if opts.Reconcile != "" {
-		if refRanges, err = referenceRanges(ctx, client, opts.Reconcile); err != nil {
-			return err
+	res, err := read(ctx, consume.Readers(client.NewReader), opts, job, p)
+	if err != nil || res == nil {
+		return err
+	}
+	wm, err := client.Watermarks(ctx, consume.TPs(p.ranges))
+	if err != nil {
+		return fmt.Errorf("export: low watermarks after the read: %w", err)
+	}
+	return report(opts, job, p, res, wm, started)
+}
+
+// job parses what the flags describe: the positions and jq expressions.
+func (opts *ExportOptions) job(started time.Time) (export.Job, consume.Spec, error) {
+	job := export.Job{Format: opts.Format}
+	fromSpec, err := position.Parse(opts.From, started)
+	if err != nil {
+		return job, consume.Spec{}, cmdutil.UsageErrorf("--from: %v", err)
+	}
+	toSpec, err := position.Parse(opts.To, started)
+	if err != nil {
+		return job, consume.Spec{}, cmdutil.UsageErrorf("--to: %v", err)
+	}
+	if opts.Columns != "" {
+		if job.Columns, err = export.ParseColumns(opts.Columns); err != nil {
+			return job, consume.Spec{}, fmt.Errorf("--columns: %w", err)
 		}
 	}
+	if opts.Unique != "" {
+		if job.Unique, err = jqfilter.Compile(opts.Unique); err != nil {
+			return job, consume.Spec{}, fmt.Errorf("--unique: %w", err)
+		}
+	}
+	if opts.On != "" {
+		if job.On, err = jqfilter.Compile(opts.On); err != nil {
+			return job, consume.Spec{}, fmt.Errorf("--on: %w", err)
+		}
+	}
+	// Never following: --to is clamped to the high watermarks at start.
+	return job, consume.Spec{From: fromSpec, To: &toSpec}, nil
+}
 
+// plan is what an export reads.
+type plan struct {
+	ranges    []consume.Range // the exported topics, each End >= Start
+	reference []consume.Range // --reconcile's topic, whole
+}
+
+func makePlan(ctx context.Context, c cluster, opts *ExportOptions, spec consume.Spec) (*plan, error) {
+	metas, err := c.ResolveTopics(ctx, opts.Topics)
+	if err != nil {
+		return nil, err
+	}
+	p := &plan{}
+	if p.ranges, err = consume.Plan(ctx, c, kafka.Partitions(metas), nil, spec); err != nil {
+		return nil, err
+	}
+	for i, r := range p.ranges {
+		p.ranges[i].End = max(r.End, r.Start)
+	}
+	if opts.Reconcile == "" {
+		return p, nil
+	}
+	metas, err = c.ResolveTopics(ctx, []string{opts.Reconcile})
+	if err != nil {
+		return nil, fmt.Errorf("--reconcile: %w", err)
+	}
+	p.reference, err = consume.Plan(ctx, c, kafka.Partitions(metas), nil, consume.Spec{From: position.Spec{Kind: position.Beginning}})
+	return p, err
+}
+
+// readResult is what the read leaves for the report.
+type readResult struct {
+	out          *export.Output
+	checker      *export.Checker
+	writer       *export.Writer
+	recon        *export.Reconciler
+	columnErrs   int64
+	firstEvalErr error
+	unknown      int64
+	unknownFirst *export.Location
+}
+
+// read writes the export and checks it as it goes; the reconciliation
+// reads the reference topic beside it, both streams merged by time. A nil
+// result without error means the read was interrupted (reported on
+// stderr); the output is then discarded.
+func read(ctx context.Context, open consume.Opener, opts *ExportOptions, job export.Job, p *plan) (*readResult, error) {
 	out, err := export.Create(opts.Out, opts.IO.Out)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer out.Abort()
+	res := &readResult{out: out, checker: export.NewChecker(p.ranges, opts.Unique)}
 
-	checker := export.NewChecker(ranges, opts.Unique)
-	rep := &Report{KX: build.Current().Version, CommandLine: opts.CommandLine, StartedAt: record.FormatTimestamp(started), Format: opts.Format}
-
-	// Reconciliation runs beside the export: the reference topic in its own
-	// reader, both streams merged by time.
-	var (
-		recon     *export.Reconciler
-		completed chan export.Event
-		reconDone = make(chan error, 1)
-	)
+	var completed chan export.Event
+	reconDone := make(chan error, 1)
 	reconCtx, cancelRecon := context.WithCancel(ctx)
 	defer cancelRecon()
 	if opts.Reconcile != "" {
-		recon = export.NewReconciler(opts.Reconcile, opts.On, opts.SLA)
+		res.recon = export.NewReconciler(opts.Reconcile, opts.On, opts.SLA)
 		created := make(chan export.Event, 4096)
 		completed = make(chan export.Event, 4096)
 		var mergeWG sync.WaitGroup
 		mergeWG.Add(1)
-		go func() { defer mergeWG.Done(); export.Merge(reconCtx, recon, created, completed) }()
+		go func() { defer mergeWG.Done(); export.Merge(reconCtx, res.recon, created, completed) }()
 		go func() {
-			err := readReference(reconCtx, client, refRanges, job.On, recon, created)
+			err := readReference(reconCtx, open, p.reference, job.On, res.recon, created)
 			close(created)
 			mergeWG.Wait()
 			reconDone <- err
@@ -252,28 +319,26 @@ func runExport(ctx context.Context, opts *ExportOptions) error {
 		reconDone <- nil
 	}
 
-	var firstEvalErr error
-	var unknownFirst *export.Location
-	w := export.NewWriter(job, out, func(d *export.Done) {
+	res.writer = export.NewWriter(job, out, func(d *export.Done) {
 		r := d.Record
 		loc := export.Location{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset}
 		if d.EvalErr != nil {
-			rep.ColumnErrors.Count++
-			if firstEvalErr == nil {
-				firstEvalErr = d.EvalErr
+			res.columnErrs++
+			if res.firstEvalErr == nil {
+				res.firstEvalErr = d.EvalErr
 			}
 		}
 		if d.Unknown {
-			rep.UnexportedFields.Count++
-			if unknownFirst == nil {
+			res.unknown++
+			if res.unknownFirst == nil {
 				l := loc
-				unknownFirst = &l
+				res.unknownFirst = &l
 			}
 		}
 		if job.Unique != nil {
-			checker.ObserveKey(d.Unique.Key, d.Unique.OK, loc)
+			res.checker.ObserveKey(d.Unique.Key, d.Unique.OK, loc)
 		}
-		if recon != nil {
+		if res.recon != nil {
 			// A record without a key goes as an event with an empty Key.
 			loc.Timestamp = record.FormatTimestamp(r.Timestamp)
 			e := export.Event{Key: d.On.Key, Time: r.Timestamp, Loc: loc}
@@ -288,21 +353,17 @@ func runExport(ctx context.Context, opts *ExportOptions) error {
 	})
 
 	var total int64
-	for _, r := range ranges {
-		total += r.To - r.From
+	for _, r := range p.ranges {
+		total += r.Count()
 	}
-	var read atomic.Int64
-	stopProgress := startProgress(opts.IO, &read, total)
-	var scanRanges []scan.Range
-	for _, r := range ranges {
-		scanRanges = append(scanRanges, scan.Range{TP: r.TopicPartition, Start: r.From, End: r.To})
-	}
-	readErr := scan.Read(ctx, client, scanRanges, scan.Options{}, func(r *record.Record) error {
-		checker.Observe(r.TP(), r.Offset, r.Timestamp)
-		read.Add(1)
-		return w.Add(r)
+	var n atomic.Int64
+	stopProgress := startProgress(opts.IO, &n, total)
+	readErr := consume.Read(ctx, open, p.ranges, consume.Options{}, func(r *record.Record) error {
+		res.checker.Observe(r.TP(), r.Offset, r.Timestamp)
+		n.Add(1)
+		return res.writer.Add(r)
 	})
-	closeErr := w.Close()
+	closeErr := res.writer.Close()
 	stopProgress()
 	if completed != nil {
 		close(completed)
@@ -311,61 +372,61 @@ func runExport(ctx context.Context, opts *ExportOptions) error {
 		cancelRecon()
 		<-reconDone
 		if opts.Out != "" {
-			fmt.Fprintf(opts.IO.ErrOut, "kx: export interrupted after %d records; nothing written to %s\n", read.Load(), opts.Out)
+			fmt.Fprintf(opts.IO.ErrOut, "kx: export interrupted after %d records; nothing written to %s\n", n.Load(), opts.Out)
 		} else {
-			fmt.Fprintf(opts.IO.ErrOut, "kx: export interrupted after %d records; the output is incomplete\n", read.Load())
+			fmt.Fprintf(opts.IO.ErrOut, "kx: export interrupted after %d records; the output is incomplete\n", n.Load())
 		}
-		return nil
+		return nil, nil
 	}
 	if readErr != nil {
 		cancelRecon()
 		<-reconDone
-		return fmt.Errorf("export: %w", readErr)
+		return nil, fmt.Errorf("export: %w", readErr)
 	}
 	if closeErr != nil {
 		cancelRecon()
 		<-reconDone
-		return closeErr
+		return nil, closeErr
 	}
 	if err := <-reconDone; err != nil {
-		return err
+		return nil, err
 	}
 	if err := out.Commit(); err != nil {
-		return err
+		return nil, err
 	}
+	return res, nil
+}
 
+// report finishes the integrity report (wm: the watermarks after the
+// read), writes it with --report and sums it up on stderr.
+func report(opts *ExportOptions, job export.Job, p *plan, res *readResult, wm map[kafka.TP]kafka.Watermark, started time.Time) error {
+	rep := &Report{KX: build.Current().Version, CommandLine: opts.CommandLine, StartedAt: record.FormatTimestamp(started), Format: opts.Format}
 	lowAtEnd := map[record.TopicPartition]int64{}
-	tps := make([]kafka.TP, len(ranges))
-	for i, r := range ranges {
-		tps[i] = r.TopicPartition
+	for tp, m := range wm {
+		lowAtEnd[tp] = m.Low
 	}
-	if wm, err := client.Watermarks(ctx, tps); err == nil {
-		for tp, m := range wm {
-			lowAtEnd[tp] = m.Low
-		}
-	} else {
-		return fmt.Errorf("export: low watermarks after the read: %w", err)
-	}
-	rep.Result = checker.Finish(lowAtEnd, true)
+	rep.Result = res.checker.Finish(lowAtEnd, true)
 	rep.Complete = true
 	rep.FinishedAt = record.FormatTimestamp(opts.Now())
-	rep.Output.Path, rep.Output.Bytes, rep.Output.SHA256 = out.Path(), out.Bytes(), out.SHA256()
+	rep.Output.Path, rep.Output.Bytes, rep.Output.SHA256 = res.out.Path(), res.out.Bytes(), res.out.SHA256()
 	if job.Format == export.FormatCSV {
-		for _, c := range w.Columns() {
+		for _, c := range res.writer.Columns() {
 			rep.Columns = append(rep.Columns, c.Name)
 		}
 	}
-	if firstEvalErr != nil {
-		rep.ColumnErrors.First = firstEvalErr.Error()
-		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%d records failed a jq expression (first: %v); their cells are empty", rep.ColumnErrors.Count, firstEvalErr))
+	rep.ColumnErrors.Count = res.columnErrs
+	if res.firstEvalErr != nil {
+		rep.ColumnErrors.First = res.firstEvalErr.Error()
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%d records failed a jq expression (first: %v); their cells are empty", rep.ColumnErrors.Count, res.firstEvalErr))
 	}
-	if unknownFirst != nil {
-		rep.UnexportedFields.First = unknownFirst
+	rep.UnexportedFields.Count = res.unknown
+	if res.unknownFirst != nil {
+		rep.UnexportedFields.First = res.unknownFirst
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%d records have value fields outside the discovered columns (first at %s/%d@%d); choose them with --columns or use --format ndjson",
-			rep.UnexportedFields.Count, unknownFirst.Topic, unknownFirst.Partition, unknownFirst.Offset))
+			rep.UnexportedFields.Count, res.unknownFirst.Topic, res.unknownFirst.Partition, res.unknownFirst.Offset))
 	}
-	if recon != nil {
-		rep.Reconcile = recon.Finish(started)
+	if res.recon != nil {
+		rep.Reconcile = res.recon.Finish(started)
 		rep.Failures = append(rep.Failures, rep.Reconcile.Failures()...)
 		rep.Warnings = append(rep.Warnings, rep.Reconcile.Warnings()...)
 	}
@@ -379,7 +440,7 @@ func runExport(ctx context.Context, opts *ExportOptions) error {
 			return fmt.Errorf("--report: %w", err)
 		}
 	}
-	printSummary(opts.IO.ErrOut, rep, len(ranges))
+	printSummary(opts.IO.ErrOut, rep, len(p.ranges))
 	if !rep.OK {
 		return exitcode.Silent(exitcode.Integrity)
 	}
@@ -408,60 +469,8 @@ func printSummary(w io.Writer, rep *Report, partitions int) {
 	}
 }
 
-// resolveRanges turns --from/--to into a range per partition.
-func resolveRanges(ctx context.Context, client *kafka.Client, topics []string, from, to position.Spec) ([]export.PartitionRange, error) {
-	metas, err := client.ResolveTopics(ctx, topics)
-	if err != nil {
-		return nil, err
-	}
-	tps := kafka.Partitions(metas)
-	wm, err := client.Watermarks(ctx, tps)
-	if err != nil {
-		return nil, err
-	}
-	starts, err := position.Resolve(ctx, client, wm, tps, from)
-	if err != nil {
-		return nil, err
-	}
-	ends, err := position.Resolve(ctx, client, wm, tps, to)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]export.PartitionRange, 0, len(tps))
-	for _, tp := range tps {
-		r := export.PartitionRange{TopicPartition: tp, From: starts[tp], To: max(ends[tp], starts[tp]),
-			Low: wm[tp].Low, High: wm[tp].High, RequestedFrom: starts[tp]}
-		if from.Kind == position.Offset {
-			// Resolve clamps to the watermarks; what was asked for matters.
-			r.RequestedFrom = from.Offset
-			if r.RequestedFrom > r.From {
-				r.RequestedFrom = r.From
-			}
-		}
-		out = append(out, r)
-	}
-	return out, nil
-}
-
-func referenceRanges(ctx context.Context, client *kafka.Client, topic string) ([]scan.Range, error) {
-	metas, err := client.ResolveTopics(ctx, []string{topic})
-	if err != nil {
-		return nil, fmt.Errorf("--reconcile: %w", err)
-	}
-	tps := kafka.Partitions(metas)
-	wm, err := client.Watermarks(ctx, tps)
-	if err != nil {
-		return nil, err
-	}
-	var out []scan.Range
-	for _, tp := range tps {
-		out = append(out, scan.Range{TP: tp, Start: wm[tp].Low, End: wm[tp].High})
-	}
-	return out, nil
-}
-
-func readReference(ctx context.Context, client *kafka.Client, ranges []scan.Range, on *jqfilter.Filter, recon *export.Reconciler, created chan<- export.Event) error {
-	err := scan.Read(ctx, client, ranges, scan.Options{}, func(r *record.Record) error {
+func readReference(ctx context.Context, open consume.Opener, ranges []consume.Range, on *jqfilter.Filter, recon *export.Reconciler, created chan<- export.Event) error {
+	err := consume.Read(ctx, open, ranges, consume.Options{}, func(r *record.Record) error {
 		key, ok, _ := export.KeyOf(on, r)
 		e := export.Event{Key: key, Time: r.Timestamp, Loc: export.Location{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Timestamp: record.FormatTimestamp(r.Timestamp)}}
 		if !ok {
@@ -471,7 +480,7 @@ func readReference(ctx context.Context, client *kafka.Client, ranges []scan.Rang
 		case created <- e:
 			return nil
 		case <-ctx.Done():
-			return scan.ErrStop
+			return consume.ErrStop
 		}
 	})
 	if err != nil && !errors.Is(err, context.Canceled) {

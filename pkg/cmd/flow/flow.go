@@ -12,16 +12,15 @@ import (
 	"github.com/olekukonko/tablewriter/tw"
 	"github.com/spf13/cobra"
 
-	tracecmd "github.com/kx-cli/kx/pkg/cmd/trace"
 	"github.com/kx-cli/kx/pkg/cmdutil"
+	"github.com/kx-cli/kx/pkg/consume"
 	"github.com/kx-cli/kx/pkg/exitcode"
+	"github.com/kx-cli/kx/pkg/flowtrace"
 	"github.com/kx-cli/kx/pkg/iostreams"
 	"github.com/kx-cli/kx/pkg/kafka"
 	"github.com/kx-cli/kx/pkg/output"
 	"github.com/kx-cli/kx/pkg/position"
 	"github.com/kx-cli/kx/pkg/record"
-	"github.com/kx-cli/kx/pkg/scan"
-	flowtrace "github.com/kx-cli/kx/pkg/trace"
 )
 
 // Output formats beyond the common ones.
@@ -35,7 +34,7 @@ type Options struct {
 	IO     *iostreams.IOStreams
 	Kafka  func() (*kafka.Client, error)
 	Output output.Format
-	tracecmd.FlowOptions
+	flowtrace.Selection
 	From, To *position.Spec
 }
 
@@ -43,7 +42,7 @@ type Options struct {
 func NewCmdFlow(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
 	opts := &Options{IO: f.IOStreams, Kafka: f.Kafka}
 	var outputFlag, fromFlag, toFlag string
-	var keyFlags []string
+	var flowFlags cmdutil.FlowFlags
 	cmd := &cobra.Command{
 		Use:   "flow",
 		Short: "Infer the flow between topics: steps, counts, step times, drop-off",
@@ -84,13 +83,10 @@ block to paste into a README or an issue; -o dot a Graphviz digraph
 			if opts.Output, err = f.ResolveOutput(outputFlag, output.Table, output.NDJSON, Mermaid, DOT); err != nil {
 				return err
 			}
-			if len(opts.Fields) > 1 {
+			if len(flowFlags.Fields) > 1 {
 				return cmdutil.UsageErrorf("flow: one --field only")
 			}
-			if opts.KeyFields, err = tracecmd.ParseKeyFlags(keyFlags); err != nil {
-				return err
-			}
-			if err := tracecmd.ResolveNamedFlow(f, &opts.FlowOptions); err != nil {
+			if opts.Selection, err = flowFlags.Selection(f); err != nil {
 				return err
 			}
 			now := time.Now()
@@ -114,7 +110,7 @@ block to paste into a README or an issue; -o dot a Graphviz digraph
 		},
 	}
 	cmdutil.AddOutputFlag(cmd, &outputFlag, output.Table, output.NDJSON, Mermaid, DOT)
-	tracecmd.AddFlowFlags(cmd, &opts.FlowOptions, &keyFlags)
+	cmdutil.AddFlowFlags(cmd, &flowFlags)
 	fl := cmd.Flags()
 	fl.StringVar(&fromFlag, "from", "", "read from this position: "+position.Help+" (default: beginning)")
 	fl.StringVar(&toFlag, "to", "", "read up to this position (default: the end now)")
@@ -127,31 +123,27 @@ func Infer(ctx context.Context, client *kafka.Client, opts *Options) (flowtrace.
 	if err != nil {
 		return flowtrace.Graph{}, err
 	}
-	flow, err := tracecmd.SelectFlow(meta, opts.FlowOptions, opts.IO.ErrOut)
+	flow, err := flowtrace.Select(meta, opts.Selection, opts.IO.ErrOut)
 	if err != nil {
-		return flowtrace.Graph{}, err
+		return flowtrace.Graph{}, cmdutil.UsageErrorf("%v", err)
 	}
 	b, err := flowtrace.NewFlowBuilder(flow.Field, flow.Topics())
 	if err != nil {
 		return flowtrace.Graph{}, cmdutil.UsageErrorf("--field: %v", err)
 	}
-	var tps []kafka.TP
-	for _, t := range flow.Topics() {
-		tm, _ := meta.Topic(t)
-		for _, p := range tm.Partitions {
-			tps = append(tps, kafka.TP{Topic: t, Partition: p.ID})
-		}
-	}
-	bounds, err := tracecmd.ResolveBounds(ctx, client, tps, opts.From, opts.To)
+	topics, err := meta.Resolve(flow.Topics())
 	if err != nil {
 		return flowtrace.Graph{}, err
 	}
-	ranges := make([]scan.Range, 0, len(tps))
-	for _, tp := range tps {
-		ranges = append(ranges, scan.Range{TP: tp, Start: bounds.Start[tp], End: bounds.End[tp]})
+	ranges, err := consume.Plan(ctx, client, kafka.Partitions(topics), nil, flowtrace.Window(opts.From, opts.To))
+	if err != nil {
+		return flowtrace.Graph{}, err
 	}
-	var stats tracecmd.ReadStats
-	if err := tracecmd.ReadParallel(ctx, client, ranges, &stats, func(r *record.Record) { b.Offer(r) }); err != nil {
+	err = consume.ReadParallel(ctx, consume.Readers(client.NewReader), ranges, consume.Options{}, func(r *record.Record) error {
+		b.Offer(r)
+		return nil
+	})
+	if err != nil {
 		return flowtrace.Graph{}, err
 	}
 	return b.Graph(), nil

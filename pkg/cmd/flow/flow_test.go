@@ -7,12 +7,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kx-cli/kx/internal/graphparse"
 	"github.com/kx-cli/kx/internal/scenariotest"
 	"github.com/kx-cli/kx/pkg/embedded"
+	"github.com/kx-cli/kx/pkg/flowtrace"
 	"github.com/kx-cli/kx/pkg/iostreams"
 	"github.com/kx-cli/kx/pkg/kafka"
 	"github.com/kx-cli/kx/pkg/output"
-	flowtrace "github.com/kx-cli/kx/pkg/trace"
 )
 
 // TestFlowDemoScenario infers the flow of the demo scenario (rates scaled
@@ -108,9 +109,9 @@ func TestFlowDemoScenario(t *testing.T) {
 		}
 		var pg flowtrace.Graph
 		if f == Mermaid {
-			pg, err = flowtrace.ParseMermaid(bytes.NewReader(out.Bytes()))
+			pg, err = graphparse.ParseMermaid(bytes.NewReader(out.Bytes()))
 		} else {
-			pg, err = flowtrace.ParseDOT(bytes.NewReader(out.Bytes()))
+			pg, err = graphparse.ParseDOT(bytes.NewReader(out.Bytes()))
 		}
 		if err != nil {
 			t.Fatalf("%s: %v\n%s", f, err, out)

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/kx-cli/kx/pkg/consume"
 	"github.com/kx-cli/kx/pkg/kafka"
 	"github.com/kx-cli/kx/pkg/position"
 	"github.com/kx-cli/kx/pkg/scan"
@@ -129,6 +130,20 @@ func readStart(ctx context.Context, client *kafka.Client, opts *Options, wm map[
 		return nil, fmt.Errorf("--from: %w", err)
 	}
 	return position.Resolve(ctx, client, wm, tps, spec)
+}
+
+// readRanges plans the read of tps: from --from (def when it is empty)
+// up to the high watermarks wm, or without end when follow.
+func readRanges(ctx context.Context, c consume.Offsets, opts *Options, wm map[kafka.TP]kafka.Watermark, tps []kafka.TP, def string, follow bool) ([]consume.Range, error) {
+	from := opts.From
+	if from == "" {
+		from = def
+	}
+	spec, err := position.Parse(from, time.Now())
+	if err != nil {
+		return nil, fmt.Errorf("--from: %w", err)
+	}
+	return consume.Plan(ctx, c, tps, wm, consume.Spec{From: spec, Follow: follow})
 }
 
 // recordTopics are the topics whose records must be read: --by's topic,

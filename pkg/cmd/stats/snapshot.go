@@ -13,10 +13,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kx-cli/kx/pkg/consume"
 	"github.com/kx-cli/kx/pkg/kafka"
 	"github.com/kx-cli/kx/pkg/output"
 	"github.com/kx-cli/kx/pkg/record"
-	"github.com/kx-cli/kx/pkg/scan"
 	st "github.com/kx-cli/kx/pkg/stats"
 )
 
@@ -49,11 +49,11 @@ func runSnapshot(ctx context.Context, opts *Options) error {
 		if err != nil {
 			return err
 		}
-		start, err := readStart(ctx, client, opts, wm, tps, "-"+opts.Window.String())
+		rs, err := readRanges(ctx, client, opts, wm, tps, "-"+opts.Window.String(), false)
 		if err != nil {
 			return err
 		}
-		err = scan.Read(ctx, client, ranges(tps, start, wm), scan.Options{Properties: readerProps}, func(r *record.Record) error {
+		err = consume.Read(ctx, consume.Readers(client.NewReader), rs, consume.Options{Properties: readerProps}, func(r *record.Record) error {
 			tracker.ObserveRecord(r, time.Now())
 			return nil
 		})

@@ -5,8 +5,8 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/kx-cli/kx/pkg/consume"
 	"github.com/kx-cli/kx/pkg/record"
-	"github.com/kx-cli/kx/pkg/scan"
 )
 
 // pipeline moves the encoding, filtering and writing of a bounded read to a
@@ -45,7 +45,7 @@ func (p *pipeline) run() {
 		}
 		for _, r := range b.recs {
 			if err := p.w.write(r); err != nil {
-				if !errors.Is(err, scan.ErrStop) {
+				if !errors.Is(err, consume.ErrStop) {
 					p.err = err
 				}
 				p.stopped.Store(true)
@@ -61,10 +61,10 @@ func (p *pipeline) run() {
 	}
 }
 
-// add is the scan callback.
+// add is the read callback.
 func (p *pipeline) add(r *record.Record) error {
 	if p.stopped.Load() {
-		return scan.ErrStop
+		return consume.ErrStop
 	}
 	p.cur = append(p.cur, r)
 	if len(p.cur) == batchSize {
@@ -76,7 +76,7 @@ func (p *pipeline) add(r *record.Record) error {
 // idle hands over what is pending and asks for a flush.
 func (p *pipeline) idle() error {
 	if p.stopped.Load() {
-		return scan.ErrStop
+		return consume.ErrStop
 	}
 	p.send(true)
 	return nil

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kx-cli/kx/pkg/cmdutil"
+	"github.com/kx-cli/kx/pkg/consume"
 	"github.com/kx-cli/kx/pkg/exitcode"
 	"github.com/kx-cli/kx/pkg/iostreams"
 	"github.com/kx-cli/kx/pkg/jqfilter"
@@ -20,7 +21,6 @@ import (
 	"github.com/kx-cli/kx/pkg/output"
 	"github.com/kx-cli/kx/pkg/position"
 	"github.com/kx-cli/kx/pkg/record"
-	"github.com/kx-cli/kx/pkg/scan"
 )
 
 // Options of kx tail.
@@ -159,13 +159,6 @@ partitions without a committed offset.
 	return cmd
 }
 
-// plan is where each partition starts and ends.
-type plan struct {
-	ranges  []scan.Range
-	follow  bool // some partition has no end
-	bounded bool
-}
-
 func run(ctx context.Context, opts *Options) error {
 	var filter *jqfilter.Filter
 	if opts.JQ != "" {
@@ -217,23 +210,25 @@ func run(ctx context.Context, opts *Options) error {
 	}
 
 	w := newWriter(opts, filter)
+	spec := consume.Spec{From: from, To: to, UntilEnd: opts.UntilEnd, Follow: true}
+	open := consume.Readers(client.NewReader)
 	w.follow = !bounded
 	var readErr error
 	if opts.Group != "" {
-		readErr = readGroup(ctx, client, opts, topics, tps, wm, from, to, w)
+		readErr = readGroup(ctx, client, open, opts, topics, tps, wm, spec, w)
 	} else {
-		p, err := makePlan(ctx, client, tps, wm, from, to, opts.UntilEnd)
+		ranges, err := consume.Plan(ctx, client, tps, wm, spec)
 		if err != nil {
 			return fmt.Errorf("tail: %w", err)
 		}
-		if p.bounded {
+		if consume.Bounded(ranges) {
 			pl := newPipeline(w)
-			readErr = scan.Read(ctx, client, p.ranges, scan.Options{Idle: opts.Idle, OnIdle: pl.idle}, pl.add)
-			if err := pl.close(); err != nil && (readErr == nil || errors.Is(readErr, scan.ErrStop)) {
+			readErr = consume.Read(ctx, open, ranges, consume.Options{Idle: opts.Idle, OnIdle: pl.idle}, pl.add)
+			if err := pl.close(); err != nil && (readErr == nil || errors.Is(readErr, consume.ErrStop)) {
 				readErr = err
 			}
 		} else {
-			readErr = scan.Read(ctx, client, p.ranges, scan.Options{Idle: opts.Idle, OnIdle: w.idle}, w.write)
+			readErr = consume.Read(ctx, open, ranges, consume.Options{Idle: opts.Idle, OnIdle: w.idle}, w.write)
 		}
 	}
 	if err := w.finish(); err != nil && readErr == nil {
@@ -248,54 +243,31 @@ func run(ctx context.Context, opts *Options) error {
 	return nil
 }
 
-// makePlan resolves --from, --to and -e into a range per partition.
-func makePlan(ctx context.Context, c position.OffsetLister, tps []kafka.TP, wm map[kafka.TP]kafka.Watermark, from position.Spec, to *position.Spec, untilEnd bool) (plan, error) {
-	starts, err := position.Resolve(ctx, c, wm, tps, from)
-	if err != nil {
-		return plan{}, err
-	}
-	var ends map[kafka.TP]int64
-	if to != nil {
-		if to.Kind == position.Offset {
-			// An offset past the end is a point the read never reaches:
-			// not clamped, so the read follows up to it.
-			ends = map[kafka.TP]int64{}
-			for _, tp := range tps {
-				ends[tp] = max(to.Offset, wm[tp].Low)
-			}
-		} else if ends, err = position.Resolve(ctx, c, wm, tps, *to); err != nil {
-			return plan{}, err
-		}
-	}
-	p := plan{bounded: true}
-	for _, tp := range tps {
-		r := scan.Range{TP: tp, Start: starts[tp], End: -1}
-		if untilEnd {
-			r.End = wm[tp].High
-		}
-		if e, ok := ends[tp]; ok && (r.End < 0 || e < r.End) {
-			r.End = e
-		}
-		if r.End < 0 {
-			p.follow, p.bounded = true, false
-		}
-		p.ranges = append(p.ranges, r)
-	}
-	return p, nil
-}
-
 // readGroup consumes as a group member. Offsets are stored (and so
 // committed) only once the records are flushed to stdout.
-func readGroup(ctx context.Context, client *kafka.Client, opts *Options, topics []kafka.TopicMeta, tps []kafka.TP, wm map[kafka.TP]kafka.Watermark, from position.Spec, to *position.Spec, w *writer) error {
+func readGroup(ctx context.Context, c consume.GroupOffsets, open consume.Opener, opts *Options, topics []kafka.TopicMeta, tps []kafka.TP, wm map[kafka.TP]kafka.Watermark, spec consume.Spec, w *writer) error {
 	names := make([]string, len(topics))
 	for i, t := range topics {
 		names[i] = t.Name
 	}
 	reset := "latest"
-	if from.Kind == position.Beginning {
+	if spec.From.Kind == position.Beginning {
 		reset = "earliest"
 	}
-	rd, err := client.NewReader(kafka.ReaderOptions{Group: opts.Group, Topics: names,
+	var ranges []consume.Range
+	var err error
+	if spec.UntilEnd || spec.To != nil {
+		// A partition already read to its end fetches nothing, so its
+		// position never shows it is done: the plan starts it at its
+		// committed offset, which tells.
+		ranges, err = consume.PlanGroup(ctx, c, opts.Group, tps, wm, spec)
+	} else {
+		ranges, err = consume.Plan(ctx, c, tps, wm, spec)
+	}
+	if err != nil {
+		return fmt.Errorf("tail --group %s: %w", opts.Group, err)
+	}
+	rd, err := open(kafka.ReaderOptions{Group: opts.Group, Topics: names,
 		Properties: map[string]any{"auto.offset.reset": reset}})
 	if err != nil {
 		return err
@@ -310,94 +282,13 @@ func readGroup(ctx context.Context, client *kafka.Client, opts *Options, topics 
 		}
 		return nil
 	}
-	// Bounded group reads end when every partition reached its end.
-	ends := map[kafka.TP]int64{}
-	if opts.UntilEnd || to != nil {
-		p, err := makePlan(ctx, client, tps, wm, position.Spec{Kind: position.End}, to, opts.UntilEnd)
-		if err != nil {
-			rd.Close()
-			return err
-		}
-		for _, r := range p.ranges {
-			if r.End >= 0 {
-				ends[r.TP] = r.End
-			}
-		}
-	}
-	bounded := len(ends) == len(tps)
-	if len(ends) > 0 {
-		// A partition already read to its end fetches nothing, so its
-		// position never shows it is done: decide from where it starts.
-		committed, err := rd.Committed(tps, client.Timeout())
-		if err != nil {
-			rd.Close()
-			return err
-		}
-		for tp, end := range ends {
-			start, ok := committed[tp]
-			if !ok {
-				start = wm[tp].Low
-				if from.Kind == position.End {
-					start = wm[tp].High
-				}
-			}
-			if start >= end {
-				delete(ends, tp)
-			}
-		}
-		if bounded && len(ends) == 0 {
-			return rd.Close()
-		}
-	}
-	err = func() error {
-		last := time.Now()
-		for ctx.Err() == nil {
-			rec, err := rd.Poll(100 * time.Millisecond)
-			if err != nil {
-				return err
-			}
-			if rec == nil {
-				if err := w.idle(); err != nil {
-					return err
-				}
-				if opts.Idle > 0 && time.Since(last) >= opts.Idle {
-					return nil
-				}
-				if bounded {
-					if pos, err := rd.Positions(tps); err == nil {
-						for tp, end := range ends {
-							if p, ok := pos[tp]; ok && p >= end {
-								delete(ends, tp)
-							}
-						}
-					}
-					if len(ends) == 0 {
-						return nil
-					}
-				}
-				continue
-			}
-			last = time.Now()
-			if end, ok := ends[rec.TP()]; ok && rec.Offset >= end {
-				continue
-			}
-			if err := w.write(rec); err != nil {
-				if errors.Is(err, scan.ErrStop) {
-					pending[rec.TP()] = rec.Offset
-					return nil
-				}
-				return err
-			}
+	err = consume.Loop(ctx, rd, ranges, consume.Options{Idle: opts.Idle, OnIdle: w.idle}, func(rec *record.Record) error {
+		err := w.write(rec)
+		if err == nil || errors.Is(err, consume.ErrStop) {
 			pending[rec.TP()] = rec.Offset
-			if end, ok := ends[rec.TP()]; ok && rec.Offset+1 >= end {
-				delete(ends, rec.TP())
-				if bounded && len(ends) == 0 {
-					return nil
-				}
-			}
 		}
-		return nil
-	}()
+		return err
+	})
 	if ferr := w.flush(); err == nil {
 		err = ferr
 	}
@@ -467,7 +358,7 @@ func (w *writer) write(r *record.Record) error {
 	}
 	w.printed++
 	if w.opts.Max > 0 && w.printed >= w.opts.Max {
-		return scan.ErrStop
+		return consume.ErrStop
 	}
 	return w.maybeFlush()
 }

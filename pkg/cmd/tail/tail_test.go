@@ -9,14 +9,12 @@ import (
 
 	"github.com/kx-cli/kx/internal/golden"
 	"github.com/kx-cli/kx/pkg/cmdutil"
+	"github.com/kx-cli/kx/pkg/consume"
 	"github.com/kx-cli/kx/pkg/exitcode"
 	"github.com/kx-cli/kx/pkg/iostreams"
 	"github.com/kx-cli/kx/pkg/jqfilter"
-	"github.com/kx-cli/kx/pkg/kafka"
 	"github.com/kx-cli/kx/pkg/output"
-	"github.com/kx-cli/kx/pkg/position"
 	"github.com/kx-cli/kx/pkg/record"
-	"github.com/kx-cli/kx/pkg/scan"
 )
 
 func parse(t *testing.T, argv ...string) (*Options, error) {
@@ -49,71 +47,6 @@ func TestFlags(t *testing.T) {
 		if _, err := parse(t, strings.Fields(bad)...); exitcode.Of(err) != exitcode.Usage {
 			t.Errorf("%q: err %v (exit %d), want a usage error", bad, err, exitcode.Of(err))
 		}
-	}
-}
-
-// fakeOffsets answers ListOffsets by time with fixed offsets.
-type fakeOffsets struct{ byTime map[kafka.TP]int64 }
-
-func (f fakeOffsets) ListOffsets(_ context.Context, tps []kafka.TP, _ kafka.OffsetSpec) (map[kafka.TP]kafka.OffsetInfo, error) {
-	out := map[kafka.TP]kafka.OffsetInfo{}
-	for _, tp := range tps {
-		out[tp] = kafka.OffsetInfo{Offset: f.byTime[tp]}
-	}
-	return out, nil
-}
-
-func (f fakeOffsets) Watermarks(context.Context, []kafka.TP) (map[kafka.TP]kafka.Watermark, error) {
-	return nil, nil
-}
-
-func TestMakePlan(t *testing.T) {
-	a, b := kafka.TP{Topic: "t", Partition: 0}, kafka.TP{Topic: "t", Partition: 1}
-	tps := []kafka.TP{a, b}
-	wm := map[kafka.TP]kafka.Watermark{a: {Low: 10, High: 100}, b: {Low: 0, High: 5}}
-	now := time.Now()
-	spec := func(s string) position.Spec {
-		p, err := position.Parse(s, now)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	to := func(s string) *position.Spec { p := spec(s); return &p }
-	lister := fakeOffsets{byTime: map[kafka.TP]int64{a: 50, b: -1}}
-	for _, c := range []struct {
-		name     string
-		from     position.Spec
-		to       *position.Spec
-		untilEnd bool
-		want     []scan.Range
-		bounded  bool
-	}{
-		{"follow from end", spec("end"), nil, false, []scan.Range{{TP: a, Start: 100, End: -1}, {TP: b, Start: 5, End: -1}}, false},
-		{"-e from beginning", spec("beginning"), nil, true, []scan.Range{{TP: a, Start: 10, End: 100}, {TP: b, Start: 0, End: 5}}, true},
-		{"last 3", spec("-3"), nil, true, []scan.Range{{TP: a, Start: 97, End: 100}, {TP: b, Start: 2, End: 5}}, true},
-		{"to offset past the end follows up to it", spec("beginning"), to("200"), false, []scan.Range{{TP: a, Start: 10, End: 200}, {TP: b, Start: 0, End: 200}}, true},
-		{"-e and --to: the nearer", spec("beginning"), to("20"), true, []scan.Range{{TP: a, Start: 10, End: 20}, {TP: b, Start: 0, End: 5}}, true},
-		{"from a time (none after it in b)", spec("-10m"), nil, true, []scan.Range{{TP: a, Start: 50, End: 100}, {TP: b, Start: 5, End: 5}}, true},
-		{"to now", spec("beginning"), to("now"), false, []scan.Range{{TP: a, Start: 10, End: 100}, {TP: b, Start: 0, End: 5}}, true},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			p, err := makePlan(context.Background(), lister, tps, wm, c.from, c.to, c.untilEnd)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(p.ranges) != len(c.want) {
-				t.Fatalf("ranges %v, want %v", p.ranges, c.want)
-			}
-			for i := range c.want {
-				if p.ranges[i] != c.want[i] {
-					t.Errorf("range %d = %+v, want %+v", i, p.ranges[i], c.want[i])
-				}
-			}
-			if p.bounded != c.bounded {
-				t.Errorf("bounded %v, want %v", p.bounded, c.bounded)
-			}
-		})
 	}
 }
 
@@ -223,7 +156,7 @@ func TestMaxAndEvalErrors(t *testing.T) {
 		n++
 	}
 	_ = w.finish()
-	if err != scan.ErrStop || out.String() != "\"approved\"\n\"error\"\n" {
+	if err != consume.ErrStop || out.String() != "\"approved\"\n\"error\"\n" {
 		t.Errorf("err %v, out %q", err, out.String())
 	}
 

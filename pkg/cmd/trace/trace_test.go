@@ -10,11 +10,11 @@ import (
 
 	"github.com/kx-cli/kx/internal/scenariotest"
 	"github.com/kx-cli/kx/pkg/embedded"
+	"github.com/kx-cli/kx/pkg/flowtrace"
 	"github.com/kx-cli/kx/pkg/iostreams"
 	"github.com/kx-cli/kx/pkg/kafka"
 	"github.com/kx-cli/kx/pkg/partitioner"
 	"github.com/kx-cli/kx/pkg/scenario"
-	flowtrace "github.com/kx-cli/kx/pkg/trace"
 )
 
 func startBroker(t testing.TB) *kafka.Client {
@@ -69,11 +69,11 @@ func TestTraceSmokeScenario(t *testing.T) {
 		t.Fatalf("scenario gave %d orders, %d failed payments, %d cancelled: want an order held and one cancelled", len(orders), len(failed), len(cancelled))
 	}
 	opts := testOptions(orders...)
-	res, err := Collect(context.Background(), client, opts)
+	c, _, err := collect(context.Background(), client, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	traces := res.Tracer.Traces()
+	traces := c.Tracer.Traces()
 	for i, tr := range traces {
 		want := byOrder[orders[i]]
 		if len(tr.Events) != len(want) {
@@ -90,7 +90,7 @@ func TestTraceSmokeScenario(t *testing.T) {
 		if got, wantGap := steps[len(steps)-1].SinceStart, want[len(want)-1].Time.Truncate(time.Millisecond).Sub(want[0].Time.Truncate(time.Millisecond)); got != wantGap {
 			t.Errorf("%s: last step +%s from the start, want +%s", tr.Key, got, wantGap)
 		}
-		sum := flowtrace.Summarize(res.Flow, tr)
+		sum := flowtrace.Summarize(c.Flow, tr)
 		switch {
 		case cancelled[tr.Key]:
 			if sum.Verdict != flowtrace.Cancelled || sum.Stage != "payment" || sum.Status != "ERROR" || !strings.HasSuffix(sum.Message, ", order closed CANCELLED") {
@@ -138,7 +138,7 @@ func TestPartitionPruning(t *testing.T) {
 		opts := testOptions(key)
 		opts.Topics = []string{topic}
 		opts.ScanAll = scanAll
-		res, err := Collect(context.Background(), client, opts)
+		c, res, err := collect(context.Background(), client, opts)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -146,10 +146,10 @@ func TestPartitionPruning(t *testing.T) {
 		if scanAll {
 			wantRead = len(payments)
 		}
-		if got := res.Stats.Records.Load(); got != int64(wantRead) {
+		if got := res.Records.Load(); got != int64(wantRead) {
 			t.Errorf("scan-all=%v: read %d records, want %d", scanAll, got, wantRead)
 		}
-		if got := len(res.Tracer.Traces()[0].Events); got != forKey {
+		if got := len(c.Tracer.Traces()[0].Events); got != forKey {
 			t.Errorf("scan-all=%v: found %d records of %s, want %d", scanAll, got, key, forKey)
 		}
 	}
@@ -157,22 +157,22 @@ func TestPartitionPruning(t *testing.T) {
 	// topics, and the result is the same as a full scan.
 	full, pruned := testOptions(key), testOptions(key)
 	full.ScanAll = true
-	rf, err := Collect(context.Background(), client, full)
+	cf, rf, err := collect(context.Background(), client, full)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rp, err := Collect(context.Background(), client, pruned)
+	cp, rp, err := collect(context.Background(), client, pruned)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rp.Stats.Records.Load() >= rf.Stats.Records.Load() {
-		t.Errorf("pruned trace read %d records, full scan %d: want fewer", rp.Stats.Records.Load(), rf.Stats.Records.Load())
+	if rp.Records.Load() >= rf.Records.Load() {
+		t.Errorf("pruned trace read %d records, full scan %d: want fewer", rp.Records.Load(), rf.Records.Load())
 	}
-	if a, b := eventKeys(rp.Tracer.Traces()[0]), eventKeys(rf.Tracer.Traces()[0]); !slices.Equal(a, b) {
+	if a, b := eventKeys(cp.Tracer.Traces()[0]), eventKeys(cf.Tracer.Traces()[0]); !slices.Equal(a, b) {
 		t.Errorf("pruned trace found %v, full scan %v", a, b)
 	}
 	t.Logf("%s: pruned read %d records (%d partitions), full scan %d (%d partitions)", key,
-		rp.Stats.Records.Load(), rp.Stats.Partitions.Load(), rf.Stats.Records.Load(), rf.Stats.Partitions.Load())
+		rp.Records.Load(), rp.Partitions.Load(), rf.Records.Load(), rf.Partitions.Load())
 }
 
 func eventKeys(tr *flowtrace.Trace) []string {

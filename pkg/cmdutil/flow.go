@@ -1,38 +1,66 @@
-package trace
+package cmdutil
 
 import (
 	"fmt"
 	"strings"
 
-	"github.com/kx-cli/kx/pkg/cmdutil"
+	"github.com/spf13/cobra"
+
 	"github.com/kx-cli/kx/pkg/config"
-	flowtrace "github.com/kx-cli/kx/pkg/trace"
+	"github.com/kx-cli/kx/pkg/flowtrace"
 )
 
-// ResolveNamedFlow loads the flow --flow names from the config file's
-// flows: section into opts.Named. Nothing happens without --flow.
-func ResolveNamedFlow(f *cmdutil.Factory, opts *FlowOptions) error {
-	if opts.Flow == "" {
-		return nil
+// FlowFlags are the flags that choose a flow, shared by kx trace and kx
+// flow: --flow, --topics, --field and --key.
+type FlowFlags struct {
+	Flow   string   // --flow NAME
+	Topics []string // --topics
+	Fields []string // --field
+	Keys   []string // --key TOPIC=FIELD
+}
+
+// AddFlowFlags adds --flow, --topics, --field and --key to cmd.
+func AddFlowFlags(cmd *cobra.Command, ff *FlowFlags) {
+	fl := cmd.Flags()
+	fl.StringVar(&ff.Flow, "flow", "", "a named flow of the config file (flows: section; see kx config --help)")
+	fl.StringSliceVar(&ff.Topics, "topics", nil, "topics of the flow, in stage order (default: the e-commerce flow)")
+	fl.StringArrayVar(&ff.Fields, "field", nil, "correlation field as a jq path (default orderId); repeat to follow learned ids")
+	fl.StringArrayVar(&ff.Keys, "key", nil, "TOPIC=FIELD: the field the topic's record key holds, for partition pruning; repeatable")
+}
+
+// Selection reads the flags into a flow selection: --key parsed, the flow
+// --flow names loaded from the config file's flows: section.
+func (ff *FlowFlags) Selection(f *Factory) (flowtrace.Selection, error) {
+	sel := flowtrace.Selection{Topics: ff.Topics, Fields: ff.Fields, KeyFields: map[string]string{}}
+	for _, k := range ff.Keys {
+		topic, field, ok := strings.Cut(k, "=")
+		if !ok || topic == "" || field == "" {
+			return sel, UsageErrorf("--key %q: want TOPIC=FIELD", k)
+		}
+		sel.KeyFields[topic] = strings.TrimPrefix(field, ".")
+	}
+	if ff.Flow == "" {
+		return sel, nil
 	}
 	cfg, err := f.Config()
 	if err != nil {
-		return err
+		return sel, err
 	}
-	fc, ok := cfg.Flows[strings.ToLower(opts.Flow)]
+	name := strings.ToLower(ff.Flow)
+	fc, ok := cfg.Flows[name]
 	if !ok {
 		known := "none"
 		if names := cfg.FlowNames(); len(names) > 0 {
 			known = strings.Join(names, ", ")
 		}
-		return cmdutil.UsageErrorf("--flow %q: no such flow in %s (flows: %s)", opts.Flow, cfg.ConfigFile, known)
+		return sel, UsageErrorf("--flow %q: no such flow in %s (flows: %s)", ff.Flow, cfg.ConfigFile, known)
 	}
-	flow, err := FlowFromConfig(strings.ToLower(opts.Flow), fc)
+	flow, err := FlowFromConfig(name, fc)
 	if err != nil {
-		return cmdutil.UsageErrorf("config %s: %v", cfg.ConfigFile, err)
+		return sel, UsageErrorf("config %s: %v", cfg.ConfigFile, err)
 	}
-	opts.Named = &flow
-	return nil
+	sel.Named = &flow
+	return sel, nil
 }
 
 // FlowFromConfig turns a config file flow into a trace flow: stages in the

@@ -1,4 +1,4 @@
-package trace
+package cmdutil
 
 import (
 	"slices"
@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/kx-cli/kx/pkg/config"
+	"github.com/kx-cli/kx/pkg/flowtrace"
 	"github.com/kx-cli/kx/pkg/record"
-	flowtrace "github.com/kx-cli/kx/pkg/trace"
 )
 
 func TestFlowFromConfig(t *testing.T) {

@@ -1,8 +1,12 @@
-package trace
+// Package graphparse reads back the Mermaid and DOT renderings of a flow
+// graph (flowtrace.WriteMermaid, WriteDOT), strictly, for tests: it is not
+// part of the binary.
+package graphparse
 
 import (
 	"bufio"
 	"fmt"
+	"github.com/kx-cli/kx/pkg/flowtrace"
 	"io"
 	"regexp"
 	"strconv"
@@ -12,8 +16,8 @@ import (
 // ParseMermaid reads back what WriteMermaid writes, strictly: it is how
 // tests prove the output is a well-formed flowchart (declared node ids,
 // closed quoted labels, no character that ends a label early).
-func ParseMermaid(r io.Reader) (Graph, error) {
-	var g Graph
+func ParseMermaid(r io.Reader) (flowtrace.Graph, error) {
+	var g flowtrace.Graph
 	topics := map[string]string{}
 	sc := bufio.NewScanner(r)
 	line := 0
@@ -34,7 +38,7 @@ func ParseMermaid(r io.Reader) (Graph, error) {
 				return g, fmt.Errorf("mermaid:%d: node %s declared twice", line, m[1])
 			}
 			topics[m[1]] = topic
-			g.Nodes = append(g.Nodes, Node{Type: "node", Topic: topic})
+			g.Nodes = append(g.Nodes, flowtrace.Node{Type: "node", Topic: topic})
 			continue
 		}
 		if m := edgeRe.FindStringSubmatch(text); m != nil {
@@ -47,7 +51,7 @@ func ParseMermaid(r io.Reader) (Graph, error) {
 			if err != nil {
 				return g, fmt.Errorf("mermaid:%d: %v", line, err)
 			}
-			g.Edges = append(g.Edges, Edge{Type: "edge", From: from, To: to, Keys: keys})
+			g.Edges = append(g.Edges, flowtrace.Edge{Type: "edge", From: from, To: to, Keys: keys})
 			continue
 		}
 		return g, fmt.Errorf("mermaid:%d: not a node or an edge: %q", line, text)
@@ -60,8 +64,8 @@ func ParseMermaid(r io.Reader) (Graph, error) {
 
 // ParseDOT reads back what WriteDOT writes: a digraph of quoted node
 // statements and edges with label attributes, strictly tokenized.
-func ParseDOT(r io.Reader) (Graph, error) {
-	var g Graph
+func ParseDOT(r io.Reader) (flowtrace.Graph, error) {
+	var g flowtrace.Graph
 	b, err := io.ReadAll(r)
 	if err != nil {
 		return g, err
@@ -148,14 +152,14 @@ func ParseDOT(r io.Reader) (Graph, error) {
 				if err != nil {
 					return g, fmt.Errorf("dot: edge %s -> %s: %v", name, to, err)
 				}
-				g.Edges = append(g.Edges, Edge{Type: "edge", From: name, To: to, Keys: keys})
+				g.Edges = append(g.Edges, flowtrace.Edge{Type: "edge", From: name, To: to, Keys: keys})
 				continue
 			}
 			if _, err := attrs(); err != nil {
 				return g, err
 			}
 			nodes[name] = true
-			g.Nodes = append(g.Nodes, Node{Type: "node", Topic: name})
+			g.Nodes = append(g.Nodes, flowtrace.Node{Type: "node", Topic: name})
 		default:
 			return g, fmt.Errorf("dot: unexpected %q", t)
 		}

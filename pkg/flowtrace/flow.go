@@ -1,8 +1,9 @@
-// Package trace correlates Kafka records across the topics of a business
-// flow: the timeline and verdict of `kx trace` (where is order 12345?) and
-// the inferred topic graph of `kx flow`. It is pure Go: records come in,
-// views come out; reading Kafka is the commands' job.
-package trace
+// Package flowtrace correlates Kafka records across the topics of a
+// business flow: the timeline and verdict of `kx trace` (where is order
+// 12345?) and the inferred topic graph of `kx flow`. The Collector reads
+// the flow's topics through pkg/consume; the rest is pure: records come
+// in, views come out.
+package flowtrace
 
 import (
 	"fmt"

@@ -1,0 +1,212 @@
+package consume
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/kx-cli/kx/pkg/kafka"
+	"github.com/kx-cli/kx/pkg/record"
+)
+
+// Reader is what a read needs of a Kafka consumer (*kafka.Reader,
+// *kafkafake.Reader).
+type Reader interface {
+	// Poll returns the next record, or nil when none came within timeout.
+	Poll(timeout time.Duration) (*record.Record, error)
+	// Positions are the next offsets the reader fetches; they move past
+	// offsets without a record (transaction markers, compaction).
+	Positions(tps []kafka.TP) (map[kafka.TP]int64, error)
+	Pause(tps []kafka.TP) error
+	// Store marks a record processed (committed by a group reader).
+	Store(rec *record.Record) error
+	Close() error
+}
+
+// Opener opens readers; Readers adapts a client's NewReader to it.
+type Opener func(kafka.ReaderOptions) (Reader, error)
+
+// Readers turns the NewReader method of a client (the adapter's, the
+// fake's) into an Opener.
+func Readers[R Reader](newReader func(kafka.ReaderOptions) (R, error)) Opener {
+	return func(o kafka.ReaderOptions) (Reader, error) {
+		r, err := newReader(o)
+		if err != nil {
+			return nil, err
+		}
+		return r, nil
+	}
+}
+
+// ErrStop, returned by a callback, ends the read without error.
+var ErrStop = errors.New("stop")
+
+// PollTimeout is how long one Poll waits; an idle check runs after each
+// empty one.
+const PollTimeout = 100 * time.Millisecond
+
+// Options tune a read.
+type Options struct {
+	// Idle ends the read after this long without a record (0: never).
+	Idle time.Duration
+	// OnIdle, when set, runs whenever a poll brings nothing (a good time
+	// to flush buffered output); an error ends the read.
+	OnIdle func() error
+	// Properties are passed to the readers Read opens.
+	Properties map[string]any
+}
+
+// Read opens a reader assigned to ranges, reads them (see Loop) and closes
+// it. Empty ranges are left out; with none left it reads nothing.
+func Read(ctx context.Context, open Opener, ranges []Range, opts Options, fn func(*record.Record) error) error {
+	var assign []kafka.Assignment
+	for _, r := range ranges {
+		if !r.Empty() {
+			assign = append(assign, kafka.Assignment{TP: r.TP, Offset: r.Start})
+		}
+	}
+	if len(assign) == 0 {
+		return nil
+	}
+	rd, err := open(kafka.ReaderOptions{Assign: assign, Properties: opts.Properties})
+	if err != nil {
+		return err
+	}
+	defer rd.Close()
+	return Loop(ctx, rd, ranges, opts, fn)
+}
+
+// Loop reads rd, a reader already assigned or subscribed (a group
+// member), and calls fn for each record, in offset order per partition.
+// Records at or past their range's End are dropped. It returns nil when
+// every range is bounded and done (a range also ends on a gap: the
+// reader's position passed its End), when fn returns ErrStop, when
+// opts.Idle passed without a record, or when ctx ends; otherwise the first
+// error of the reader or of fn. It does not close rd.
+func Loop(ctx context.Context, rd Reader, ranges []Range, opts Options, fn func(*record.Record) error) error {
+	ends := map[kafka.TP]int64{}      // every bounded range's end
+	remaining := map[kafka.TP]int64{} // bounded ranges not done
+	bounded := true
+	for _, r := range ranges {
+		if !r.Bounded() {
+			bounded = false
+			continue
+		}
+		ends[r.TP] = r.End
+		if !r.Empty() {
+			remaining[r.TP] = r.End
+		}
+	}
+	if bounded && len(remaining) == 0 {
+		return nil
+	}
+	lastRecord := time.Now()
+	for ctx.Err() == nil {
+		rec, err := rd.Poll(PollTimeout)
+		if err != nil {
+			return err
+		}
+		if rec == nil {
+			if opts.OnIdle != nil {
+				if err := opts.OnIdle(); err != nil {
+					return err
+				}
+			}
+			if opts.Idle > 0 && time.Since(lastRecord) >= opts.Idle {
+				return nil
+			}
+			if len(remaining) > 0 {
+				if err := reachedEnd(rd, remaining); err != nil {
+					return err
+				}
+				if bounded && len(remaining) == 0 {
+					return nil
+				}
+			}
+			continue
+		}
+		lastRecord = time.Now()
+		end, limited := ends[rec.TP()]
+		if limited && rec.Offset >= end {
+			continue // fetched past the end of its range
+		}
+		if err := fn(rec); err != nil {
+			if errors.Is(err, ErrStop) {
+				return nil
+			}
+			return err
+		}
+		if limited && rec.Offset+1 >= end {
+			if _, ok := remaining[rec.TP()]; ok {
+				delete(remaining, rec.TP())
+				_ = rd.Pause([]kafka.TP{rec.TP()})
+			}
+			if bounded && len(remaining) == 0 {
+				return nil
+			}
+		}
+	}
+	return nil
+}
+
+// reachedEnd asks where the reader stands, since a range can end on a gap
+// (transaction marker, compaction) that no record reports, and drops the
+// ranges that are done from remaining.
+func reachedEnd(rd Reader, remaining map[kafka.TP]int64) error {
+	tps := make([]kafka.TP, 0, len(remaining))
+	for tp := range remaining {
+		tps = append(tps, tp)
+	}
+	pos, err := rd.Positions(tps)
+	if err != nil {
+		return fmt.Errorf("reader positions: %w", err)
+	}
+	var done []kafka.TP
+	for tp, end := range remaining {
+		if p, ok := pos[tp]; ok && p >= end {
+			done = append(done, tp)
+			delete(remaining, tp)
+		}
+	}
+	if len(done) > 0 {
+		_ = rd.Pause(done)
+	}
+	return nil
+}
+
+// ReadParallel reads ranges with one reader per topic, in parallel. fn is
+// called concurrently from several goroutines. The error of the first
+// topic (in ranges' order) that failed is returned.
+func ReadParallel(ctx context.Context, open Opener, ranges []Range, opts Options, fn func(*record.Record) error) error {
+	byTopic := map[string][]Range{}
+	var order []string
+	for _, r := range ranges {
+		if r.Empty() {
+			continue
+		}
+		if _, ok := byTopic[r.Topic]; !ok {
+			order = append(order, r.Topic)
+		}
+		byTopic[r.Topic] = append(byTopic[r.Topic], r)
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, len(order))
+	for i, topic := range order {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := Read(ctx, open, byTopic[topic], opts, fn); err != nil {
+				errs[i] = fmt.Errorf("read %s: %w", topic, err)
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

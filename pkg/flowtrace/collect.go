@@ -1,0 +1,197 @@
+package flowtrace
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sync/atomic"
+	"time"
+
+	"github.com/kx-cli/kx/pkg/consume"
+	"github.com/kx-cli/kx/pkg/kafka"
+	"github.com/kx-cli/kx/pkg/partitioner"
+	"github.com/kx-cli/kx/pkg/position"
+	"github.com/kx-cli/kx/pkg/record"
+)
+
+// Window is the read of a trace or a flow graph: from (nil: the low
+// watermark) up to to (nil: the high watermark at planning), never
+// following.
+func Window(from, to *position.Spec) consume.Spec {
+	spec := consume.Spec{From: position.Spec{Kind: position.Beginning}, To: to}
+	if from != nil {
+		spec.From = *from
+	}
+	return spec
+}
+
+// Collector reads what a trace needs, in rounds (see Plan): the root stage
+// first, then the partitions the keys and learned ids hash to and the
+// times after the root's creation, until no round is left.
+type Collector struct {
+	Offsets consume.Offsets
+	Open    consume.Opener
+	Flow    Flow
+	Tracer  *Tracer
+	// Partitions is each topic's partition count.
+	Partitions map[string]int32
+	// Partitioner maps keys to partitions, as the producers did.
+	Partitioner partitioner.Func
+	// ScanAll reads every partition, with no time bound from the root.
+	ScanAll bool
+	// Skew is the clock skew allowed between producers.
+	Skew time.Duration
+	// From and To bound the read (nil: the whole retained log).
+	From, To *position.Spec
+	// Log, when set, gets a line per read and a summary (kx -v).
+	Log io.Writer
+}
+
+// Result is what a collection read.
+type Result struct {
+	// Ranges are the bounds of every partition of the flow.
+	Ranges     []consume.Range
+	Records    atomic.Int64
+	Partitions atomic.Int64
+	Rounds     int
+}
+
+// Collect runs the rounds of reads and offers every record to the Tracer.
+func (c *Collector) Collect(ctx context.Context) (*Result, error) {
+	var all []kafka.TP
+	for _, t := range c.Flow.Topics() {
+		for p := range c.Partitions[t] {
+			all = append(all, kafka.TP{Topic: t, Partition: p})
+		}
+	}
+	ranges, err := consume.Plan(ctx, c.Offsets, all, nil, Window(c.From, c.To))
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Ranges: ranges}
+	bounds := make(map[kafka.TP]consume.Range, len(ranges))
+	for _, r := range ranges {
+		bounds[r.TP] = r
+	}
+	plan := &Plan{Flow: c.Flow, ScanAll: c.ScanAll}
+	for ctx.Err() == nil {
+		rootStart := earliestRoot(c.Flow, c.Tracer)
+		reads := plan.Next(c.Tracer.Known, !rootStart.IsZero())
+		if len(reads) == 0 {
+			break
+		}
+		res.Rounds++
+		var round []consume.Range
+		for _, rd := range reads {
+			rs, err := c.roundRanges(ctx, rd, bounds, rootStart)
+			if err != nil {
+				return nil, err
+			}
+			round = append(round, rs...)
+			c.logRead(res.Rounds, rd, rs, rootStart)
+		}
+		for _, r := range round {
+			if !r.Empty() {
+				res.Partitions.Add(1)
+			}
+		}
+		err := consume.ReadParallel(ctx, c.Open, round, consume.Options{}, func(r *record.Record) error {
+			res.Records.Add(1)
+			c.Tracer.Offer(r)
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	if c.Log != nil {
+		dec, skip := c.Tracer.Stats()
+		fmt.Fprintf(c.Log, "kx: trace: read %d records from %d of %d partitions in %d round(s); %d decoded, %d skipped by the byte prefilter\n",
+			res.Records.Load(), res.Partitions.Load(), len(all), res.Rounds, dec, skip)
+	}
+	return res, nil
+}
+
+// roundRanges are the ranges of one read: the partitions its keys hash to
+// (all without keys), from the root's time minus the skew when asked.
+func (c *Collector) roundRanges(ctx context.Context, rd Read, bounds map[kafka.TP]consume.Range, rootStart time.Time) ([]consume.Range, error) {
+	var tps []kafka.TP
+	if len(rd.Keys) > 0 {
+		for _, p := range Partitions(c.Partitioner, rd.Keys, c.Partitions[rd.Topic]) {
+			tps = append(tps, kafka.TP{Topic: rd.Topic, Partition: p})
+		}
+	} else {
+		for p := range c.Partitions[rd.Topic] {
+			tps = append(tps, kafka.TP{Topic: rd.Topic, Partition: p})
+		}
+	}
+	var after map[kafka.TP]kafka.OffsetInfo
+	if rd.AfterRoot {
+		var err error
+		if after, err = c.Offsets.ListOffsets(ctx, tps, kafka.AtTime(rootStart.Add(-c.Skew))); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]consume.Range, 0, len(tps))
+	for _, tp := range tps {
+		r := bounds[tp]
+		if a, ok := after[tp]; ok {
+			off := a.Offset
+			if off < 0 {
+				off = r.End // no record that recent
+			}
+			r.Start = max(r.Start, off)
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+func (c *Collector) logRead(round int, rd Read, rs []consume.Range, rootStart time.Time) {
+	if c.Log == nil {
+		return
+	}
+	how := "all partitions"
+	if len(rd.Keys) > 0 {
+		parts := make([]int32, len(rs))
+		for i, r := range rs {
+			parts[i] = r.Partition
+		}
+		how = fmt.Sprintf("partitions %v of %d (by %d key(s))", parts, c.Partitions[rd.Topic], len(rd.Keys))
+	}
+	if rd.AfterRoot {
+		how += fmt.Sprintf(", from %s", record.FormatTimestamp(rootStart.Add(-c.Skew)))
+	}
+	fmt.Fprintf(c.Log, "kx: trace: round %d: %s: %s\n", round, rd.Topic, how)
+}
+
+func earliestRoot(flow Flow, tracer *Tracer) time.Time {
+	var first time.Time
+	for _, tr := range tracer.Traces() {
+		if s := tr.Start(flow); !s.IsZero() && (first.IsZero() || s.Before(first)) {
+			first = s
+		}
+	}
+	return first
+}
+
+// Follow reads every partition of the flow from where res stopped, without
+// end, and calls fn with each record that belongs to a traced key, until
+// ctx ends or fn fails. fn is called from one goroutine.
+func (c *Collector) Follow(ctx context.Context, res *Result, fn func(key string, r *record.Record) error) error {
+	ranges := make([]consume.Range, len(res.Ranges))
+	for i, r := range res.Ranges {
+		ranges[i] = consume.Range{TP: r.TP, Start: r.End, End: consume.Unbounded}
+	}
+	err := consume.Read(ctx, c.Open, ranges, consume.Options{}, func(rec *record.Record) error {
+		key, ok := c.Tracer.Offer(rec)
+		if !ok {
+			return nil
+		}
+		return fn(key, rec)
+	})
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
