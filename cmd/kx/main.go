@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/kx-cli/kx/pkg/cmd/root"
@@ -29,7 +31,9 @@ func run() int {
 	defer cancel()
 
 	ios := iostreams.System()
+	stopProfile := startProfile(ios)
 	err := root.Execute(ctx, cmdutil.New(ios))
+	stopProfile()
 	switch {
 	case err == nil, errors.Is(err, syscall.EPIPE):
 		return exitcode.OK
@@ -53,4 +57,40 @@ func interruptContext() (context.Context, context.CancelFunc) {
 		os.Exit(exitcode.Interrupted)
 	}()
 	return ctx, cancel
+}
+
+// startProfile writes a CPU profile to $KX_CPUPROFILE and a heap profile
+// (allocations since start) to $KX_MEMPROFILE when they are set: the
+// instruments of bench/run.sh's figures (go tool pprof kx FILE).
+func startProfile(ios *iostreams.IOStreams) func() {
+	cpu, mem := os.Getenv("KX_CPUPROFILE"), os.Getenv("KX_MEMPROFILE")
+	var cpuFile *os.File
+	if cpu != "" {
+		f, err := os.Create(cpu)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintf(ios.ErrOut, "kx: KX_CPUPROFILE: %v\n", err)
+		} else {
+			cpuFile = f
+		}
+	}
+	return func() {
+		if cpuFile != nil {
+			pprof.StopCPUProfile()
+			cpuFile.Close()
+		}
+		if mem != "" {
+			runtime.GC()
+			f, err := os.Create(mem)
+			if err == nil {
+				err = pprof.Lookup("allocs").WriteTo(f, 0)
+				f.Close()
+			}
+			if err != nil {
+				fmt.Fprintf(ios.ErrOut, "kx: KX_MEMPROFILE: %v\n", err)
+			}
+		}
+	}
 }

@@ -40,6 +40,7 @@ type Reader struct {
 	owner *Client
 	group bool
 	logs  *logRoute
+	batch *batchReader // assign-only reads: many messages per cgo call
 }
 
 var readerSeq atomic.Int64
@@ -101,6 +102,7 @@ func (c *Client) NewReader(opts ReaderOptions) (*Reader, error) {
 		r.closeClient()
 		return nil, c.classify("assign", err)
 	}
+	r.batch = newBatchReader(consumer)
 	return r, nil
 }
 
@@ -108,6 +110,9 @@ func (c *Client) NewReader(opts ReaderOptions) (*Reader, error) {
 // Transient cluster errors are remembered (see Client) and not returned;
 // fatal ones are.
 func (r *Reader) Poll(timeout time.Duration) (*record.Record, error) {
+	if r.batch != nil {
+		return r.batch.poll(r, timeout)
+	}
 	ev := r.c.Poll(int(timeout.Milliseconds()))
 	switch e := ev.(type) {
 	case *ck.Message:
@@ -140,6 +145,9 @@ func (r *Reader) Store(rec *record.Record) error {
 
 // Pause stops fetching tps (e.g. partitions that reached their end).
 func (r *Reader) Pause(tps []TP) error {
+	if r.batch != nil {
+		r.batch.drop(tps)
+	}
 	return r.c.Pause(toCK(tps))
 }
 
@@ -156,10 +164,15 @@ func (r *Reader) Close() error {
 	return r.closeClient()
 }
 
-// closeClient closes the consumer, then its log route.
+// closeClient closes the consumer, then its log route and the batch buffers.
 func (r *Reader) closeClient() error {
 	defer r.logs.close()
-	return r.c.Close()
+	err := r.c.Close()
+	if r.batch != nil {
+		r.batch.free()
+		r.batch = nil
+	}
+	return err
 }
 
 func toCK(tps []TP) []ck.TopicPartition {
