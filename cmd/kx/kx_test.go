@@ -58,6 +58,8 @@ func TestScripts(t *testing.T) {
 const brokerKey = "broker"
 
 func setupScript(env *testscript.Env) error {
+	// Topics are auto-created like on a default Apache Kafka (and kx broker),
+	// so the scripts also check that kx itself never creates one by asking.
 	b, err := embedded.Start(embedded.Options{})
 	if err != nil {
 		return err

@@ -17,6 +17,13 @@ type Options struct {
 	DataDir string // persist state here across restarts; "" keeps it in memory
 	Log     io.Writer
 	Debug   bool
+	// NoAutoCreate stops the broker creating a topic when a metadata request
+	// asks for it (auto.create.topics.enable=false); by default it creates
+	// them, as Apache Kafka does.
+	NoAutoCreate bool
+	// DefaultPartitions of a topic created without a count, automatically or
+	// with -1 partitions (Kafka's num.partitions); 0 means 1.
+	DefaultPartitions int
 }
 
 // Broker is a running embedded cluster.
@@ -29,10 +36,16 @@ func Start(opts Options) (*Broker, error) {
 	if opts.Nodes <= 0 {
 		opts.Nodes = 1
 	}
+	if opts.DefaultPartitions <= 0 {
+		opts.DefaultPartitions = 1
+	}
 	kopts := []kfake.Opt{
 		kfake.NumBrokers(opts.Nodes),
 		kfake.ClusterID("kx-embedded"),
-		kfake.DefaultNumPartitions(1),
+		kfake.DefaultNumPartitions(opts.DefaultPartitions),
+	}
+	if !opts.NoAutoCreate {
+		kopts = append(kopts, kfake.AllowAutoTopicCreation())
 	}
 	if opts.Port > 0 {
 		ports := make([]int, opts.Nodes)

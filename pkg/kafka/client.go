@@ -78,6 +78,9 @@ func (c *Client) configMap(defaults, overrides map[string]any) (*ck.ConfigMap, *
 		"enable.metrics.push": false,
 		// Reconnect quickly after a broker restart.
 		"reconnect.backoff.max.ms": 1000,
+		// kx never creates a topic by asking for it, even from a producer
+		// and on a broker with auto.create.topics.enable=true (the default).
+		"allow.auto.create.topics": false,
 	}
 	for k, v := range defaults {
 		m[k] = v

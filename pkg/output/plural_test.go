@@ -1,0 +1,25 @@
+package output
+
+import "testing"
+
+func TestCount(t *testing.T) {
+	for _, c := range []struct {
+		n    int64
+		noun string
+		want string
+	}{
+		{0, "record", "0 records"},
+		{1, "record", "1 record"},
+		{2, "record", "2 records"},
+		{1, "entry", "1 entry"},
+		{3, "entry", "3 entries"},
+		{2, "key", "2 keys"},
+		{2, "match", "2 matches"},
+		{2, "status", "2 statuses"},
+		{-1, "problem", "-1 problems"},
+	} {
+		if got := Count(c.n, c.noun); got != c.want {
+			t.Errorf("Count(%d, %q) = %q, want %q", c.n, c.noun, got, c.want)
+		}
+	}
+}
