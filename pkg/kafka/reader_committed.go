@@ -2,6 +2,8 @@ package kafka
 
 import (
 	"time"
+
+	ck "github.com/confluentinc/confluent-kafka-go/v2/kafka"
 )
 
 // Committed returns the group's committed offsets for tps (only those that
@@ -9,6 +11,10 @@ import (
 // has joined the group.
 func (r *Reader) Committed(tps []TP, timeout time.Duration) (map[TP]int64, error) {
 	res, err := r.c.Committed(toCK(tps), int(timeout.Milliseconds()))
+	if isCode(err, ck.ErrGroupIDNotFound) {
+		// kfake's answer for a group without commits yet (kafka-notes.md).
+		return map[TP]int64{}, nil
+	}
 	if err != nil {
 		return nil, r.owner.classify("committed offsets", err)
 	}

@@ -15,6 +15,7 @@ import (
 	democmd "github.com/kx-cli/kx/pkg/cmd/demo"
 	exportcmd "github.com/kx-cli/kx/pkg/cmd/export"
 	flowcmd "github.com/kx-cli/kx/pkg/cmd/flow"
+	groupscmd "github.com/kx-cli/kx/pkg/cmd/groups"
 	playcmd "github.com/kx-cli/kx/pkg/cmd/play"
 	producecmd "github.com/kx-cli/kx/pkg/cmd/produce"
 	statscmd "github.com/kx-cli/kx/pkg/cmd/stats"
@@ -82,7 +83,7 @@ choose); progress, logs and warnings go to stderr. Exit codes are listed in
 		&cobra.Group{ID: "setup", Title: "Set up kx:"},
 	)
 	for group, cmds := range map[string][]*cobra.Command{
-		"watch":       {topicscmd.NewCmdTopics(f, nil), statscmd.NewCmdStats(f, nil)},
+		"watch":       {topicscmd.NewCmdTopics(f, nil), statscmd.NewCmdStats(f, nil), groupscmd.NewCmdGroups(f, nil)},
 		"records":     {tailcmd.NewCmdTail(f, nil), producecmd.NewCmdProduce(f, nil)},
 		"investigate": {tracecmd.NewCmdTrace(f, nil), flowcmd.NewCmdFlow(f, nil), exportcmd.NewCmdExport(f, nil)},
 		"rehearse":    {democmd.NewCmdDemo(f, nil), playcmd.NewCmdPlay(f, nil), brokercmd.NewCmdBroker(f, nil)},
@@ -93,6 +94,7 @@ choose); progress, logs and warnings go to stderr. Exit codes are listed in
 			cmd.AddCommand(c)
 		}
 	}
+	completeGroupFlags(cmd, cmdutil.CompleteGroups(f))
 	cmd.SetHelpCommandGroupID("setup")
 	cmd.SetCompletionCommandGroupID("setup")
 	cmd.AddCommand(&cobra.Command{
@@ -101,6 +103,19 @@ choose); progress, logs and warnings go to stderr. Exit codes are listed in
 		Long:  exitcode.Help,
 	})
 	return cmd
+}
+
+// completeGroupFlags completes consumer group names on every --group flag
+// of the tree, whichever command defines it.
+func completeGroupFlags(cmd *cobra.Command, fn cobra.CompletionFunc) {
+	if cmd.Flags().Lookup("group") != nil {
+		if _, ok := cmd.GetFlagCompletionFunc("group"); !ok {
+			_ = cmd.RegisterFlagCompletionFunc("group", fn)
+		}
+	}
+	for _, c := range cmd.Commands() {
+		completeGroupFlags(c, fn)
+	}
 }
 
 // Execute runs the command tree; cobra's own argument errors become usage
