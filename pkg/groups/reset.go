@@ -249,8 +249,8 @@ func lessTP(a, b kafka.TP) bool {
 }
 
 // Apply commits the plan's new offsets in one commit, after checking again
-// that the group has no active members. Existing commit metadata is kept
-// only where the offset does not move.
+// that the group has no active members. Each commit's metadata says it
+// came from kx groups reset.
 func Apply(ctx context.Context, a Admin, plan *Plan) error {
 	if err := CheckInactive(ctx, a, plan.Group); err != nil {
 		return err

@@ -114,4 +114,3 @@ func runDeleteOffsets(ctx context.Context, opts *DeleteOptions) error {
 	fmt.Fprintf(opts.IO.ErrOut, "kx: deleted %d commit(s) of group %s; kept %d\n", removed, opts.Group, len(kept))
 	return nil
 }
-
