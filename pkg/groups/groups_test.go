@@ -21,7 +21,7 @@ type fakeAdmin struct {
 	members map[string][]kafka.GroupMember
 	commits map[string]map[kafka.TP]kafka.Commit
 	// failCommit makes CommitGroupOffsets fail.
-	failCommit error
+	failCommit  error
 	commitCalls int
 }
 
@@ -339,11 +339,11 @@ func TestPlanCSVRoundTrip(t *testing.T) {
 		t.Errorf("kafka format = %+v, %v", rows, err)
 	}
 	for in, want := range map[string]string{
-		"topic,partition,new\norders,x,3\n":  "k.csv:2: partition \"x\"",
-		"topic,partition,new\norders,0,-3\n": "k.csv:2: offset \"-3\"",
-		"topic,partition\norders,0\n":        "k.csv:1: the header must name",
+		"topic,partition,new\norders,x,3\n":   "k.csv:2: partition \"x\"",
+		"topic,partition,new\norders,0,-3\n":  "k.csv:2: offset \"-3\"",
+		"topic,partition\norders,0\n":         "k.csv:1: the header must name",
 		"topic,partition,new\n\"orders,0,3\n": "k.csv:2:",
-		"":                                     "k.csv: the plan moves no partition",
+		"":                                    "k.csv: the plan moves no partition",
 	} {
 		_, err := ReadPlanCSV(strings.NewReader(in), "k.csv")
 		var ue *UsageError
