@@ -73,4 +73,3 @@ func TestPlanTail(t *testing.T) {
 		})
 	}
 }
-
