@@ -200,15 +200,20 @@ func runExport(ctx context.Context, opts *ExportOptions) error {
 	if err != nil {
 		return err
 	}
-	p, err := makePlan(ctx, client, opts, spec)
+	return exportTopics(ctx, client, consume.Readers(client.NewReader), opts, job, spec, started)
+}
+
+// exportTopics plans, reads and reports.
+func exportTopics(ctx context.Context, c cluster, open consume.Opener, opts *ExportOptions, job export.Job, spec consume.Spec, started time.Time) error {
+	p, err := makePlan(ctx, c, opts, spec)
 	if err != nil {
 		return err
 	}
-	res, err := read(ctx, consume.Readers(client.NewReader), opts, job, p)
+	res, err := read(ctx, open, opts, job, p)
 	if err != nil || res == nil {
 		return err
 	}
-	wm, err := client.Watermarks(ctx, consume.TPs(p.ranges))
+	wm, err := c.Watermarks(ctx, consume.TPs(p.ranges))
 	if err != nil {
 		return fmt.Errorf("export: low watermarks after the read: %w", err)
 	}

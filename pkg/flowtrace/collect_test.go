@@ -1,0 +1,165 @@
+package flowtrace_test
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kx-cli/kx/pkg/consume"
+	"github.com/kx-cli/kx/pkg/flowtrace"
+	"github.com/kx-cli/kx/pkg/kafkafake"
+	"github.com/kx-cli/kx/pkg/partitioner"
+	"github.com/kx-cli/kx/pkg/record"
+)
+
+var t0 = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+
+func add(c *kafkafake.Cluster, topic, key string, at time.Duration, value string) {
+	r := record.Record{Topic: topic, Partition: -1, Timestamp: t0.Add(at), Value: []byte(value)}
+	if key != "" {
+		r.Key = []byte(key)
+	}
+	c.MustAdd(r)
+}
+
+// orders (the root, unkeyed) → payments (keyed by orderId) → ships.
+func shop(t *testing.T) (*kafkafake.Cluster, flowtrace.Flow) {
+	t.Helper()
+	c := kafkafake.New()
+	for _, topic := range []string{"orders", "payments", "ships"} {
+		c.CreateTopic(topic, 3)
+	}
+	// A stray ships record of o4 long before its creation: outside the
+	// window the root's time allows.
+	add(c, "ships", "", -time.Hour, `{"orderId":"o4","status":"GHOST"}`)
+	for i, id := range []string{"o1", "o2", "o3", "o4", "o5", "o6"} {
+		at := time.Duration(i) * time.Hour
+		add(c, "orders", "", at, `{"orderId":"`+id+`","status":"NEW"}`)
+		add(c, "payments", id, at+time.Second, `{"orderId":"`+id+`","status":"OK"}`)
+		add(c, "ships", "", at+2*time.Second, `{"orderId":"`+id+`","status":"SHIPPED"}`)
+	}
+	flow, err := flowtrace.Custom([]string{"orders", "payments", "ships"}, []string{"orderId"}, map[string]string{"payments": "orderId"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, flow
+}
+
+func collector(t *testing.T, c *kafkafake.Cluster, flow flowtrace.Flow, keys ...string) *flowtrace.Collector {
+	t.Helper()
+	tracer, err := flowtrace.NewTracer(flow, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	md, _ := c.Metadata(context.Background())
+	return &flowtrace.Collector{Offsets: c, Open: consume.Readers(c.NewReader), Flow: flow, Tracer: tracer,
+		Partitions: flowtrace.PartitionCounts(md, flow.Topics()), Partitioner: partitioner.Partition, Skew: time.Minute}
+}
+
+func TestCollectPrunes(t *testing.T) {
+	c, flow := shop(t)
+	col := collector(t, c, flow, "o4")
+	var log bytes.Buffer
+	col.Log = &log
+	res, err := col.Collect(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := col.Tracer.Traces()[0]
+	var got []string
+	for _, ev := range tr.Events {
+		got = append(got, ev.Record.Topic)
+	}
+	if strings.Join(got, ",") != "orders,payments,ships" {
+		t.Errorf("events %v, want orders, payments, ships (not the ghost)", got)
+	}
+	if s := flowtrace.Summarize(flow, tr); s.Verdict != flowtrace.Complete {
+		t.Errorf("verdict %s", s.Message)
+	}
+	// Round 1: all of orders, the one partition of payments o4 hashes to;
+	// round 2: ships from o4's creation minus the skew (o4..o6 and nothing
+	// before).
+	inPart := 0
+	p := partitioner.Partition([]byte("o4"), 3)
+	for _, id := range []string{"o1", "o2", "o3", "o4", "o5", "o6"} {
+		if partitioner.Partition([]byte(id), 3) == p {
+			inPart++
+		}
+	}
+	if want := int64(6 + inPart + 3); res.Records.Load() != want || res.Rounds != 2 {
+		t.Errorf("read %d records in %d rounds, want %d in 2", res.Records.Load(), res.Rounds, want)
+	}
+	for _, want := range []string{"round 1: payments: partitions [", "round 2: ships: all partitions, from 2026-11-25T12:59:00.000Z", "in 2 round(s)"} {
+		if !strings.Contains(log.String(), want) {
+			t.Errorf("log lacks %q:\n%s", want, log.String())
+		}
+	}
+
+	// --scan-all reads everything in one round.
+	all := collector(t, c, flow, "o4")
+	all.ScanAll = true
+	res, err = all.Collect(context.Background())
+	if err != nil || res.Records.Load() != 19 || res.Rounds != 1 {
+		t.Errorf("scan-all: %d records, %d rounds, %v", res.Records.Load(), res.Rounds, err)
+	}
+}
+
+func TestCollectFollow(t *testing.T) {
+	c, flow := shop(t)
+	col := collector(t, c, flow, "o2")
+	res, err := col.Collect(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	got := make(chan string, 4)
+	done := make(chan error, 1)
+	go func() {
+		done <- col.Follow(ctx, res, func(key string, r *record.Record) error {
+			got <- key + " " + r.Topic
+			return nil
+		})
+	}()
+	add(c, "ships", "", 9*time.Hour, `{"orderId":"o3","status":"RETURNED"}`)
+	add(c, "ships", "", 9*time.Hour, `{"orderId":"o2","status":"RETURNED"}`)
+	if g := <-got; g != "o2 ships" {
+		t.Errorf("followed %q", g)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("follow: %v", err)
+	}
+}
+
+func TestSelect(t *testing.T) {
+	c, _ := shop(t)
+	md, _ := c.Metadata(context.Background())
+	var warn bytes.Buffer
+	if _, err := flowtrace.Select(md, flowtrace.Selection{}, &warn); err == nil || !strings.Contains(err.Error(), "e-commerce topics") {
+		t.Errorf("no e-commerce topics: %v", err)
+	}
+	if _, err := flowtrace.Select(md, flowtrace.Selection{Topics: []string{"orders", "ships"}}, &warn); err == nil || !strings.Contains(err.Error(), "need --field") {
+		t.Errorf("custom topics without a field: %v", err)
+	}
+	f, err := flowtrace.Select(md, flowtrace.Selection{Topics: []string{"orders", "ships"}, Fields: []string{"orderId"}, KeyFields: map[string]string{"ships": "orderId"}}, &warn)
+	if err != nil || len(f.Stages) != 2 || f.Stages[1].Key != "orderId" {
+		t.Errorf("custom flow %+v, %v", f, err)
+	}
+	if _, err := flowtrace.Select(md, flowtrace.Selection{Topics: []string{"orders", "nope"}, Fields: []string{"orderId"}}, &warn); err == nil || !strings.Contains(err.Error(), "nope") {
+		t.Errorf("unknown topic: %v", err)
+	}
+	named := f
+	if _, err := flowtrace.Select(md, flowtrace.Selection{Named: &named, Topics: []string{"payments"}}, &warn); err == nil {
+		t.Error("--topics outside the named flow accepted")
+	}
+	c.CreateTopic("orders.created", 1)
+	md, _ = c.Metadata(context.Background())
+	warn.Reset()
+	f, err = flowtrace.Select(md, flowtrace.Selection{}, &warn)
+	if err != nil || len(f.Stages) != 1 || !strings.Contains(warn.String(), "e-commerce flow without") {
+		t.Errorf("partial e-commerce flow %+v, %v, warning %q", f, err, warn.String())
+	}
+}
