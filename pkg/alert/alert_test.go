@@ -207,7 +207,7 @@ func TestWebhookRetriesAndNeverBlocks(t *testing.T) {
 	var log strings.Builder
 	w := &Webhook{URL: srv.URL, Backoff: time.Millisecond, Log: &log}
 	start := time.Now()
-	w.Send(Event{Kind: "alert", Rule: "a", Severity: "error"})
+	w.Send(Event{Kind: "alert", Rule: "a", Severity: "error", Threshold: "> 2 in 10s"})
 	w.Send(Event{Kind: "alert", Rule: "b", Severity: "success"})
 	if d := time.Since(start); d > 100*time.Millisecond {
 		t.Errorf("Send blocked for %s", d)
@@ -219,6 +219,10 @@ func TestWebhookRetriesAndNeverBlocks(t *testing.T) {
 	var ev Event
 	if err := json.Unmarshal([]byte(bodies[0]), &ev); err != nil || ev.Rule != "a" {
 		t.Errorf("posted %s (%v)", bodies[0], err)
+	}
+	// The body says ">" as stdout does, not "\u003e".
+	if !strings.Contains(bodies[0], `"threshold":"> 2 in 10s"`) {
+		t.Errorf("posted %s", bodies[0])
 	}
 
 	// A dead endpoint: reported once all attempts failed.

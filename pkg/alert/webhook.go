@@ -3,12 +3,13 @@ package alert
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/kx-cli/kx/pkg/output"
 )
 
 // Webhook posts alerts as JSON to an HTTP endpoint from a background
@@ -87,7 +88,7 @@ func (w *Webhook) run() {
 }
 
 func (w *Webhook) post(ev Event) error {
-	body, err := json.Marshal(ev)
+	body, err := output.Marshal(ev)
 	if err != nil {
 		return err
 	}

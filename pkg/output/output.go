@@ -91,13 +91,46 @@ func Print[T any](w io.Writer, f Format, items []T, cols []Column[T]) error {
 	}
 }
 
-// WriteJSONLine writes v as one compact JSON line.
+// Marshal is kx's one JSON writer (NDJSON lines, reports, webhook bodies,
+// scenario values): compact like json.Marshal, but without HTML escaping, so
+// a threshold reads "> 5 in 10s" everywhere, as in the record envelope.
+func Marshal(v any) ([]byte, error) {
+	b, err := encode(v, "")
+	if err != nil {
+		return nil, err
+	}
+	return b[:len(b)-1], nil
+}
+
+// MarshalIndent is Marshal with each element on its own line, indented.
+func MarshalIndent(v any, indent string) ([]byte, error) {
+	b, err := encode(v, indent)
+	if err != nil {
+		return nil, err
+	}
+	return b[:len(b)-1], nil
+}
+
+// encode returns v's JSON followed by a newline.
+func encode(v any, indent string) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if indent != "" {
+		enc.SetIndent("", indent)
+	}
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// WriteJSONLine writes v as one compact JSON line (see Marshal).
 func WriteJSONLine(w io.Writer, v any) error {
-	b, err := json.Marshal(v)
+	b, err := encode(v, "")
 	if err != nil {
 		return err
 	}
-	b = append(b, '\n')
 	_, err = w.Write(b)
 	return err
 }

@@ -44,6 +44,30 @@ func TestPrintNDJSON(t *testing.T) {
 	}
 }
 
+// One JSON writer, no HTML escaping: "<", ">" and "&" stay as they are in
+// NDJSON lines, indented reports and webhook bodies alike.
+func TestJSONWithoutHTMLEscaping(t *testing.T) {
+	v := map[string]any{"threshold": "> 2 in 10s", "q": "a<b&c", "n": 1}
+	var b bytes.Buffer
+	if err := WriteJSONLine(&b, v); err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"n":1,"q":"a<b&c","threshold":"> 2 in 10s"}` + "\n"; b.String() != want {
+		t.Errorf("WriteJSONLine: %q, want %q", b.String(), want)
+	}
+	m, err := Marshal(v)
+	if err != nil || string(m) != strings.TrimSuffix(b.String(), "\n") {
+		t.Errorf("Marshal: %q %v", m, err)
+	}
+	ind, err := MarshalIndent(v, "  ")
+	if want := "{\n  \"n\": 1,\n  \"q\": \"a<b&c\",\n  \"threshold\": \"> 2 in 10s\"\n}"; err != nil || string(ind) != want {
+		t.Errorf("MarshalIndent: %q %v", ind, err)
+	}
+	if _, err := Marshal(func() {}); err == nil {
+		t.Error("Marshal of a func: no error")
+	}
+}
+
 func TestPrintCSVNeutralizesFormulas(t *testing.T) {
 	var b bytes.Buffer
 	if err := Print(&b, CSV, rows, cols); err != nil {

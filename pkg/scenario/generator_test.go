@@ -385,3 +385,12 @@ func TestUntil(t *testing.T) {
 		t.Errorf("%d orders open, %d flows held", open, st.Held)
 	}
 }
+
+// Values are written by kx's one JSON writer: no HTML escaping, so a value
+// holding "<", ">" or "&" is produced as it reads.
+func TestValuesWithoutHTMLEscaping(t *testing.T) {
+	got := string(appendJSON(nil, map[string]any{"note": "a<b>&c", "list": []any{"x&y", 1.5}}, nil))
+	if want := `{"list":["x&y",1.5],"note":"a<b>&c"}`; got != want {
+		t.Errorf("got %s, want %s", got, want)
+	}
+}

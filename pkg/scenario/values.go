@@ -1,7 +1,6 @@
 package scenario
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
 	"math/big"
@@ -11,6 +10,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/itchyny/gojq"
+
+	"github.com/kx-cli/kx/pkg/output"
 )
 
 // evalCtx is what a field generator can see while an event is built.
@@ -264,7 +265,7 @@ func appendJSON(b []byte, v any, spec *gen) []byte {
 		}
 		return appendObject(b, x, nil, nil, nil)
 	}
-	out, err := json.Marshal(v)
+	out, err := output.Marshal(v)
 	if err != nil {
 		return append(b, "null"...)
 	}
@@ -274,7 +275,7 @@ func appendJSON(b []byte, v any, spec *gen) []byte {
 func appendString(b []byte, s string) []byte {
 	plain := true
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= utf8.RuneSelf || c == '<' || c == '>' || c == '&' {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= utf8.RuneSelf {
 			plain = false
 			break
 		}
@@ -284,6 +285,6 @@ func appendString(b []byte, s string) []byte {
 		b = append(b, s...)
 		return append(b, '"')
 	}
-	out, _ := json.Marshal(s)
+	out, _ := output.Marshal(s)
 	return append(b, out...)
 }

@@ -4,7 +4,6 @@ package export
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -24,6 +23,7 @@ import (
 	"github.com/kx-cli/kx/pkg/iostreams"
 	"github.com/kx-cli/kx/pkg/jqfilter"
 	"github.com/kx-cli/kx/pkg/kafka"
+	"github.com/kx-cli/kx/pkg/output"
 	"github.com/kx-cli/kx/pkg/position"
 	"github.com/kx-cli/kx/pkg/record"
 )
@@ -437,7 +437,7 @@ func report(opts *ExportOptions, job export.Job, p *plan, res *readResult, wm ma
 	}
 	rep.OK = len(rep.Failures) == 0
 	if opts.Report != "" {
-		data, err := json.MarshalIndent(rep, "", "  ")
+		data, err := output.MarshalIndent(rep, "  ")
 		if err != nil {
 			return err
 		}

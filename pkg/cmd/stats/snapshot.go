@@ -2,16 +2,15 @@ package stats
 
 import (
 	"bytes"
-	"encoding/json"
-
 	"context"
 	"fmt"
-	"github.com/olekukonko/tablewriter"
-	"github.com/olekukonko/tablewriter/tw"
 	"io"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/tw"
 
 	"github.com/kx-cli/kx/pkg/consume"
 	"github.com/kx-cli/kx/pkg/kafka"
@@ -75,7 +74,7 @@ func runSnapshot(ctx context.Context, opts *Options) error {
 	if opts.Output == output.Table {
 		return writeSnapshotTable(opts.IO.Out, snap)
 	}
-	return writeJSON(opts.IO.Out, snap)
+	return output.WriteJSONLine(opts.IO.Out, snap)
 }
 
 // finish completes a snapshot with what the tracker does not know.
@@ -183,18 +182,5 @@ func writeTable(w io.Writer, header []string, rows [][]string) error {
 		return err
 	}
 	_, err := w.Write(output.TrimTrailingSpaces(buf.Bytes()))
-	return err
-}
-
-// writeJSON writes v as one NDJSON line without HTML escaping, so a
-// threshold reads "> 5 in 10s", not "\u003e 5 in 10s".
-func writeJSON(w io.Writer, v any) error {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return err
-	}
-	_, err := w.Write(buf.Bytes())
 	return err
 }

@@ -200,7 +200,7 @@ func totalHigh(offs []st.TopicOffsets) int64 {
 // show prints one interval: an NDJSON line, or a dashboard frame.
 func (w *watcher) show(snap *st.Snapshot) error {
 	if !w.tty {
-		return writeJSON(w.out, snap)
+		return output.WriteJSONLine(w.out, snap)
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -234,7 +234,7 @@ func (w *watcher) alert(ev alert.Event) error {
 				return err
 			}
 		}
-	} else if err := writeJSON(w.out, ev); err != nil {
+	} else if err := output.WriteJSONLine(w.out, ev); err != nil {
 		return err
 	}
 	if f := w.opts.FailOn; f != nil && ev.SeverityLevel() >= *f {
@@ -352,7 +352,7 @@ func (w *watcher) summary() error {
 		snap.Alerts = &counts
 	}
 	if !w.tty {
-		return writeJSON(w.out, snap)
+		return output.WriteJSONLine(w.out, snap)
 	}
 	return writeSummaryTable(w.out, snap)
 }
