@@ -99,7 +99,9 @@ func TestReadEndsOnGap(t *testing.T) {
 	}
 	var got collect
 	done := make(chan error, 1)
-	go func() { done <- consume.Read(context.Background(), consume.Readers(c.NewReader), rs, consume.Options{}, got.add) }()
+	go func() {
+		done <- consume.Read(context.Background(), consume.Readers(c.NewReader), rs, consume.Options{}, got.add)
+	}()
 	select {
 	case err := <-done:
 		if err != nil {
@@ -123,7 +125,9 @@ func TestReadPositionsError(t *testing.T) {
 	c.Fail(kafkafake.OpPositions, boom)
 	var got collect
 	done := make(chan error, 1)
-	go func() { done <- consume.Read(context.Background(), consume.Readers(c.NewReader), rs, consume.Options{}, got.add) }()
+	go func() {
+		done <- consume.Read(context.Background(), consume.Readers(c.NewReader), rs, consume.Options{}, got.add)
+	}()
 	select {
 	case err := <-done:
 		if !errors.Is(err, boom) {
@@ -229,7 +233,9 @@ func TestReadFollowUpToOffset(t *testing.T) {
 	rs := plan(t, c, consume.Spec{From: pos(t, "beginning"), To: ptr(pos(t, "3")), Follow: true})
 	var got collect
 	done := make(chan error, 1)
-	go func() { done <- consume.Read(context.Background(), consume.Readers(c.NewReader), rs, consume.Options{}, got.add) }()
+	go func() {
+		done <- consume.Read(context.Background(), consume.Readers(c.NewReader), rs, consume.Options{}, got.add)
+	}()
 	for i := range 3 {
 		for p := range int32(2) {
 			c.MustAdd(record.Record{Topic: "t", Partition: p, Value: []byte(strconv.Itoa(i))})
