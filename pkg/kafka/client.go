@@ -153,7 +153,9 @@ func (c *Client) adminClient() (*ck.AdminClient, error) {
 	if c.admin != nil {
 		return c.admin, nil
 	}
-	cfg, logs := c.configMap(nil, map[string]any{"go.delivery.reports": false})
+	// Small event and produce channels: confluent-kafka-go's defaults
+	// allocate 24 MB up front, a sixth of a command's memory budget.
+	cfg, logs := c.configMap(nil, map[string]any{"go.delivery.reports": false, "go.events.channel.size": 1024, "go.produce.channel.size": 1})
 	p, err := ck.NewProducer(cfg)
 	if err != nil {
 		logs.close()

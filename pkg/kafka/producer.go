@@ -17,6 +17,10 @@ const AnyPartition = int32(ck.PartitionAny)
 type ProducerOptions struct {
 	// Properties override kx's producer defaults (after the user's -X).
 	Properties map[string]any
+	// NoReportContents leaves the key and value out of each Delivery's
+	// Record (topic, partition, offset and timestamp stay): a copy of
+	// every record less for callers that only count deliveries.
+	NoReportContents bool
 }
 
 // Delivery is the outcome of one Produce: the record with its partition,
@@ -48,6 +52,11 @@ var producerDefaults = map[string]any{
 	"linger.ms":                    5,
 	"queue.buffering.max.messages": 500000,
 	"go.batch.producer":            false,
+	// confluent-kafka-go allocates both channels up front at 1,000,000
+	// entries (24 MB that every GC cycle scans); Deliveries drains the
+	// events and ProduceChannel is not used.
+	"go.events.channel.size":  4096,
+	"go.produce.channel.size": 1,
 }
 
 // NewProducer creates a producer. Deliveries must be drained.
@@ -61,6 +70,9 @@ func (c *Client) NewProducer(opts ProducerOptions) (*Producer, error) {
 			// librdkafka retries for 5 minutes by default; bound it.
 			overrides["message.timeout.ms"] = int(3 * c.opts.Timeout.Milliseconds())
 		}
+	}
+	if opts.NoReportContents {
+		overrides["go.delivery.report.fields"] = "none"
 	}
 	cfg, logs := c.configMap(producerDefaults, overrides)
 	p, err := ck.NewProducer(cfg)

@@ -157,7 +157,9 @@ func (c *converter) convert(line []byte) (*record.Record, error) {
 		if !record.IsJSON(line) {
 			return nil, errors.New("not a JSON value nor a kx envelope")
 		}
-		r = &record.Record{Partition: -1, Value: bytes.Clone(line)}
+		// The producer copies the value into librdkafka's memory: the
+		// line buffer can be reused at once.
+		r = &record.Record{Partition: -1, Value: line}
 		if c.keyJQ != nil {
 			var err error
 			if r.Key, err = c.key(line); err != nil {
@@ -216,7 +218,7 @@ func run(ctx context.Context, opts *Options) error {
 	if opts.Partition >= conv.parted {
 		return cmdutil.UsageErrorf("--partition %d: topic %s has %d partitions", opts.Partition, opts.Topic, conv.parted)
 	}
-	p, err := client.NewProducer(kafka.ProducerOptions{})
+	p, err := client.NewProducer(kafka.ProducerOptions{NoReportContents: true})
 	if err != nil {
 		return err
 	}
