@@ -7,6 +7,7 @@ import (
 	"github.com/kx-cli/kx/pkg/exitcode"
 	"github.com/kx-cli/kx/pkg/jqfilter"
 	"github.com/kx-cli/kx/pkg/kafka"
+	"github.com/kx-cli/kx/pkg/play"
 	"github.com/kx-cli/kx/pkg/scenario"
 	"github.com/kx-cli/kx/pkg/schema"
 )
@@ -14,7 +15,7 @@ import (
 // ExitCode is the documented exit code for err. The command layer is the
 // only place that knows exit numbers: an error that carries one
 // (exitcode.Error) keeps it; the adapter's classes and the domain packages'
-// input errors are mapped here.
+// input and integrity errors are mapped here.
 func ExitCode(err error) int {
 	if err == nil {
 		return exitcode.OK
@@ -34,6 +35,9 @@ func ExitCode(err error) int {
 	if IsBadInput(err) {
 		return exitcode.Usage
 	}
+	if errors.As(err, new(*play.VerificationError)) {
+		return exitcode.Integrity
+	}
 	return exitcode.Of(err)
 }
 
@@ -42,6 +46,6 @@ func ExitCode(err error) int {
 // value that does not fit its schema.
 func IsBadInput(err error) bool {
 	return errors.As(err, new(*scenario.Error)) || errors.As(err, new(*jqfilter.Error)) ||
-		errors.As(err, new(*alert.FileError)) || errors.As(err, new(*schema.SchemaError)) ||
+		errors.As(err, new(*alert.FileError)) || errors.As(err, new(*play.InputError)) || errors.As(err, new(*schema.SchemaError)) ||
 		errors.As(err, new(*schema.FieldError))
 }

@@ -10,7 +10,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	playcmd "github.com/kx-cli/kx/pkg/cmd/play"
 	"github.com/kx-cli/kx/pkg/cmdutil"
 	"github.com/kx-cli/kx/pkg/config"
 	"github.com/kx-cli/kx/pkg/embedded"
@@ -23,7 +22,7 @@ import (
 
 // Options of kx demo.
 type Options struct {
-	Play   playcmd.Options
+	Play   play.Options
 	Config func() (*config.Resolved, error)
 	// ScenarioFile is --scenario; empty plays the embedded ecommerce-demo.yaml.
 	ScenarioFile string
@@ -83,7 +82,7 @@ verification at the end (exit 5 on a shortfall), Ctrl-C to stop cleanly.`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Play.SeedSet = cmd.Flags().Changed("seed")
-			if err := opts.Play.Validate(outputFlag, startFlag); err != nil {
+			if err := cmdutil.ValidatePlayFlags(&opts.Play, f.IOStreams, outputFlag, startFlag); err != nil {
 				return err
 			}
 			if opts.Port < 0 || opts.Port > 65535 {
@@ -96,7 +95,7 @@ verification at the end (exit 5 on a shortfall), Ctrl-C to stop cleanly.`,
 			return Run(cmd.Context(), opts)
 		},
 	}
-	playcmd.AddFlags(cmd, &opts.Play, &outputFlag, &startFlag)
+	cmdutil.AddPlayFlags(cmd, &opts.Play, &outputFlag, &startFlag)
 	cmd.Flags().StringVar(&opts.ScenarioFile, "scenario", "", "play this scenario file instead of the shipped ecommerce-demo.yaml")
 	cmd.Flags().IntVar(&opts.Port, "port", 0, "port of the embedded broker (0: a free port)")
 	cmd.Flags().BoolVar(&opts.Keep, "keep", false, "keep the embedded broker running after the demo, until Ctrl-C")
@@ -140,11 +139,11 @@ func Run(ctx context.Context, opts *Options) error {
 		Log: io.ErrOut, Verbose: opts.Verbose,
 	})
 	defer client.Close()
-	p.Kafka = func() (*kafka.Client, error) { return client, nil }
+	p.Kafka = func() (play.Cluster, error) { return play.Adapt(client, client.NewProducer), nil }
 
 	// On a terminal with nothing else on stdout, the live dashboard of kx
 	// stats (with the demo's alert rules) replaces play's status lines.
-	if opts.NewView == nil && !opts.NoDashboard && !p.Quiet && io.IsStdoutTTY() && p.Output == playcmd.OutputNone {
+	if opts.NewView == nil && !opts.NoDashboard && !p.Quiet && io.IsStdoutTTY() && p.Output == play.OutputNone {
 		dash, err := startDashboard(ctx, io, client, p.Speed)
 		if err != nil {
 			return err
@@ -156,7 +155,7 @@ func Run(ctx context.Context, opts *Options) error {
 		p.NewView = dash.view
 	}
 
-	if err := playcmd.Run(ctx, &p); err != nil {
+	if err := play.Run(ctx, &p); err != nil {
 		return err
 	}
 	if b != nil && opts.Keep && ctx.Err() == nil {

@@ -5,60 +5,25 @@ package play
 
 import (
 	"context"
-	"crypto/rand"
-	"fmt"
-	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/kx-cli/kx/pkg/cmdutil"
 	"github.com/kx-cli/kx/pkg/exitcode"
-	"github.com/kx-cli/kx/pkg/iostreams"
-	"github.com/kx-cli/kx/pkg/kafka"
-	"github.com/kx-cli/kx/pkg/output"
-	playpkg "github.com/kx-cli/kx/pkg/play"
+	"github.com/kx-cli/kx/pkg/play"
 	"github.com/kx-cli/kx/pkg/scenario"
 )
 
-// Output modes of kx play and kx demo.
-const (
-	OutputRecords = "ndjson" // one envelope line per acknowledged record
-	OutputReport  = "json"   // the final report as one JSON document, no records
-	OutputNone    = "none"   // nothing on stdout
-)
-
-// Options of kx play (and of kx demo, which plays through Run).
+// Options of kx play.
 type Options struct {
-	IO    *iostreams.IOStreams
-	Kafka func() (*kafka.Client, error)
-
-	// File is the scenario path; Scenario, when set, is used instead.
-	File     string
-	Scenario *scenario.Scenario
-
-	Speed     float64
-	RateScale float64
-	Seed      int64
-	SeedSet   bool
-	Start     time.Time // scenario time 0; zero means now
-	DryRun    bool
-	// Until names the phase after which the run stops (--until): no flow
-	// starts and no held flow resumes after its end; empty plays it all.
-	Until  string
-	Output string // OutputRecords, OutputReport or OutputNone
-	Quiet  bool
-
-	// NewView builds the progress view; nil picks the terminal status
-	// block or plain lines from the stderr type. kx demo plugs in its own.
-	NewView func(s *scenario.Scenario) playpkg.View
-	// Name prefixes messages ("kx play", "kx demo").
-	Name string
+	play.Options
+	// File is the scenario path.
+	File string
 }
 
 // NewCmdPlay builds `kx play`.
 func NewCmdPlay(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
-	opts := &Options{IO: f.IOStreams, Kafka: f.Kafka, Name: "kx play"}
+	opts := &Options{Options: play.Options{IO: f.IOStreams, Kafka: cmdutil.PlayCluster(f.Kafka), Name: "kx play"}}
 	var outputFlag, startFlag string
 	cmd := &cobra.Command{
 		Use:   "play FILE.yaml",
@@ -126,7 +91,7 @@ The same --seed gives the same event contents (timestamps follow the start).`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.File = args[0]
 			opts.SeedSet = cmd.Flags().Changed("seed")
-			if err := opts.Validate(outputFlag, startFlag); err != nil {
+			if err := cmdutil.ValidatePlayFlags(&opts.Options, opts.IO, outputFlag, startFlag); err != nil {
 				return err
 			}
 			if runF != nil {
@@ -135,133 +100,21 @@ The same --seed gives the same event contents (timestamps follow the start).`,
 			return Run(cmd.Context(), opts)
 		},
 	}
-	AddFlags(cmd, opts, &outputFlag, &startFlag)
+	cmdutil.AddPlayFlags(cmd, &opts.Options, &outputFlag, &startFlag)
 	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "print the events without a broker (partition from murmur2, offset -1), unpaced")
 	return cmd
 }
 
-// AddFlags adds the flags kx play and kx demo share.
-func AddFlags(cmd *cobra.Command, opts *Options, outputFlag, startFlag *string) {
-	fl := cmd.Flags()
-	fl.Float64Var(&opts.Speed, "speed", 1, "play the timeline this many times faster (10: five minutes in 30 s, ten times the rate)")
-	fl.Float64Var(&opts.RateScale, "rate-scale", 1, "multiply the phases' flow rates (not fixed counts)")
-	fl.Int64Var(&opts.Seed, "seed", 0, "seed of every random choice (default: the scenario's seed, else random)")
-	fl.StringVar(startFlag, "start", "", "timestamp of scenario time 0 (RFC 3339; default now); a past start sends the past at once")
-	fl.StringVar(&opts.Until, "until", "", "stop after this phase: no flow starts or resumes after its end; flows in progress finish, held ones stay pending")
-	fl.BoolVarP(&opts.Quiet, "quiet", "q", false, "no progress and no statistics on stderr, only warnings and errors")
-	fl.StringVarP(outputFlag, "output", "o", "auto", "stdout: auto|ndjson|json|none (auto: ndjson when piped, none on a terminal)")
-	_ = cmd.RegisterFlagCompletionFunc("output", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-		return []string{"auto", OutputRecords, OutputReport, OutputNone}, cobra.ShellCompDirectiveNoFileComp
-	})
-}
-
-// Validate checks the flags and resolves -o and --start.
-func (opts *Options) Validate(outputFlag, startFlag string) error {
-	if !(opts.Speed > 0) {
-		return cmdutil.UsageErrorf("--speed must be positive, got %v", opts.Speed)
-	}
-	if !(opts.RateScale > 0) {
-		return cmdutil.UsageErrorf("--rate-scale must be positive, got %v", opts.RateScale)
-	}
-	switch strings.ToLower(outputFlag) {
-	case "", string(output.Auto):
-		opts.Output = OutputRecords
-		if opts.IO.IsStdoutTTY() {
-			opts.Output = OutputNone
-		}
-	case OutputRecords, OutputReport, OutputNone:
-		opts.Output = strings.ToLower(outputFlag)
-	default:
-		return cmdutil.UsageErrorf("--output %q: must be one of auto|ndjson|json|none", outputFlag)
-	}
-	if startFlag != "" {
-		t, err := time.Parse(time.RFC3339Nano, startFlag)
-		if err != nil {
-			return cmdutil.UsageErrorf("--start %q: want an RFC 3339 time such as 2025-11-28T09:00:00Z", startFlag)
-		}
-		opts.Start = t
-	}
-	return nil
-}
-
-// newRunID returns a random UUID v4: every run is distinguishable in the data.
-func newRunID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
-}
-
-// randomSeed is used when neither --seed nor the scenario sets one; it is
-// printed so the run can be replayed.
-func randomSeed() int64 {
-	var b [8]byte
-	_, _ = rand.Read(b[:])
-	var n int64
-	for _, c := range b[:7] {
-		n = n<<8 | int64(c)
-	}
-	return n
-}
-
-// Run plays opts' scenario.
+// Run loads the scenario file and plays it.
 func Run(ctx context.Context, opts *Options) error {
-	if opts.Name == "" {
-		opts.Name = "kx play"
-	}
-	s := opts.Scenario
-	if s == nil {
-		var err error
-		if s, err = scenario.Load(opts.File); err != nil {
-			if cmdutil.ExitCode(err) == 1 {
-				// An unreadable file is bad input, like a malformed one.
-				return exitcode.Newf(exitcode.Usage, "%s: scenario: %w", strings.TrimPrefix(opts.Name, "kx "), err)
-			}
-			return err
+	s, err := scenario.Load(opts.File)
+	if err != nil {
+		if cmdutil.ExitCode(err) == 1 {
+			// An unreadable file is bad input, like a malformed one.
+			return exitcode.Newf(exitcode.Usage, "play: scenario: %w", err)
 		}
+		return err
 	}
-	var until time.Duration
-	if opts.Until != "" {
-		ph, ok := s.Phase(opts.Until)
-		if !ok {
-			return cmdutil.UsageErrorf("--until %q: scenario %s has no such phase (phases: %s)", opts.Until, s.Name, strings.Join(s.PhaseNames(), ", "))
-		}
-		until = ph.End()
-	}
-	seed := opts.Seed
-	if !opts.SeedSet {
-		if s.HasSeed {
-			seed = s.Seed
-		} else {
-			seed = randomSeed()
-		}
-	}
-	p := &player{opts: opts, s: s, seed: seed, runID: newRunID(), until: until}
-	if !opts.Quiet {
-		mode := ""
-		if opts.Until != "" {
-			mode = fmt.Sprintf(", until phase %s (%s)", opts.Until, playpkg.FormatClock(until))
-		}
-		if opts.DryRun {
-			mode += ", dry run"
-		}
-		fmt.Fprintf(opts.IO.ErrOut, "%s: scenario %s (%s, %s of timeline), run %s, seed %d, speed %s%s\n",
-			opts.Name, s.Name, s.File, playpkg.FormatClock(s.Duration()), p.runID, seed, formatFloat(opts.Speed), mode)
-	}
-	if opts.DryRun {
-		return p.dryRun(ctx)
-	}
-	return p.live(ctx)
-}
-
-func formatFloat(f float64) string { return fmt.Sprintf("%g", f) }
-
-// integrityError is the exit-5 error of a failed verification.
-func integrityError(name string, checks []playpkg.TopicCheck, cause error) error {
-	msg := playpkg.Shortfall(checks)
-	if cause != nil {
-		msg = cause.Error() + "; " + msg
-	}
-	return exitcode.Newf(exitcode.Integrity, "%s: verification failed: %s", strings.TrimPrefix(name, "kx "), msg)
+	opts.Scenario = s
+	return play.Run(ctx, &opts.Options)
 }

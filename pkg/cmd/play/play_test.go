@@ -12,6 +12,7 @@ import (
 	"github.com/kx-cli/kx/pkg/exitcode"
 	"github.com/kx-cli/kx/pkg/iostreams"
 	"github.com/kx-cli/kx/pkg/partitioner"
+	"github.com/kx-cli/kx/pkg/play"
 	"github.com/kx-cli/kx/pkg/record"
 )
 
@@ -23,9 +24,9 @@ func TestNewCmdPlayFlags(t *testing.T) {
 		wantOut  string
 		wantSeed bool
 	}{
-		{args: []string{"s.yaml"}, wantOut: OutputRecords},
-		{args: []string{"s.yaml"}, stdout: true, wantOut: OutputNone},
-		{args: []string{"s.yaml", "-o", "json", "--seed", "0"}, wantOut: OutputReport, wantSeed: true},
+		{args: []string{"s.yaml"}, wantOut: play.OutputRecords},
+		{args: []string{"s.yaml"}, stdout: true, wantOut: play.OutputNone},
+		{args: []string{"s.yaml", "-o", "json", "--seed", "0"}, wantOut: play.OutputReport, wantSeed: true},
 		{args: []string{"s.yaml", "--speed", "0"}, wantErr: "--speed must be positive"},
 		{args: []string{"s.yaml", "--rate-scale", "-1"}, wantErr: "--rate-scale must be positive"},
 		{args: []string{"s.yaml", "-o", "csv"}, wantErr: `--output "csv"`},

@@ -14,7 +14,7 @@ import (
 
 // loadDemo returns the five-minute demo scenario.
 func loadDemo(b *testing.B) *scenario.Scenario {
-	s, err := scenario.Load("../../../scenarios/ecommerce-demo.yaml")
+	s, err := scenario.Load("../../scenarios/ecommerce-demo.yaml")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -63,9 +63,9 @@ func BenchmarkPlayProduce(b *testing.B) {
 	client := kafka.New(kafka.Options{Brokers: br.Addrs(), Timeout: 10 * time.Second})
 	defer client.Close()
 	ios, _, _, _ := iostreams.Test()
-	p := &player{opts: &Options{IO: ios, Name: "bench", Quiet: true}, s: s}
+	p := &Player{opts: &Options{IO: ios, Name: "bench", Quiet: true}, s: s}
 	ctx := context.Background()
-	if _, err := p.prepareTopics(ctx, client); err != nil {
+	if _, err := p.prepareTopics(ctx, Adapt(client, client.NewProducer)); err != nil {
 		b.Fatal(err)
 	}
 	prod, err := client.NewProducer(kafka.ProducerOptions{})

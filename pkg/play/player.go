@@ -3,22 +3,114 @@ package play
 import (
 	"bufio"
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
 
+	"github.com/kx-cli/kx/pkg/iostreams"
 	"github.com/kx-cli/kx/pkg/kafka"
 	"github.com/kx-cli/kx/pkg/output"
 	"github.com/kx-cli/kx/pkg/partitioner"
-	playpkg "github.com/kx-cli/kx/pkg/play"
 	"github.com/kx-cli/kx/pkg/record"
 	"github.com/kx-cli/kx/pkg/scenario"
 )
 
-// player is one run of a scenario.
-type player struct {
+// Output modes of kx play and kx demo.
+const (
+	OutputRecords = "ndjson" // one envelope line per acknowledged record
+	OutputReport  = "json"   // the final report as one JSON document, no records
+	OutputNone    = "none"   // nothing on stdout
+)
+
+// Cluster is what a live run needs of Kafka: *kafka.Client (through
+// Adapt) or a fake.
+type Cluster interface {
+	Metadata(ctx context.Context) (*kafka.Metadata, error)
+	CreateTopic(ctx context.Context, spec kafka.TopicSpec) error
+	ListOffsets(ctx context.Context, tps []kafka.TP, spec kafka.OffsetSpec) (map[kafka.TP]kafka.OffsetInfo, error)
+	Timeout() time.Duration
+	NewProducer(opts kafka.ProducerOptions) (Producer, error)
+}
+
+// Producer sends records and reports each delivery (*kafka.Producer).
+type Producer interface {
+	Produce(ctx context.Context, r *record.Record, opaque any) error
+	Deliveries() <-chan kafka.Delivery
+	Flush(ctx context.Context) int
+	Close()
+}
+
+// admin is Cluster without the producer.
+type admin interface {
+	Metadata(ctx context.Context) (*kafka.Metadata, error)
+	CreateTopic(ctx context.Context, spec kafka.TopicSpec) error
+	ListOffsets(ctx context.Context, tps []kafka.TP, spec kafka.OffsetSpec) (map[kafka.TP]kafka.OffsetInfo, error)
+	Timeout() time.Duration
+}
+
+type adapted[P Producer] struct {
+	admin
+	newProducer func(kafka.ProducerOptions) (P, error)
+}
+
+func (a adapted[P]) NewProducer(opts kafka.ProducerOptions) (Producer, error) {
+	p, err := a.newProducer(opts)
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Adapt makes a Cluster of a client and its NewProducer method:
+// play.Adapt(client, client.NewProducer).
+func Adapt[P Producer](c admin, newProducer func(kafka.ProducerOptions) (P, error)) Cluster {
+	return adapted[P]{admin: c, newProducer: newProducer}
+}
+
+// Options of one run (kx play, kx demo).
+type Options struct {
+	IO    *iostreams.IOStreams
+	Kafka func() (Cluster, error)
+
+	// Scenario is the scenario to play.
+	Scenario *scenario.Scenario
+
+	Speed     float64
+	RateScale float64
+	Seed      int64
+	SeedSet   bool      // Seed was given; else the scenario's, else random
+	Start     time.Time // scenario time 0; zero means now
+	DryRun    bool
+	// Until names the phase after which the run stops (--until): no flow
+	// starts and no held flow resumes after its end; empty plays it all.
+	Until  string
+	Output string // OutputRecords, OutputReport or OutputNone
+	Quiet  bool
+
+	// NewView builds the progress view; nil picks the terminal status
+	// block or plain lines from the stderr type. kx demo plugs in its own.
+	NewView func(s *scenario.Scenario) View
+	// Name prefixes messages ("kx play", "kx demo").
+	Name string
+}
+
+// InputError is a run refused for its input (an --until phase the
+// scenario lacks).
+type InputError struct{ Msg string }
+
+func (e *InputError) Error() string { return e.Msg }
+
+// VerificationError says the run lost or could not verify records.
+type VerificationError struct{ Msg string }
+
+func (e *VerificationError) Error() string { return e.Msg }
+
+// Player is one run of a scenario.
+type Player struct {
 	opts  *Options
 	s     *scenario.Scenario
 	seed  int64
@@ -26,9 +118,88 @@ type player struct {
 	until time.Duration // --until: the end of that phase; 0 plays it all
 }
 
+// NewPlayer prepares a run of opts.Scenario: the seed, the run id and the
+// --until phase.
+func NewPlayer(opts *Options) (*Player, error) {
+	if opts.Name == "" {
+		opts.Name = "kx play"
+	}
+	s := opts.Scenario
+	var until time.Duration
+	if opts.Until != "" {
+		ph, ok := s.Phase(opts.Until)
+		if !ok {
+			return nil, &InputError{Msg: fmt.Sprintf("--until %q: scenario %s has no such phase (phases: %s)", opts.Until, s.Name, strings.Join(s.PhaseNames(), ", "))}
+		}
+		until = ph.End()
+	}
+	seed := opts.Seed
+	if !opts.SeedSet {
+		if s.HasSeed {
+			seed = s.Seed
+		} else {
+			seed = randomSeed()
+		}
+	}
+	return &Player{opts: opts, s: s, seed: seed, runID: newRunID(), until: until}, nil
+}
+
+// RunID is the run's id, carried by every event as scenarioRunId.
+func (p *Player) RunID() string { return p.runID }
+
+// Run plays the scenario: paced against the cluster, or a dry run.
+func (p *Player) Run(ctx context.Context) error {
+	opts := p.opts
+	if !opts.Quiet {
+		mode := ""
+		if opts.Until != "" {
+			mode = fmt.Sprintf(", until phase %s (%s)", opts.Until, FormatClock(p.until))
+		}
+		if opts.DryRun {
+			mode += ", dry run"
+		}
+		fmt.Fprintf(opts.IO.ErrOut, "%s: scenario %s (%s, %s of timeline), run %s, seed %d, speed %s%s\n",
+			opts.Name, p.s.Name, p.s.File, FormatClock(p.s.Duration()), p.runID, p.seed, fmt.Sprintf("%g", opts.Speed), mode)
+	}
+	if opts.DryRun {
+		return p.dryRun(ctx)
+	}
+	return p.live(ctx)
+}
+
+// Run plays opts' scenario: NewPlayer, then Run.
+func Run(ctx context.Context, opts *Options) error {
+	p, err := NewPlayer(opts)
+	if err != nil {
+		return err
+	}
+	return p.Run(ctx)
+}
+
+// newRunID returns a random UUID v4: every run is distinguishable in the data.
+func newRunID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// randomSeed is used when neither --seed nor the scenario sets one; it is
+// printed so the run can be replayed.
+func randomSeed() int64 {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	var n int64
+	for _, c := range b[:7] {
+		n = n<<8 | int64(c)
+	}
+	return n
+}
+
 // played is the scenario as the run plays it: without the phases after
 // --until, so the statistics do not list phases that never started.
-func (p *player) played() *scenario.Scenario {
+func (p *Player) played() *scenario.Scenario {
 	if p.until <= 0 {
 		return p.s
 	}
@@ -43,41 +214,41 @@ func (p *player) played() *scenario.Scenario {
 }
 
 // timeline is the scenario time the run plays: up to --until, else all.
-func (p *player) timeline() time.Duration {
+func (p *Player) timeline() time.Duration {
 	if p.until > 0 {
 		return p.until
 	}
 	return p.s.Duration()
 }
 
-func (p *player) start() time.Time {
+func (p *Player) start() time.Time {
 	if !p.opts.Start.IsZero() {
 		return p.opts.Start
 	}
 	return time.Now()
 }
 
-func (p *player) generator(start time.Time) *scenario.Generator {
+func (p *Player) generator(start time.Time) *scenario.Generator {
 	return scenario.NewGenerator(p.s, scenario.GeneratorOptions{
 		Seed: p.seed, RunID: p.runID, RateScale: p.opts.RateScale, Start: start, Speed: p.opts.Speed, Until: p.until,
 	})
 }
 
-func (p *player) report(start time.Time, wall time.Duration, g *scenario.Generator, t *playpkg.Tracker) *playpkg.Report {
+func (p *Player) report(start time.Time, wall time.Duration, g *scenario.Generator, t *Tracker) *Report {
 	st := g.Stats()
-	r := &playpkg.Report{
+	r := &Report{
 		Command: p.opts.Name, RunID: p.runID, Scenario: p.s.Name, File: p.s.File, Seed: p.seed,
 		Speed: p.opts.Speed, RateScale: p.opts.RateScale, DryRun: p.opts.DryRun,
-		Start: record.FormatTimestamp(start), ScenarioDuration: playpkg.FormatClock(p.s.Duration()), Until: p.opts.Until,
+		Start: record.FormatTimestamp(start), ScenarioDuration: FormatClock(p.s.Duration()), Until: p.opts.Until,
 		WallSeconds: float64(wall.Milliseconds()) / 1000,
-		Flows:       playpkg.FlowReport{Started: st.FlowsStarted, Ended: st.FlowsEnded, Held: st.FlowsHeld, Resumed: st.FlowsResumed, Pending: st.Held},
+		Flows:       FlowReport{Started: st.FlowsStarted, Ended: st.FlowsEnded, Held: st.FlowsHeld, Resumed: st.FlowsResumed, Pending: st.Held},
 	}
 	r.Fill(t)
 	return r
 }
 
 // finish prints the report: tables on stderr, JSON on stdout with -o json.
-func (p *player) finish(r *playpkg.Report) error {
+func (p *Player) finish(r *Report) error {
 	if !p.opts.Quiet {
 		if err := r.WriteText(p.opts.IO.ErrOut); err != nil {
 			return err
@@ -89,18 +260,18 @@ func (p *player) finish(r *playpkg.Report) error {
 	return nil
 }
 
-func (p *player) warnGenerator(g *scenario.Generator) {
+func (p *Player) warnGenerator(g *scenario.Generator) {
 	if err := g.Err(); err != nil {
 		fmt.Fprintf(p.opts.IO.ErrOut, "%s: warning: %v (the value was produced as null)\n", p.opts.Name, err)
 	}
 }
 
 // dryRun prints the events without a broker and without pacing.
-func (p *player) dryRun(ctx context.Context) error {
+func (p *Player) dryRun(ctx context.Context) error {
 	began := time.Now()
 	start := p.start()
 	g := p.generator(start)
-	t := playpkg.NewTracker(p.played(), start)
+	t := NewTracker(p.played(), start)
 	parts := map[string]int32{}
 	for _, tp := range p.s.Topics {
 		parts[tp.Name] = tp.Partitions
@@ -140,7 +311,7 @@ func (p *player) dryRun(ctx context.Context) error {
 }
 
 // live plays against the cluster.
-func (p *player) live(ctx context.Context) error {
+func (p *Player) live(ctx context.Context) error {
 	client, err := p.opts.Kafka()
 	if err != nil {
 		return err
@@ -171,7 +342,7 @@ func (p *player) live(ctx context.Context) error {
 	began := time.Now()
 	start := p.start()
 	g := p.generator(start)
-	t := playpkg.NewTracker(p.played(), start)
+	t := NewTracker(p.played(), start)
 
 	// abort stops producing on a fatal producer error or a closed stdout.
 	prodCtx, abort := context.WithCancelCause(bg)
@@ -203,7 +374,7 @@ func (p *player) live(ctx context.Context) error {
 	}()
 
 	src := &eventSource{g: g}
-	var pacer playpkg.Pacer
+	var pacer Pacer
 	var produceErr error
 	for prodCtx.Err() == nil {
 		ev, ok := src.next(ctx)
@@ -262,13 +433,17 @@ func (p *player) live(ctx context.Context) error {
 	}
 	r := p.report(start, time.Since(began), g, t)
 	r.Interrupted = src.interrupted
-	r.Verification = playpkg.Verify(r.Topics, t.AckedByPartition(), offsets(before), offsets(after))
-	r.Verified = cause == nil && playpkg.Shortfall(r.Verification) == ""
+	r.Verification = Verify(r.Topics, t.AckedByPartition(), offsets(before), offsets(after))
+	r.Verified = cause == nil && Shortfall(r.Verification) == ""
 	if err := p.finish(r); err != nil {
 		return err
 	}
 	if !r.Verified {
-		return integrityError(p.opts.Name, r.Verification, cause)
+		msg := Shortfall(r.Verification)
+		if cause != nil {
+			msg = cause.Error() + "; " + msg
+		}
+		return &VerificationError{Msg: fmt.Sprintf("%s: verification failed: %s", strings.TrimPrefix(p.opts.Name, "kx "), msg)}
 	}
 	return nil
 }
@@ -284,7 +459,7 @@ func offsets(m map[kafka.TP]kafka.OffsetInfo) map[record.TopicPartition]int64 {
 // deliveries consumes delivery reports: statistics, and one NDJSON line per
 // acknowledged record. Lines are flushed whenever no report is waiting, so
 // a pipe sees records as they are acknowledged.
-func (p *player) deliveries(prod *kafka.Producer, t *playpkg.Tracker, abort context.CancelCauseFunc) {
+func (p *Player) deliveries(prod Producer, t *Tracker, abort context.CancelCauseFunc) {
 	var w *bufio.Writer
 	if p.opts.Output == OutputRecords {
 		w = bufio.NewWriterSize(p.opts.IO.Out, 256<<10)
@@ -307,7 +482,7 @@ func (p *player) deliveries(prod *kafka.Producer, t *playpkg.Tracker, abort cont
 			abort(d.Err) // fatal producer error: nothing more will be acknowledged
 			continue
 		}
-		meta, _ := d.Opaque.(playpkg.Meta)
+		meta, _ := d.Opaque.(Meta)
 		if d.Err != nil {
 			t.Failed(meta)
 			msg := d.Err.Error()
@@ -343,21 +518,21 @@ func (p *player) deliveries(prod *kafka.Producer, t *playpkg.Tracker, abort cont
 	}
 }
 
-func (p *player) view() playpkg.View {
+func (p *Player) view() View {
 	switch {
 	case p.opts.NewView != nil:
 		return p.opts.NewView(p.s)
 	case p.opts.Quiet:
-		return playpkg.QuietView{}
+		return QuietView{}
 	}
 	io := p.opts.IO
-	return playpkg.NewView(io.ErrOut, p.opts.Name, io.IsStderrTTY(), io.ColorStderr(), io.TerminalWidth())
+	return NewView(io.ErrOut, p.opts.Name, io.IsStderrTTY(), io.ColorStderr(), io.TerminalWidth())
 }
 
 // prepareTopics creates the scenario's missing topics and returns the
 // metadata of all of them. It fails fast (exit 3) when the cluster cannot
 // be reached within --timeout.
-func (p *player) prepareTopics(ctx context.Context, client *kafka.Client) ([]kafka.TopicMeta, error) {
+func (p *Player) prepareTopics(ctx context.Context, client Cluster) ([]kafka.TopicMeta, error) {
 	md, err := client.Metadata(ctx)
 	if err != nil {
 		return nil, err
