@@ -29,6 +29,17 @@ type Event struct {
 	Key       *string `json:"key"`
 	Partition int32   `json:"partition"`
 	Offset    int64   `json:"offset"`
+	// RuleKind is records, lag, throughput, skew or connection. The fields
+	// after it belong to health rules: Value is the measure the threshold
+	// judged (lag in records, records/s, the partition's share in percent,
+	// seconds without the cluster); Partition is then the worst partition
+	// (lag) or the busiest one (skew).
+	RuleKind string   `json:"rule_kind"`
+	Group    string   `json:"group,omitempty"`
+	Value    *float64 `json:"value,omitempty"`
+	Baseline *float64 `json:"baseline_per_sec,omitempty"`
+	Brokers  []string `json:"brokers,omitempty"`
+	Cause    string   `json:"cause,omitempty"`
 
 	severity Severity
 }
@@ -42,6 +53,7 @@ func (e *Event) SeverityLevel() Severity { return e.severity }
 // topic resolves.
 // Not safe for concurrent use.
 type Engine struct {
+	health  *health
 	rules   []*ruleState
 	byTopic map[string][]*ruleState
 	clock   time.Time
@@ -64,8 +76,11 @@ type ruleState struct {
 
 // NewEngine evaluates rules.
 func NewEngine(rules []*Rule) *Engine {
-	e := &Engine{byTopic: map[string][]*ruleState{}}
+	e := &Engine{byTopic: map[string][]*ruleState{}, health: newHealth(rules)}
 	for _, r := range rules {
+		if !r.ReadsRecords() {
+			continue
+		}
 		s := &ruleState{rule: r}
 		e.rules = append(e.rules, s)
 		e.byTopic[r.Topic] = append(e.byTopic[r.Topic], s)
@@ -73,7 +88,7 @@ func NewEngine(rules []*Rule) *Engine {
 	return e
 }
 
-// Topics are the topics the rules read, in rule order.
+// Topics are the topics whose records the rules read, in rule order.
 func (e *Engine) Topics() []string {
 	var out []string
 	seen := map[string]bool{}
@@ -200,7 +215,7 @@ func (s *ruleState) event(clock time.Time, resolved bool, count int, rate float6
 	ev := Event{
 		Kind: "alert", Time: record.FormatTimestamp(clock), Rule: r.Name,
 		Severity: r.Severity.String(), Topic: r.Topic, Resolved: resolved, Count: count,
-		Partition: -1, Offset: -1, severity: r.Severity,
+		Partition: -1, Offset: -1, RuleKind: r.Kind.String(), severity: r.Severity,
 	}
 	fields := map[string]string{
 		"count": strconv.Itoa(count), "rule": r.Name, "topic": r.Topic, "severity": r.Severity.String(),

@@ -68,8 +68,13 @@ func (t Threshold) String() string {
 
 // Rule is one alert rule.
 type Rule struct {
-	Name     string
-	Topic    string
+	Name string
+	// Kind is what the rule watches; the fields below say which apply.
+	Kind Kind
+	// Topic is the topic of a record, throughput or skew rule, and the
+	// optional topic of a lag rule ("" for every topic of the group).
+	Topic string
+	// When is a record rule's condition.
 	When     *jqfilter.Filter
 	Severity Severity
 	// Threshold is nil when every matching record is an alert.
@@ -78,6 +83,15 @@ type Rule struct {
 	// Resolve, when set, is the message of the success notification sent
 	// when a fired rule falls back under its threshold.
 	Resolve *Template
+	// Group is a lag rule's consumer group, or a pattern (GroupRE set).
+	Group   string
+	GroupRE *regexp.Regexp
+	// Health is the threshold of a lag, throughput or skew rule.
+	Health *HealthThreshold
+	// For is a connection rule's window (0: DefaultWindow); see Window.
+	For time.Duration
+	// MinRecords is the fewest records in a skew rule's window.
+	MinRecords int
 	// Line and Col locate the rule in its file.
 	Line, Col int
 }
@@ -220,20 +234,48 @@ func (p *parser) rule(n *yaml.Node) (*Rule, error) {
 	if n.Kind != yaml.MappingNode {
 		return nil, p.errorf(n, "rule: expected a mapping")
 	}
-	if err := p.keys(n, "rule", "name", "topic", "when", "severity", "threshold", "min_records", "message", "resolve"); err != nil {
+	r := &Rule{Line: n.Line, Col: n.Column}
+	if kn := lookup(n, "kind"); kn != nil {
+		k, err := p.str(kn, "rule: kind")
+		if err != nil {
+			return nil, err
+		}
+		found := false
+		for i, name := range kindNames {
+			if k == name {
+				r.Kind, found = Kind(i), true
+			}
+		}
+		if !found {
+			return nil, p.errorf(kn, "rule: unknown kind %q (want %s)", k, strings.Join(kindNames, ", "))
+		}
+	}
+	what := "rule"
+	if r.Kind != KindRecords {
+		what = "rule (" + r.Kind.String() + ")"
+	}
+	if err := p.keys(n, what, kindKeys[r.Kind]...); err != nil {
 		return nil, err
 	}
-	r := &Rule{Line: n.Line, Col: n.Column}
-	for _, k := range []string{"name", "topic", "when", "severity", "message"} {
-		if lookup(n, k) == nil {
-			return nil, p.errorf(n, "rule: missing key %q", k)
-		}
+	if lookup(n, "name") == nil {
+		return nil, p.errorf(n, "rule: missing key %q", "name")
 	}
 	var err error
 	if r.Name, err = p.str(lookup(n, "name"), "name"); err != nil {
 		return nil, err
 	}
-	what := fmt.Sprintf("rule %q", r.Name)
+	if r.Kind != KindRecords {
+		if err := p.healthRule(n, r); err != nil {
+			return nil, err
+		}
+		return r, nil
+	}
+	for _, k := range []string{"topic", "when", "severity", "message"} {
+		if lookup(n, k) == nil {
+			return nil, p.errorf(n, "rule: missing key %q", k)
+		}
+	}
+	what = fmt.Sprintf("rule %q", r.Name)
 	if r.Topic, err = p.str(lookup(n, "topic"), what+": topic"); err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package alert
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/kx-cli/kx/pkg/jqfilter"
@@ -38,8 +39,15 @@ type TemplateError struct {
 
 func (e *TemplateError) Error() string { return e.Msg }
 
-// ParseTemplate compiles a message template.
+// ParseTemplate compiles the message template of a record rule.
 func ParseTemplate(src string) (*Template, error) {
+	return parseTemplate(src, templateFields, "")
+}
+
+// parseTemplate compiles a template whose placeholders are fields; a
+// rule of kind noRecord (a health rule) has no record for a jq
+// placeholder, so one is an error naming the fields it does have.
+func parseTemplate(src string, fields map[string]bool, noRecord string) (*Template, error) {
 	t := &Template{src: src}
 	rest := src
 	for {
@@ -62,8 +70,10 @@ func ParseTemplate(src string) (*Template, error) {
 		switch {
 		case expr == "":
 			return nil, &TemplateError{Msg: fmt.Sprintf("empty {{}} in %q", src)}
-		case templateFields[expr]:
+		case fields[expr]:
 			t.parts = append(t.parts, part{field: expr})
+		case noRecord != "":
+			return nil, &TemplateError{Msg: fmt.Sprintf("unknown placeholder {{%s}}: a %s rule has no record; it has %s", expr, noRecord, fieldList(fields))}
 		default:
 			f, err := jqfilter.Compile(expr)
 			if err != nil {
@@ -72,6 +82,15 @@ func ParseTemplate(src string) (*Template, error) {
 			t.parts = append(t.parts, part{jq: f})
 		}
 	}
+}
+
+func fieldList(fields map[string]bool) string {
+	names := make([]string, 0, len(fields))
+	for f := range fields {
+		names = append(names, "{{"+f+"}}")
+	}
+	sort.Strings(names)
+	return strings.Join(names, " ")
 }
 
 // String is the template's source.

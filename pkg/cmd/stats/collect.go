@@ -154,7 +154,9 @@ func recordTopics(opts *Options, selected []string) []string {
 		set[opts.ByTopic] = true
 	}
 	for _, r := range opts.Rules {
-		set[r.Topic] = true
+		if r.ReadsRecords() {
+			set[r.Topic] = true
+		}
 	}
 	if opts.Latency {
 		for _, t := range selected {
