@@ -21,6 +21,7 @@
 package jqfilter
 
 import (
+	"bytes"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -118,6 +119,10 @@ type Result struct {
 	// Outputs are the JSON-encoded outputs, compact, one per output (jq -c),
 	// or nil when every output was a boolean (select mode).
 	Outputs [][]byte
+	// ValueEmbeddable is true when Keep is and the filter found the value to be
+	// JSON the envelope embeds as it is (record.Classify's EncodingJSON), so
+	// the writer need not scan it again.
+	ValueEmbeddable bool
 }
 
 // Compile parses and compiles expr. Errors are *Error.
@@ -302,7 +307,36 @@ func (d *decoder) bytesValue(b []byte, tryJSON bool) any {
 	return base64.StdEncoding.EncodeToString(b)
 }
 
-func (f *Filter) values(s *state, r *record.Record) []any {
+// inputOf decodes r's value as `.` sees it and tells whether the envelope
+// embeds it as it is (see embeddable).
+func (d *decoder) inputOf(v []byte) (in any, embed bool) {
+	if v == nil {
+		return nil, false
+	}
+	if x, ok := d.decodeJSON(v); ok {
+		return x, embeddable(v)
+	}
+	if utf8.Valid(v) {
+		return string(v), false
+	}
+	return nil, false
+}
+
+// embeddable: b, already decoded as one JSON text, is what record.Classify
+// calls EncodingJSON: no whitespace around it, no CR or LF (inside valid
+// JSON they can only be whitespace), not the literal null.
+func embeddable(b []byte) bool {
+	if len(b) == 0 || isSpace(b[0]) || isSpace(b[len(b)-1]) || string(b) == "null" {
+		return false
+	}
+	return bytes.IndexByte(b, '\n') < 0 && bytes.IndexByte(b, '\r') < 0
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+// values binds the variables the expression uses. in is r's value as
+// decoded for `.`, reused by $record.
+func (f *Filter) values(s *state, r *record.Record, in any, embed bool) []any {
 	if len(f.vars) == 0 {
 		return nil
 	}
@@ -311,8 +345,7 @@ func (f *Filter) values(s *state, r *record.Record) []any {
 		var v any
 		switch i {
 		case varRecord:
-			s.buf = record.AppendJSON(s.buf[:0], r)
-			v, _ = s.dec.decodeJSON(s.buf)
+			v = s.dec.envelope(s, r, in, embed)
 		case varTopic:
 			v = r.Topic
 		case varPartition:
@@ -348,8 +381,8 @@ func (f *Filter) Eval(r *record.Record) (Result, error) {
 	}
 	s := f.getState()
 	defer f.putState(s)
-	in := s.dec.input(r.Value)
-	iter := f.code.Run(in, f.values(s, r)...)
+	in, embed := s.dec.inputOf(r.Value)
+	iter := f.code.Run(in, f.values(s, r, in, embed)...)
 	var res Result
 	anyTrue, outputMode := false, false
 	s.bools = s.bools[:0]
@@ -382,6 +415,7 @@ func (f *Filter) Eval(r *record.Record) (Result, error) {
 	} else {
 		res.Keep = anyTrue
 	}
+	res.ValueEmbeddable = embed && res.Keep
 	return res, nil
 }
 
@@ -400,7 +434,8 @@ func marshal(v any) []byte {
 func (f *Filter) Values(r *record.Record) ([]any, error) {
 	s := f.getState()
 	defer f.putState(s)
-	out, err := collect(f.code.Run(s.dec.input(r.Value), f.values(s, r)...))
+	in, embed := s.dec.inputOf(r.Value)
+	out, err := collect(f.code.Run(in, f.values(s, r, in, embed)...))
 	if err != nil {
 		return out, &EvalError{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Err: err}
 	}

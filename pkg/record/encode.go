@@ -12,7 +12,14 @@ import (
 const timestampLayout = "2006-01-02T15:04:05.000Z07:00"
 
 // AppendJSON appends r as one envelope object (no trailing newline) to dst.
-func AppendJSON(dst []byte, r *Record) []byte {
+func AppendJSON(dst []byte, r *Record) []byte { return appendJSON(dst, r, false) }
+
+// AppendJSONEmbedded is AppendJSON for a record whose value the caller
+// already found to be embeddable JSON (Classify's EncodingJSON, e.g. a jq
+// filter that decoded it): the value is copied without scanning it again.
+func AppendJSONEmbedded(dst []byte, r *Record) []byte { return appendJSON(dst, r, true) }
+
+func appendJSON(dst []byte, r *Record, valueEmbeddable bool) []byte {
 	dst = append(dst, `{"topic":`...)
 	dst = AppendString(dst, r.Topic)
 	dst = append(dst, `,"partition":`...)
@@ -28,7 +35,11 @@ func AppendJSON(dst []byte, r *Record) []byte {
 		dst = AppendString(dst, r.TimestampType)
 	}
 	dst = appendBytesField(dst, `,"key":`, `,"key_encoding":"`, r.Key)
-	dst = appendBytesField(dst, `,"value":`, `,"value_encoding":"`, r.Value)
+	if valueEmbeddable {
+		dst = append(append(dst, `,"value":`...), r.Value...)
+	} else {
+		dst = appendBytesField(dst, `,"value":`, `,"value_encoding":"`, r.Value)
+	}
 	dst = append(dst, `,"headers":[`...)
 	for i, h := range r.Headers {
 		if i > 0 {

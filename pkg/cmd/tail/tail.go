@@ -328,6 +328,7 @@ func newWriter(opts *Options, filter *jqfilter.Filter) *writer {
 
 func (w *writer) write(r *record.Record) error {
 	var outputs [][]byte
+	embedded := false
 	if w.filter != nil {
 		res, err := w.filter.Eval(r)
 		if err != nil {
@@ -342,7 +343,7 @@ func (w *writer) write(r *record.Record) error {
 		if !res.Keep {
 			return w.maybeFlush()
 		}
-		outputs = res.Outputs
+		outputs, embedded = res.Outputs, res.ValueEmbeddable
 	}
 	var err error
 	switch {
@@ -351,7 +352,7 @@ func (w *writer) write(r *record.Record) error {
 	case w.opts.Output == output.Raw:
 		err = w.writeRaw(r, outputs)
 	default:
-		err = w.writeNDJSON(r, outputs)
+		err = w.writeNDJSON(r, outputs, embedded)
 	}
 	if err != nil {
 		return err
@@ -363,9 +364,14 @@ func (w *writer) write(r *record.Record) error {
 	return w.maybeFlush()
 }
 
-func (w *writer) writeNDJSON(r *record.Record, outputs [][]byte) error {
+func (w *writer) writeNDJSON(r *record.Record, outputs [][]byte, embedded bool) error {
 	if outputs == nil {
-		w.buf = record.AppendJSON(w.buf[:0], r)
+		if embedded {
+			// The filter decoded the value: no second scan.
+			w.buf = record.AppendJSONEmbedded(w.buf[:0], r)
+		} else {
+			w.buf = record.AppendJSON(w.buf[:0], r)
+		}
 		return w.line(w.buf)
 	}
 	for _, o := range outputs {
