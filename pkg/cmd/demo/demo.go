@@ -60,7 +60,7 @@ about 30 s (500 orders/s at the peak).
 
 On a terminal, the demo shows the live kx stats dashboard while it plays:
 throughput sparklines per topic, current and peak rates, payment SUCCESS
-vs ERROR, and the alerts of alerts/ecommerce.yaml as coloured
+vs ERROR, and the alerts of the shipped ecommerce rules as coloured
 notifications (payment errors red, out-of-stock orange, shipping delays
 blue, resolutions green). --no-dashboard shows play's status lines instead.
 
@@ -70,15 +70,15 @@ stops it at the end, unless --keep leaves it up until Ctrl-C so you can
 explore the data with other kx commands. With --brokers it plays against
 that cluster.
 
-The scenario ships inside kx; --scenario plays another file instead
-(format: scenarios/README.md). Everything else works as in kx play:
+The scenario ships inside kx; --scenario plays another file or shipped
+scenario instead (as kx play takes them; kx play --list). Everything else works as in kx play:
 records on stdout when piped (-o ndjson), the report with -o json,
 verification at the end (exit 5 on a shortfall), Ctrl-C to stop cleanly.`,
 		Example: `  kx demo --speed 10                      # about 30 s, embedded broker
   kx demo --speed 10 --keep --port 9092   # then, in another terminal: kx topics
   kx demo -b localhost:9092               # against your cluster, in real time
   kx demo --speed 10 -o json | jq '.topics[] | {topic, events, peak_per_sec}'
-  kx demo --scenario scenarios/smoke.yaml`,
+  kx demo --scenario smoke`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Play.SeedSet = cmd.Flags().Changed("seed")
@@ -169,11 +169,7 @@ func Run(ctx context.Context, opts *Options) error {
 // the binary.
 func loadScenario(file string) (*scenario.Scenario, error) {
 	if file != "" {
-		s, err := scenario.Load(file)
-		if err != nil && cmdutil.ExitCode(err) == 1 {
-			return nil, exitcode.Newf(exitcode.Usage, "demo: scenario: %w", err)
-		}
-		return s, err
+		return cmdutil.LoadScenario(file)
 	}
 	data, err := scenarios.FS.ReadFile(scenarios.Demo)
 	if err != nil {

@@ -9,9 +9,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kx-cli/kx/pkg/cmdutil"
-	"github.com/kx-cli/kx/pkg/exitcode"
+	"github.com/kx-cli/kx/pkg/output"
 	"github.com/kx-cli/kx/pkg/play"
-	"github.com/kx-cli/kx/pkg/scenario"
 )
 
 // Options of kx play.
@@ -24,16 +23,23 @@ type Options struct {
 // NewCmdPlay builds `kx play`.
 func NewCmdPlay(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
 	opts := &Options{Options: play.Options{IO: f.IOStreams, Kafka: cmdutil.PlayCluster(f.Kafka), Name: "kx play"}}
-	var outputFlag, startFlag string
+	var outputFlag, startFlag, printName string
+	var list bool
 	cmd := &cobra.Command{
-		Use:   "play FILE.yaml",
+		Use:   "play FILE.yaml|NAME",
 		Short: "Produce the business events a YAML scenario describes, paced in real time",
 		Long: `Play a scenario: a YAML file describing topics, event templates, causal flows
 (order created → inventory reserved → payment → notification → shipment →
 completed) and a timeline of phases with their rates and incidents. The
-format is documented in scenarios/README.md; shipped scenarios:
-ecommerce-demo.yaml (five minutes, Black Friday peak at 50 orders/s,
-incidents, resolution), black-friday.yaml, incidents.yaml, smoke.yaml.
+format is documented in scenarios/README.md of the repository.
+
+Scenarios ship inside kx: ecommerce-demo (five minutes, Black Friday peak
+at 50 orders/s, incidents, resolution), black-friday, incidents, smoke.
+An argument that names an existing file plays that file (a file always
+wins); otherwise a name without a directory plays the shipped scenario of
+that name, from any directory. --list lists them (name, timeline length,
+topics, description); --print NAME writes one out as a starting point:
+kx play --print smoke > my-flows.yaml.
 
 A malformed scenario fails with file:line:col and exit 2 before anything
 is produced. Missing topics are created as declared; existing ones are
@@ -66,7 +72,7 @@ topic; a topic that grew more (another writer) is reported, not failed.
 No flow starts after it and no held flow is resumed; the flows in progress
 finish their steps, as they would have (with the params in force as they
 go), and the flows a hold phase parked stay pending (the report's "pending").
-kx play scenarios/ecommerce-demo.yaml --until incidents leaves exactly the
+kx play ecommerce-demo --until incidents leaves exactly the
 held orders open: what kx export --reconcile should then report missing.
 
 --dry-run needs no broker: it prints the events in the same envelope with
@@ -81,14 +87,31 @@ exits 130 at once.
 Every event carries eventId and scenarioRunId; the run id is printed on
 stderr so a run can be found again (kx tail … --filter '.scenarioRunId == "…"').
 The same --seed gives the same event contents (timestamps follow the start).`,
-		Example: `  kx play scenarios/smoke.yaml
-  kx play scenarios/ecommerce-demo.yaml --speed 10 --seed 7 > run.ndjson
-  kx play scenarios/black-friday.yaml --rate-scale 2 -o json | jq '.topics[] | {topic, peak_per_sec}'
-  kx play scenarios/incidents.yaml --dry-run | jq -c 'select(.value.status == "ERROR") | .value'
-  kx play scenarios/ecommerce-demo.yaml --until incidents --speed 10   # rehearse up to the incident
+		Example: `  kx play smoke
+  kx play ecommerce-demo --speed 10 --seed 7 > run.ndjson
+  kx play black-friday --rate-scale 2 -o json | jq '.topics[] | {topic, peak_per_sec}'
+  kx play incidents --dry-run | jq -c 'select(.value.status == "ERROR") | .value'
+  kx play ecommerce-demo --until incidents --speed 10   # rehearse up to the incident
+  kx play --list                              # the shipped scenarios
+  kx play --print smoke > my-flows.yaml       # a starting point for your own
   kx play my-flows.yaml --dry-run -o json     # validate a scenario and see what it would produce`,
-		Args: cmdutil.ExactArgs(1, "a scenario file"),
+		Args: func(cmd *cobra.Command, args []string) error {
+			if list || printName != "" {
+				return cmdutil.NoArgs(cmd, args)
+			}
+			return cmdutil.ExactArgs(1, "a scenario file or shipped scenario name")(cmd, args)
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if list {
+				format, err := f.ResolveOutput(outputFlag, output.Table, output.NDJSON)
+				if err != nil {
+					return err
+				}
+				return listShipped(opts.IO, format)
+			}
+			if printName != "" {
+				return printShipped(opts.IO, printName)
+			}
 			opts.File = args[0]
 			opts.SeedSet = cmd.Flags().Changed("seed")
 			if err := cmdutil.ValidatePlayFlags(&opts.Options, opts.IO, outputFlag, startFlag); err != nil {
@@ -102,17 +125,16 @@ The same --seed gives the same event contents (timestamps follow the start).`,
 	}
 	cmdutil.AddPlayFlags(cmd, &opts.Options, &outputFlag, &startFlag)
 	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "print the events without a broker (partition from murmur2, offset -1), unpaced")
+	cmd.Flags().BoolVar(&list, "list", false, "list the shipped scenarios: name, timeline length, topics, description")
+	cmd.Flags().StringVar(&printName, "print", "", "write the shipped scenario `NAME` to stdout, as a starting point for your own")
+	cmd.MarkFlagsMutuallyExclusive("list", "print")
 	return cmd
 }
 
 // Run loads the scenario file and plays it.
 func Run(ctx context.Context, opts *Options) error {
-	s, err := scenario.Load(opts.File)
+	s, err := cmdutil.LoadScenario(opts.File)
 	if err != nil {
-		if cmdutil.ExitCode(err) == 1 {
-			// An unreadable file is bad input, like a malformed one.
-			return exitcode.Newf(exitcode.Usage, "play: scenario: %w", err)
-		}
 		return err
 	}
 	opts.Scenario = s

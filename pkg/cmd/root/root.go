@@ -41,7 +41,7 @@ choose); progress, logs and warnings go to stderr. Exit codes are listed in
 'kx help exit-codes'.`,
 		Example: `  kx demo --speed 10                              # the e-commerce demo on an embedded broker
   kx topics                                       # topics, partitions, messages
-  kx stats --watch --alerts alerts/ecommerce.yaml # live dashboard with alerts
+  kx stats --watch --alerts ecommerce             # live dashboard with alerts
   kx tail payment.transactions --jq '.status=="ERROR"'
   kx trace ORD-000017                             # where is my order?
   kx export orders.completed --format csv --out completed.csv --report report.json`,

@@ -51,7 +51,8 @@ type Options struct {
 // NewCmdStats builds `kx stats`.
 func NewCmdStats(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
 	opts := &Options{IO: f.IOStreams, Kafka: f.Kafka, Title: "kx stats"}
-	var outputFlag, byExpr, alertsFile, failOn string
+	var outputFlag, byExpr, alertsFile, failOn, printRules string
+	var listRules bool
 	var noGroups bool
 	cmd := &cobra.Command{
 		Use:   "stats [TOPIC|REGEX…]",
@@ -78,7 +79,7 @@ end-to-end latency (read time minus record timestamp: p50, p95, max per
 interval). Records are read from --from (default: end, i.e. new records
 only; in a one-shot snapshot, the last --window).
 
---alerts FILE evaluates alert rules (YAML; see alerts/ecommerce.yaml) on the
+--alerts FILE evaluates alert rules (YAML; kx stats --print-alerts ecommerce) on the
 records of their topics and implies --watch. Each rule has a name, a topic,
 a jq condition (when), a severity (error, warning, info, success), an
 optional threshold ("> 5 in 10s": more than 5 matches in 10 s; "> 2% in 1m":
@@ -90,6 +91,11 @@ notifications on the dashboard. --webhook URL also posts each alert as JSON
 (retried with back-off in the background; a failed post is reported on
 stderr). --fail-on SEVERITY exits 6 as soon as an alert of that severity
 or worse fires. --idle D ends the watch after D without new records.
+
+--alerts takes a file, or the name of a rule set that ships inside kx
+(ecommerce: the demo's payment, stock and shipping rules) from any
+directory; a file of that name always wins. --list-alerts lists them;
+--print-alerts NAME writes one out as a starting point.
 
 NDJSON: every object has "kind": "stats" (one per interval; a snapshot
 prints one), "alert", or "summary" (the last one). See docs/stats.md for
@@ -109,14 +115,24 @@ the fields.`,
   kx stats --topic payment.transactions --by .status --from beginning
 
   # Alerts on a terminal, to a webhook, and as a CI smoke check
-  kx stats --alerts alerts/ecommerce.yaml
-  kx stats --alerts alerts/ecommerce.yaml --webhook http://127.0.0.1:9000/hook
-  kx stats --alerts alerts/ecommerce.yaml --fail-on error --idle 30s`,
+  kx stats --alerts ecommerce
+  kx stats --alerts ecommerce --webhook http://127.0.0.1:9000/hook
+  kx stats --alerts ecommerce --fail-on error --idle 30s
+
+  # The shipped rule sets; one written out as a starting point for your own
+  kx stats --list-alerts
+  kx stats --print-alerts ecommerce > my-rules.yaml`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Patterns = args
 			var err error
 			if opts.Output, err = f.ResolveOutput(outputFlag, output.Table, output.NDJSON); err != nil {
 				return err
+			}
+			if listRules {
+				return listShippedRules(opts.IO, opts.Output)
+			}
+			if printRules != "" {
+				return printShippedRules(opts.IO, printRules)
 			}
 			if opts.Interval <= 0 {
 				return cmdutil.UsageErrorf("--interval must be positive")
@@ -141,7 +157,7 @@ the fields.`,
 				return cmdutil.UsageErrorf("--topic goes with --by EXPR")
 			}
 			if alertsFile != "" {
-				if opts.Rules, err = alert.LoadFile(alertsFile); err != nil {
+				if opts.Rules, err = cmdutil.LoadAlertRules(alertsFile); err != nil {
 					return err
 				}
 				opts.Watch = true
@@ -187,7 +203,9 @@ the fields.`,
 	fl.StringVar(&byExpr, "by", "", "count the records of --topic by the value of this jq expression (e.g. .status)")
 	fl.StringVar(&opts.ByTopic, "topic", "", "the topic whose records --by counts")
 	fl.BoolVar(&opts.Latency, "latency", false, "read records and report end-to-end latency (p50, p95, max)")
-	fl.StringVar(&alertsFile, "alerts", "", "alert rules `FILE` (YAML); implies --watch")
+	fl.StringVar(&alertsFile, "alerts", "", "alert rules: a YAML `FILE`, or the name of a shipped rule set (ecommerce); implies --watch")
+	fl.BoolVar(&listRules, "list-alerts", false, "list the shipped alert rule sets: name, rule count, topics, description")
+	fl.StringVar(&printRules, "print-alerts", "", "write the shipped alert rules `NAME` to stdout, as a starting point for your own")
 	fl.StringVar(&opts.From, "from", "", "where record reading starts: "+position.Help+" (default: end; a snapshot: -WINDOW)")
 	fl.StringVar(&opts.Webhook, "webhook", "", "also POST each alert as JSON to this `URL`")
 	fl.StringVar(&failOn, "fail-on", "", "exit 6 as soon as an alert of this `SEVERITY` or worse fires (error|warning|info|success)")
