@@ -26,7 +26,8 @@ func readYAML(t *testing.T, name string, v any) {
 
 // TestDockerCompose checks the compose file a user runs for a real broker:
 // the official Apache Kafka image in KRaft mode, reachable on localhost:9092
-// where kx looks by default.
+// where kx looks by default, and Confluent's Schema Registry on
+// localhost:8081, reaching Kafka on a listener its container can resolve.
 func TestDockerCompose(t *testing.T) {
 	var compose struct {
 		Services map[string]struct {
@@ -35,6 +36,9 @@ func TestDockerCompose(t *testing.T) {
 			Ports         []string          `yaml:"ports"`
 			Environment   map[string]string `yaml:"environment"`
 			Healthcheck   map[string]any    `yaml:"healthcheck"`
+			DependsOn     map[string]struct {
+				Condition string `yaml:"condition"`
+			} `yaml:"depends_on"`
 		} `yaml:"services"`
 	}
 	readYAML(t, "docker-compose.yml", &compose)
@@ -57,6 +61,42 @@ func TestDockerCompose(t *testing.T) {
 	}
 	if env["KAFKA_CONTROLLER_QUORUM_VOTERS"] == "" || env["KAFKA_NODE_ID"] == "" {
 		t.Error("KRaft needs KAFKA_NODE_ID and KAFKA_CONTROLLER_QUORUM_VOTERS")
+	}
+
+	sr, ok := compose.Services["schema-registry"]
+	if !ok {
+		t.Fatal("no schema-registry service")
+	}
+	if !strings.HasPrefix(sr.Image, "confluentinc/cp-schema-registry:") {
+		t.Errorf("image %q: want confluentinc/cp-schema-registry", sr.Image)
+	}
+	if !contains(sr.Ports, "8081:8081") {
+		t.Errorf("schema-registry ports %v: want 8081:8081", sr.Ports)
+	}
+	if sr.DependsOn["kafka"].Condition != "service_healthy" {
+		t.Error("schema-registry must wait for a healthy kafka")
+	}
+	// The registry's container reaches Kafka by service name, on a
+	// listener Kafka advertises under that name.
+	store := strings.TrimPrefix(sr.Environment["SCHEMA_REGISTRY_KAFKASTORE_BOOTSTRAP_SERVERS"], "PLAINTEXT://")
+	if !strings.HasPrefix(store, "kafka:") {
+		t.Errorf("SCHEMA_REGISTRY_KAFKASTORE_BOOTSTRAP_SERVERS %q: want the kafka service", store)
+	}
+	if !strings.Contains(env["KAFKA_ADVERTISED_LISTENERS"], "//"+store) {
+		t.Errorf("kafka advertises %q, not the registry's %s", env["KAFKA_ADVERTISED_LISTENERS"], store)
+	}
+	port := store[strings.LastIndex(store, ":"):]
+	if !strings.Contains(env["KAFKA_LISTENERS"], port) {
+		t.Errorf("KAFKA_LISTENERS %q: nothing listens on %s", env["KAFKA_LISTENERS"], port)
+	}
+	for _, l := range strings.Split(env["KAFKA_LISTENERS"], ",") {
+		name, _, _ := strings.Cut(l, "://")
+		if !strings.Contains(env["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"], name+":") {
+			t.Errorf("listener %s has no security protocol in KAFKA_LISTENER_SECURITY_PROTOCOL_MAP", name)
+		}
+	}
+	if sr.Environment["SCHEMA_REGISTRY_KAFKASTORE_TOPIC_REPLICATION_FACTOR"] != "1" {
+		t.Error("a single broker needs SCHEMA_REGISTRY_KAFKASTORE_TOPIC_REPLICATION_FACTOR 1")
 	}
 }
 
