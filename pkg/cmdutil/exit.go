@@ -32,6 +32,10 @@ func ExitCode(err error) int {
 	case kafka.ErrUnknownTopic, kafka.ErrInvalid:
 		return exitcode.Usage
 	}
+	// An unknown subject, version or schema id is like an unknown topic.
+	if errors.Is(err, kafka.ErrSchemaNotFound) {
+		return exitcode.Usage
+	}
 	if IsBadInput(err) {
 		return exitcode.Usage
 	}

@@ -1,0 +1,117 @@
+// Package registry puts kx's schema encoders (pkg/schema) in a Schema
+// Registry and gets them back out: registering a schema with its imports as
+// references, finding a registered one, building the encoder of a subject
+// version. produce, schemas and play share it; the HTTP client is the
+// adapter's (pkg/kafka), the encoding pkg/schema's.
+package registry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/kx-cli/kx/pkg/kafka"
+	"github.com/kx-cli/kx/pkg/schema"
+)
+
+// Client is what this package needs of a registry; *kafka.Registry has it.
+type Client interface {
+	Register(ctx context.Context, subject string, s kafka.Schema) (kafka.SubjectSchema, error)
+	LookupSchema(ctx context.Context, subject string, s kafka.Schema) (kafka.SubjectSchema, error)
+	SchemaVersion(ctx context.Context, subject string, version int) (kafka.SubjectSchema, error)
+}
+
+// Subject is the topic-name subject of a topic's values or keys (T-value,
+// T-key), as Confluent's serializers name them by default.
+func Subject(topic string, key bool) string {
+	if key {
+		return topic + "-key"
+	}
+	return topic + "-value"
+}
+
+// Register registers e under subject and sets e.ID. A .proto's imports are
+// registered first, each under its import name, and referenced from the
+// schemas that import them, as Confluent's serializers do. Registering a
+// schema the subject already has is not a new version.
+func Register(ctx context.Context, c Client, subject string, e *schema.Encoder) (kafka.SubjectSchema, error) {
+	return put(ctx, c, subject, e, c.Register)
+}
+
+// Lookup finds e registered under subject (imports under their names) and
+// sets e.ID; a schema that is not registered there is an error.
+func Lookup(ctx context.Context, c Client, subject string, e *schema.Encoder) (kafka.SubjectSchema, error) {
+	ss, err := put(ctx, c, subject, e, c.LookupSchema)
+	if errors.Is(err, kafka.ErrSchemaNotFound) {
+		return ss, fmt.Errorf("%w: the schema is not registered under %s (drop --no-register to register it)", err, subject)
+	}
+	return ss, err
+}
+
+func put(ctx context.Context, c Client, subject string, e *schema.Encoder, do func(context.Context, string, kafka.Schema) (kafka.SubjectSchema, error)) (kafka.SubjectSchema, error) {
+	versions := map[string]int{}
+	refs := func(names []string) []kafka.SchemaReference {
+		var out []kafka.SchemaReference
+		for _, n := range names {
+			out = append(out, kafka.SchemaReference{Name: n, Subject: n, Version: versions[n]})
+		}
+		return out
+	}
+	for _, imp := range e.Imports {
+		ss, err := do(ctx, imp.Name, kafka.Schema{Type: e.Type, Text: imp.Text, References: refs(imp.Imports)})
+		if err != nil {
+			return kafka.SubjectSchema{}, fmt.Errorf("import %s: %w", imp.Name, err)
+		}
+		versions[imp.Name] = ss.Version
+	}
+	ss, err := do(ctx, subject, kafka.Schema{Type: e.Type, Text: e.Text, References: refs(e.DirectImports())})
+	if err != nil {
+		return kafka.SubjectSchema{}, err
+	}
+	e.ID = ss.ID
+	return ss, nil
+}
+
+// Fetch builds the encoder of a registered subject version
+// (kafka.LatestVersion: the newest), its references fetched too. message
+// picks a Protobuf message type (empty: the first).
+func Fetch(ctx context.Context, c Client, subject string, version int, message string) (*schema.Encoder, kafka.SubjectSchema, error) {
+	ss, err := c.SchemaVersion(ctx, subject, version)
+	if err != nil {
+		return nil, ss, err
+	}
+	var imports []schema.Import
+	seen := map[string]bool{}
+	var fetchRefs func(refs []kafka.SchemaReference, depth int) error
+	fetchRefs = func(refs []kafka.SchemaReference, depth int) error {
+		if depth > 32 {
+			return fmt.Errorf("subject %s: references nest too deeply", subject)
+		}
+		for _, r := range refs {
+			if seen[r.Name] {
+				continue
+			}
+			seen[r.Name] = true
+			rs, err := c.SchemaVersion(ctx, r.Subject, r.Version)
+			if err != nil {
+				return fmt.Errorf("reference %s: %w", r.Name, err)
+			}
+			// Dependencies first: an Avro name must be defined before use.
+			if err := fetchRefs(rs.References, depth+1); err != nil {
+				return err
+			}
+			imports = append(imports, schema.Import{Name: r.Name, Text: rs.Text})
+		}
+		return nil
+	}
+	if err := fetchRefs(ss.References, 0); err != nil {
+		return nil, ss, err
+	}
+	name := fmt.Sprintf("%s version %d", subject, ss.Version)
+	e, err := schema.NewEncoder(ss.Type, ss.Text, name, message, imports...)
+	if err != nil {
+		return nil, ss, err
+	}
+	e.ID = ss.ID
+	return e, ss, nil
+}
