@@ -20,12 +20,14 @@ import (
 	"github.com/kx-cli/kx/pkg/jqfilter"
 	"github.com/kx-cli/kx/pkg/kafka"
 	"github.com/kx-cli/kx/pkg/record"
+	"github.com/kx-cli/kx/pkg/schema"
 )
 
 // Options of kx produce.
 type Options struct {
-	IO    *iostreams.IOStreams
-	Kafka func() (*kafka.Client, error)
+	IO       *iostreams.IOStreams
+	Kafka    func() (*kafka.Client, error)
+	Registry func() (*kafka.Registry, error) // nil client: none configured
 
 	Topic         string
 	KeyJQ         string
@@ -33,14 +35,20 @@ type Options struct {
 	KeepPartition bool
 	Headers       []record.Header
 	SkipInvalid   bool
+	// Value and Key encode each record's value and key with a schema.
+	Value, Key SchemaOptions
+	// NoRegister looks the schema files up in the registry instead of
+	// registering them.
+	NoRegister bool
 	// InputName names stdin in error messages.
 	InputName string
 }
 
 // NewCmdProduce builds kx produce.
 func NewCmdProduce(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
-	opts := &Options{IO: f.IOStreams, Kafka: f.Kafka, InputName: "stdin"}
+	opts := &Options{IO: f.IOStreams, Kafka: f.Kafka, Registry: f.Registry, InputName: "stdin"}
 	var headers []string
+	var valueVersion, keyVersion string
 	cmd := &cobra.Command{
 		Use:   "produce TOPIC",
 		Short: "Produce NDJSON records from stdin to a topic",
@@ -70,6 +78,26 @@ and goes on. A record the cluster refuses makes kx exit non-zero, naming how
 many failed and at which input lines. At the end, the number of records per
 partition is printed on stderr; stdout stays empty.
 
+With --value-schema FILE each value is validated and encoded with an Avro
+(.avsc), Protobuf (.proto, --value-message picks the message type) or JSON
+Schema (.json) schema, in the Confluent wire format (schema id first), and
+the schema is registered under the subject TOPIC-value first (--no-register:
+it must be there already). --value-subject S [--value-version N] encodes
+with a schema already registered under S instead. --key-schema,
+--key-subject and friends do the same for keys (a key that is not JSON is
+taken as a string). A schema-encoded value is written in the JSON that
+kx tail prints decoded: decimals as strings of the exact decimal, timestamps
+in RFC 3339, dates as 2006-01-02, bytes in base64, unions as their plain
+value, Protobuf in its standard JSON mapping. So
+
+  kx tail -e A | kx produce B --value-schema order.avsc
+
+re-encodes the records of A. A value that does not fit is a malformed line:
+the error names the line and the field (stdin:3: value .items[1].price: …).
+Needs a schema registry (--schema-registry, KX_SCHEMA_REGISTRY or the
+profile's schema_registry); a schema file that does not compile exits 2
+with file:line:col.
+
 The producer is idempotent with acks=all and lz4 compression; -X sets any
 other librdkafka property.`,
 		Example: `  # One JSON value per line, keyed by its orderId
@@ -82,7 +110,13 @@ other librdkafka property.`,
   kx tail payment.transactions --from -1h -e --jq '.status=="ERROR"' | kx produce payment.retry --partition 0
 
   # Tag every record
-  kx produce audit --header source=backfill --header run=42 < events.ndjson`,
+  kx produce audit --header source=backfill --header run=42 < events.ndjson
+
+  # Avro values, the schema registered under orders.created-value
+  echo '{"orderId":"ord-1","total":"12.50"}' | kx produce orders.created --value-schema order.avsc
+
+  # Protobuf, with a schema already registered
+  kx produce payments --value-subject payments-value --value-message shop.Payment < payments.ndjson`,
 		Args: cmdutil.ExactArgs(1, "a topic name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Topic = args[0]
@@ -102,6 +136,15 @@ other librdkafka property.`,
 			if opts.KeepPartition && opts.Partition >= 0 {
 				return cmdutil.UsageErrorf("--partition and --keep-partition exclude each other")
 			}
+			if err := checkSchemaFlags("value", &opts.Value, valueVersion); err != nil {
+				return err
+			}
+			if err := checkSchemaFlags("key", &opts.Key, keyVersion); err != nil {
+				return err
+			}
+			if opts.NoRegister && opts.Value.File == "" && opts.Key.File == "" {
+				return cmdutil.UsageErrorf("--no-register applies to --value-schema or --key-schema")
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -114,6 +157,9 @@ other librdkafka property.`,
 	fl.BoolVar(&opts.KeepPartition, "keep-partition", false, "send envelope lines to the partition they name")
 	fl.StringArrayVarP(&headers, "header", "H", nil, "header key=value added to every record, repeatable")
 	fl.BoolVar(&opts.SkipInvalid, "skip-invalid", false, "report malformed lines on stderr and go on")
+	addSchemaFlags(cmd, "value", &opts.Value, &valueVersion)
+	addSchemaFlags(cmd, "key", &opts.Key, &keyVersion)
+	fl.BoolVar(&opts.NoRegister, "no-register", false, "use the schema files as registered already, do not register them")
 	return cmd
 }
 
@@ -129,10 +175,11 @@ func (e *lineError) ExitCode() int { return exitcode.Usage }
 
 // converter turns input lines into records.
 type converter struct {
-	topic  string
-	keyJQ  *jqfilter.Filter
-	opts   *Options
-	parted int32 // partition count of the topic
+	topic            string
+	keyJQ            *jqfilter.Filter
+	opts             *Options
+	parted           int32           // partition count of the topic
+	valueEnc, keyEnc *schema.Encoder // nil: bytes as they are
 }
 
 func (c *converter) convert(line []byte) (*record.Record, error) {
@@ -166,6 +213,9 @@ func (c *converter) convert(line []byte) (*record.Record, error) {
 				return nil, err
 			}
 		}
+	}
+	if err := c.encodeRecord(r); err != nil {
+		return nil, err
 	}
 	r.Topic = c.topic
 	r.Offset = 0
@@ -206,6 +256,14 @@ func run(ctx context.Context, opts *Options) error {
 		}
 		conv.keyJQ = f
 	}
+	valueSchema, err := parseSchema(&opts.Value)
+	if err != nil {
+		return err
+	}
+	keySchema, err := parseSchema(&opts.Key)
+	if err != nil {
+		return err
+	}
 	client, err := opts.Kafka()
 	if err != nil {
 		return err
@@ -217,6 +275,13 @@ func run(ctx context.Context, opts *Options) error {
 	conv.parted = int32(len(topics[0].Partitions))
 	if opts.Partition >= conv.parted {
 		return cmdutil.UsageErrorf("--partition %d: topic %s has %d partitions", opts.Partition, opts.Topic, conv.parted)
+	}
+	// Schemas are compiled and registered before the first record.
+	if conv.valueEnc, err = encoder(ctx, opts, &opts.Value, valueSchema, false); err != nil {
+		return err
+	}
+	if conv.keyEnc, err = encoder(ctx, opts, &opts.Key, keySchema, true); err != nil {
+		return err
 	}
 	p, err := client.NewProducer(kafka.ProducerOptions{NoReportContents: true})
 	if err != nil {
