@@ -117,8 +117,14 @@ block to paste into a README or an issue; -o dot a Graphviz digraph
 	return cmd
 }
 
-// Infer reads the flow's topics in parallel and builds the graph.
-func Infer(ctx context.Context, client *kafka.Client, opts *Options) (flowtrace.Graph, error) {
+// cluster is what kx flow asks of Kafka.
+type cluster interface {
+	consume.Offsets
+	Metadata(ctx context.Context) (*kafka.Metadata, error)
+}
+
+// infer reads the flow's topics in parallel and builds the graph.
+func infer(ctx context.Context, client cluster, open consume.Opener, opts *Options) (flowtrace.Graph, error) {
 	meta, err := client.Metadata(ctx)
 	if err != nil {
 		return flowtrace.Graph{}, err
@@ -139,7 +145,7 @@ func Infer(ctx context.Context, client *kafka.Client, opts *Options) (flowtrace.
 	if err != nil {
 		return flowtrace.Graph{}, err
 	}
-	err = consume.ReadParallel(ctx, consume.Readers(client.NewReader), ranges, consume.Options{}, func(r *record.Record) error {
+	err = consume.ReadParallel(ctx, open, ranges, consume.Options{}, func(r *record.Record) error {
 		b.Offer(r)
 		return nil
 	})
@@ -154,7 +160,12 @@ func run(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	g, err := Infer(ctx, client, opts)
+	return graph(ctx, client, consume.Readers(client.NewReader), opts)
+}
+
+// graph infers the graph and writes it.
+func graph(ctx context.Context, client cluster, open consume.Opener, opts *Options) error {
+	g, err := infer(ctx, client, open, opts)
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/kx-cli/kx/internal/graphparse"
 	"github.com/kx-cli/kx/internal/scenariotest"
+	"github.com/kx-cli/kx/pkg/consume"
 	"github.com/kx-cli/kx/pkg/embedded"
 	"github.com/kx-cli/kx/pkg/flowtrace"
 	"github.com/kx-cli/kx/pkg/iostreams"
@@ -50,7 +51,7 @@ func TestFlowDemoScenario(t *testing.T) {
 	}
 
 	ios, _, out, _ := iostreams.Test()
-	g, err := Infer(context.Background(), client, &Options{IO: ios})
+	g, err := infer(context.Background(), client, consume.Readers(client.NewReader), &Options{IO: ios})
 	if err != nil {
 		t.Fatal(err)
 	}

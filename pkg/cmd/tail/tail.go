@@ -199,6 +199,18 @@ func run(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
+	spec := consume.Spec{From: from, To: to, UntilEnd: opts.UntilEnd, Follow: true}
+	return tail(ctx, client, consume.Readers(client.NewReader), opts, filter, spec)
+}
+
+// cluster is what kx tail asks of Kafka.
+type cluster interface {
+	consume.GroupOffsets
+	ResolveTopics(ctx context.Context, patterns []string) ([]kafka.TopicMeta, error)
+}
+
+// tail reads and prints.
+func tail(ctx context.Context, client cluster, open consume.Opener, opts *Options, filter *jqfilter.Filter, spec consume.Spec) error {
 	topics, err := client.ResolveTopics(ctx, opts.Topics)
 	if err != nil {
 		return fmt.Errorf("tail: %w", err)
@@ -210,9 +222,7 @@ func run(ctx context.Context, opts *Options) error {
 	}
 
 	w := newWriter(opts, filter)
-	spec := consume.Spec{From: from, To: to, UntilEnd: opts.UntilEnd, Follow: true}
-	open := consume.Readers(client.NewReader)
-	w.follow = !bounded
+	w.follow = !spec.UntilEnd && spec.To == nil
 	var readErr error
 	if opts.Group != "" {
 		readErr = readGroup(ctx, client, open, opts, topics, tps, wm, spec, w)

@@ -181,8 +181,14 @@ func readKeys(in io.Reader) ([]string, error) {
 	return keys, nil
 }
 
+// cluster is what kx trace asks of Kafka.
+type cluster interface {
+	consume.Offsets
+	Metadata(ctx context.Context) (*kafka.Metadata, error)
+}
+
 // collect selects the flow and collects the records of opts.Keys.
-func collect(ctx context.Context, client *kafka.Client, opts *Options) (*flowtrace.Collector, *flowtrace.Result, error) {
+func collect(ctx context.Context, client cluster, open consume.Opener, opts *Options) (*flowtrace.Collector, *flowtrace.Result, error) {
 	meta, err := client.Metadata(ctx)
 	if err != nil {
 		return nil, nil, err
@@ -196,7 +202,7 @@ func collect(ctx context.Context, client *kafka.Client, opts *Options) (*flowtra
 		return nil, nil, cmdutil.UsageErrorf("%v", err)
 	}
 	part, _ := partitioner.ByName(opts.Partitioner)
-	c := &flowtrace.Collector{Offsets: client, Open: consume.Readers(client.NewReader), Flow: flow, Tracer: tracer,
+	c := &flowtrace.Collector{Offsets: client, Open: open, Flow: flow, Tracer: tracer,
 		Partitions: flowtrace.PartitionCounts(meta, flow.Topics()), Partitioner: part,
 		ScanAll: opts.ScanAll, Skew: opts.Skew, From: opts.From, To: opts.To}
 	if opts.Verbose {
@@ -221,7 +227,13 @@ func run(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	c, res, err := collect(ctx, client, opts)
+	return trace(ctx, client, consume.Readers(client.NewReader), opts)
+}
+
+// trace collects, prints the timelines or the NDJSON records and
+// summaries, then follows with --follow.
+func trace(ctx context.Context, client cluster, open consume.Opener, opts *Options) error {
+	c, res, err := collect(ctx, client, open, opts)
 	if err != nil {
 		return err
 	}

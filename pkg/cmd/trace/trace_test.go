@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kx-cli/kx/internal/scenariotest"
+	"github.com/kx-cli/kx/pkg/consume"
 	"github.com/kx-cli/kx/pkg/embedded"
 	"github.com/kx-cli/kx/pkg/flowtrace"
 	"github.com/kx-cli/kx/pkg/iostreams"
@@ -69,7 +70,7 @@ func TestTraceSmokeScenario(t *testing.T) {
 		t.Fatalf("scenario gave %d orders, %d failed payments, %d cancelled: want an order held and one cancelled", len(orders), len(failed), len(cancelled))
 	}
 	opts := testOptions(orders...)
-	c, _, err := collect(context.Background(), client, opts)
+	c, _, err := collect(context.Background(), client, consume.Readers(client.NewReader), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +139,7 @@ func TestPartitionPruning(t *testing.T) {
 		opts := testOptions(key)
 		opts.Topics = []string{topic}
 		opts.ScanAll = scanAll
-		c, res, err := collect(context.Background(), client, opts)
+		c, res, err := collect(context.Background(), client, consume.Readers(client.NewReader), opts)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -157,11 +158,11 @@ func TestPartitionPruning(t *testing.T) {
 	// topics, and the result is the same as a full scan.
 	full, pruned := testOptions(key), testOptions(key)
 	full.ScanAll = true
-	cf, rf, err := collect(context.Background(), client, full)
+	cf, rf, err := collect(context.Background(), client, consume.Readers(client.NewReader), full)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cp, rp, err := collect(context.Background(), client, pruned)
+	cp, rp, err := collect(context.Background(), client, consume.Readers(client.NewReader), pruned)
 	if err != nil {
 		t.Fatal(err)
 	}
