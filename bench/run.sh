@@ -57,7 +57,7 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/kx-bench.XXXXXX")
 TOPIC=bench.payments
 SCENARIO=$ROOT/scenarios/ecommerce-demo.yaml
 ECO_TOPICS=(orders.created orders.completed inventory.updates customer.notifications payment.transactions shipping.events)
-CASES=(${BENCH_CASES:-tail tail_pipe tail_jq export trace produce produce_keyed play memory})
+CASES=(${BENCH_CASES:-tail tail_pipe tail_jq export trace produce produce_keyed play play_paced memory})
 # The producer settings of kx (pkg/kafka/producer.go) given to kcat -P.
 KCAT_PRODUCE_SETTINGS="-X enable.idempotence=true -X acks=all -X compression.codec=lz4 -X topic.partitioner=murmur2_random -X linger.ms=5"
 
@@ -364,6 +364,31 @@ case_play() {
 		"kcat -P (same records)" "$KCAT -P -q -b \$BROKERS -t bench.play.kcat -K \$'\\t' $KCAT_PRODUCE_SETTINGS <$WORK/play.tsv"
 	BEFORE_RUN=
 	echo "  rates: kx play $(echo "$PLAY_RECORDS / ${WALL["kx play unpaced"]}" | bc) records/s, kcat -P $(echo "$PLAY_RECORDS / ${WALL["kcat -P (same records)"]}" | bc) records/s"
+}
+
+# play_paced (issue 16): paced play keeps its rate. bench/paced.yaml starts
+# 100 one-event flows per second for 20 s; --rate-scale 5 and 50 ask for
+# 500 and 5,000 events/s. The rate is the events over play's own wall time
+# (from the first event to the last acknowledgement); the target is ±5 %.
+case_play_paced() {
+	local rs want f out rate dev
+	for rs in 5 50; do
+		want=$((100 * rs))
+		"$KX" topics delete bench.paced --yes >/dev/null 2>&1 || true
+		f=$WORK/paced_$rs
+		/usr/bin/time -f '%e %U %S %M' -o "$f.time" "$KX" play "$ROOT/bench/paced.yaml" --rate-scale "$rs" -o json -q >"$f.json" 2>"$f.err" ||
+			{ log "bench: paced play failed:"; cat "$f.err" >&2; exit 1; }
+		out=$("$JQ" -r '"\(.events) \(.wall_seconds) \(.max_behind_ms)"' "$f.json")
+		read -r events wall behind <<<"$out"
+		rate=$(echo "scale=1; $events / $wall" | bc)
+		dev=$(echo "scale=2; ($rate - $want) * 100 / $want" | bc)
+		local line
+		line=$(printf 'kx play paced at %5d events/s: %s events in %s s = %s events/s (%+.2f %%), at most %s ms behind, %s CPU-s, %d MB  target ±5 %% %s' \
+			"$want" "$events" "$wall" "$rate" "$dev" "$behind" "$(awk '{print $2 + $3}' "$f.time")" "$(awk '{printf "%d", $4 / 1024}' "$f.time")" \
+			"$( (($(echo "${dev#-} <= 5" | bc))) && echo met || echo MISSED)")
+		echo "  $line (load average $(loadavg))"
+		RESULTS+=("$line")
+	done
 }
 
 # memory (issue 16): the peak RSS of the reading commands not timed above,

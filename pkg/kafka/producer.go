@@ -45,12 +45,14 @@ type Producer struct {
 // murmur2 like the Java client so every tool agrees where a key lives; lz4
 // because the embedded broker keeps batches as they are sent.
 var producerDefaults = map[string]any{
-	"enable.idempotence":           true,
-	"acks":                         "all",
-	"partitioner":                  "murmur2_random",
-	"compression.type":             "lz4",
-	"linger.ms":                    5,
-	"queue.buffering.max.messages": 500000,
+	"enable.idempotence": true,
+	"acks":               "all",
+	"partitioner":        "murmur2_random",
+	"compression.type":   "lz4",
+	"linger.ms":          5,
+	// librdkafka's default: an unpaced play or a large produce keeps the
+	// queue full, and 500,000 queued records took 150 MB.
+	"queue.buffering.max.messages": 100000,
 	"go.batch.producer":            false,
 	// confluent-kafka-go allocates both channels up front at 1,000,000
 	// entries (24 MB that every GC cycle scans); Deliveries drains the

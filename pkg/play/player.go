@@ -334,7 +334,8 @@ func (p *Player) live(ctx context.Context) error {
 		}
 		return err
 	}
-	prod, err := client.NewProducer(kafka.ProducerOptions{})
+	// Without printed records, the reports need no copy of keys and values.
+	prod, err := client.NewProducer(kafka.ProducerOptions{NoReportContents: p.opts.Output != OutputRecords})
 	if err != nil {
 		return err
 	}

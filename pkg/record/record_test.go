@@ -191,3 +191,18 @@ func TestAppendTimestampMatchesLayout(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkAppendJSONEmbedded is AppendJSON when a filter already found the
+// value embeddable (tail --jq): the difference is the value's validation.
+func BenchmarkAppendJSONEmbedded(b *testing.B) {
+	r := &Record{Topic: "payment.transactions", Partition: 3, Offset: 1234567,
+		Timestamp: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC), TimestampType: TimestampCreateTime,
+		Key:   []byte("ord-050042"),
+		Value: []byte(`{"transactionId":"tx-001000042","orderId":"ord-050042","customerId":"cust-00042","amount":52.42,"currency":"EUR","method":"card","status":"APPROVED"}`)}
+	b.SetBytes(int64(len(r.Value)))
+	b.ReportAllocs()
+	var buf []byte
+	for b.Loop() {
+		buf = AppendJSONEmbedded(buf[:0], r)
+	}
+}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/kx-cli/kx/internal/jsonscan"
 	"github.com/kx-cli/kx/pkg/cmdutil"
 	"github.com/kx-cli/kx/pkg/exitcode"
 	"github.com/kx-cli/kx/pkg/iostreams"
@@ -180,6 +181,9 @@ type converter struct {
 	opts             *Options
 	parted           int32           // partition count of the topic
 	valueEnc, keyEnc *schema.Encoder // nil: bytes as they are
+	// keyField is NAME when --key-jq is just .NAME: a top-level string
+	// member is then cut out of the line without running jq.
+	keyField string
 }
 
 func (c *converter) convert(line []byte) (*record.Record, error) {
@@ -233,7 +237,48 @@ func mayBeEnvelope(line []byte) bool {
 		bytes.Contains(line, []byte(`"offset"`)) && bytes.Contains(line, []byte(`"value"`))
 }
 
+// simpleField returns NAME when expr is `.NAME` with NAME an identifier.
+func simpleField(expr string) string {
+	expr = strings.TrimSpace(expr)
+	if len(expr) < 2 || expr[0] != '.' {
+		return ""
+	}
+	for i, c := range expr[1:] {
+		if !(c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || i > 0 && '0' <= c && c <= '9') {
+			return ""
+		}
+	}
+	return expr[1:]
+}
+
+// fieldKey is the key of .NAME without jq when the line is an object
+// whose member NAME (the last one, as jq sees duplicates) is a string
+// without escapes, null or missing; ok is false for anything else, which
+// jq then decides.
+func fieldKey(line []byte, name string) (key []byte, ok bool) {
+	var raw []byte
+	if !jsonscan.ObjectMembers(line, func(k, v []byte) {
+		if string(k) == name {
+			raw = v
+		}
+	}) {
+		return nil, false
+	}
+	switch {
+	case raw == nil || string(raw) == "null":
+		return nil, true
+	case raw[0] == '"' && bytes.IndexByte(raw, '\\') < 0:
+		return raw[1 : len(raw)-1 : len(raw)-1], true
+	}
+	return nil, false
+}
+
 func (c *converter) key(value []byte) ([]byte, error) {
+	if c.keyField != "" {
+		if k, ok := fieldKey(value, c.keyField); ok {
+			return k, nil
+		}
+	}
 	out, err := c.keyJQ.EvalValue(value)
 	if err != nil {
 		return nil, fmt.Errorf("--key-jq %s: %w", c.keyJQ, err)
@@ -255,6 +300,7 @@ func run(ctx context.Context, opts *Options) error {
 			return fmt.Errorf("--key-jq: %w", err)
 		}
 		conv.keyJQ = f
+		conv.keyField = simpleField(opts.KeyJQ)
 	}
 	valueSchema, err := parseSchema(&opts.Value)
 	if err != nil {
