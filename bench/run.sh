@@ -297,7 +297,7 @@ case_tail_jq() {
 case_export() {
 	load_payments
 	compare "export CSV: $BENCH_RECORDS records" pipe "x>=2.5" \
-		"kx export csv | wc -l" "\"\$KX\" export $TOPIC --format csv" \
+		"kx export csv | wc -l" "\"\$KX\" export $TOPIC -o csv" \
 		"kcat -J | jq @csv | wc -l" "$KCAT -C -e -q -J -b \$BROKERS -t $TOPIC | $JQ -r '[.topic,.partition,.offset,.ts,.key] + (.payload|fromjson|[.transactionId,.orderId,.customerId,.amount,.currency,.method,.channel,.status]) | @csv'"
 }
 

@@ -85,7 +85,7 @@ func newCmdView(f *cmdutil.Factory, runF func(*ViewOptions) error) *cobra.Comman
 			return runView(opts)
 		},
 	}
-	cmd.Flags().StringVarP(&opts.Output, "output", "o", "text", "output format: text|json")
+	cmdutil.AddOutputFlag(cmd, &opts.Output, output.Table, output.NDJSON)
 	return cmd
 }
 
@@ -113,12 +113,12 @@ func runView(opts *ViewOptions) error {
 	if v.SchemaRegistry != "" {
 		v.SchemaRegistry += " (from " + cfg.Registry.Source + ")"
 	}
-	switch opts.Output {
-	case "json", "ndjson":
+	format, err := output.Resolve(opts.Output, opts.IO.IsStdoutTTY(), output.Table, output.NDJSON)
+	if err != nil {
+		return cmdutil.UsageErrorf("%v", err)
+	}
+	if format == output.NDJSON {
 		return output.WriteJSONLine(opts.IO.Out, v)
-	case "text", "auto", "":
-	default:
-		return cmdutil.UsageErrorf("--output %q: must be text or json", opts.Output)
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "config file: %s\n", v.ConfigFile)

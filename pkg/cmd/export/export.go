@@ -95,21 +95,24 @@ and exits 5 when an order is missing or late. With --sla, an order created
 less than the SLA before the export started is "open", not missing. Both
 topics are read in timestamp order, so memory follows the open orders.`,
 		Example: `  # Every completed order, as CSV, to a file, with a JSON report
-  kx export orders.completed --format csv --out completed.csv --report report.json
+  kx export orders.completed -o csv --out completed.csv --report report.json
 
   # Chosen columns; a duplicate orderId is an integrity failure (exit 5)
-  kx export orders.completed --format csv \
+  kx export orders.completed -o csv \
     --columns 'orderId=.orderId,status=.status,completedAt=.completedAt' --unique .orderId
 
   # Yesterday's records of two topics, losslessly, then copy them to another topic
-  kx export orders.created orders.completed --from 2026-11-27 --to 2026-11-28 -f ndjson > day.ndjson
-  kx export orders.created -f ndjson | kx produce orders.copy
+  kx export orders.created orders.completed --from 2026-11-27 --to 2026-11-28 -o ndjson > day.ndjson
+  kx export orders.created -o ndjson | kx produce orders.copy
 
   # Was every order completed within 15 minutes?
   kx export orders.completed --reconcile orders.created --on .orderId --sla 15m --out /dev/null --report recon.json`,
 		Args: cmdutil.MinimumArgs(1, "at least one topic"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Topics = args
+			if cmd.Flags().Changed("format") {
+				fmt.Fprintln(opts.IO.ErrOut, "kx: warning: --format is deprecated; use -o/--output")
+			}
 			if err := opts.Validate(); err != nil {
 				return err
 			}
@@ -120,8 +123,12 @@ topics are read in timestamp order, so memory follows the open orders.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVarP(&opts.Format, "format", "f", "csv", "output format: csv|ndjson")
-	fl.StringVarP(&opts.Columns, "columns", "c", "", "CSV columns as name=jq,… (default: metadata and the values' top-level fields)")
+	fl.StringVarP(&opts.Format, "output", "o", "csv", "output format: csv|ndjson")
+	// --format was export's name for -o; kept hidden so existing scripts
+	// run. (pflag's own deprecation note would go to stdout.)
+	fl.StringVar(&opts.Format, "format", "csv", "deprecated: use -o/--output")
+	_ = fl.MarkHidden("format")
+	fl.StringVar(&opts.Columns, "columns", "", "CSV columns as name=jq,… (default: metadata and the values' top-level fields)")
 	fl.StringVar(&opts.From, "from", "beginning", "first position: "+position.Help)
 	fl.StringVar(&opts.To, "to", "end", "position to stop before (exclusive): "+position.Help)
 	fl.StringVar(&opts.Out, "out", "", "write to FILE atomically instead of stdout")
@@ -130,7 +137,7 @@ topics are read in timestamp order, so memory follows the open orders.`,
 	fl.StringVar(&opts.Reconcile, "reconcile", "", "reference topic whose keys must all appear in the export (e.g. orders.created)")
 	fl.StringVar(&opts.On, "on", "", "jq expression of the key matching both topics (e.g. .orderId)")
 	fl.DurationVar(&opts.SLA, "sla", 0, "with --reconcile: the most a completion may take after its creation")
-	_ = cmd.RegisterFlagCompletionFunc("format", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	_ = cmd.RegisterFlagCompletionFunc("output", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return []string{export.FormatCSV, export.FormatNDJSON}, cobra.ShellCompDirectiveNoFileComp
 	})
 	return cmd
@@ -163,14 +170,14 @@ type Report struct {
 	Reconcile *export.ReconcileReport `json:"reconcile,omitempty"`
 }
 
-// Validate checks the flags that need no cluster; it lower-cases --format.
+// Validate checks the flags that need no cluster; it lower-cases -o.
 func (opts *ExportOptions) Validate() error {
 	opts.Format = strings.ToLower(opts.Format)
 	if opts.Format != export.FormatCSV && opts.Format != export.FormatNDJSON {
-		return cmdutil.UsageErrorf("--format %q: must be csv or ndjson", opts.Format)
+		return cmdutil.UsageErrorf("--output %q: must be csv or ndjson", opts.Format)
 	}
 	if opts.Columns != "" && opts.Format != export.FormatCSV {
-		return cmdutil.UsageErrorf("--columns needs --format csv")
+		return cmdutil.UsageErrorf("--columns needs -o csv")
 	}
 	if (opts.Reconcile == "") != (opts.On == "") {
 		return cmdutil.UsageErrorf("--reconcile and --on go together")
@@ -427,7 +434,7 @@ func report(opts *ExportOptions, job export.Job, p *plan, res *readResult, wm ma
 	rep.UnexportedFields.Count = res.unknown
 	if res.unknownFirst != nil {
 		rep.UnexportedFields.First = res.unknownFirst
-		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%d records have value fields outside the discovered columns (first at %s/%d@%d); choose them with --columns or use --format ndjson",
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%d records have value fields outside the discovered columns (first at %s/%d@%d); choose them with --columns or use -o ndjson",
 			rep.UnexportedFields.Count, res.unknownFirst.Topic, res.unknownFirst.Partition, res.unknownFirst.Offset))
 	}
 	if res.recon != nil {

@@ -66,8 +66,9 @@ func add(c *kafkafake.Cluster, topic string, p int32, at time.Duration, value st
 
 func TestValidate(t *testing.T) {
 	for _, bad := range [][]string{
+		{"t", "-o", "xml"},
 		{"t", "--format", "xml"},
-		{"t", "--columns", "a=.a", "--format", "ndjson"},
+		{"t", "--columns", "a=.a", "-o", "ndjson"},
 		{"t", "--reconcile", "r"},
 		{"t", "--sla", "1m"},
 		{"t", "--reconcile", "r", "--on", ".id", "--sla", "-1m"},
@@ -81,7 +82,7 @@ func TestValidate(t *testing.T) {
 			t.Errorf("%q: %v, want a usage error", bad, err)
 		}
 	}
-	opts, _, _ := testOptions(t, "t", "-f", "NDJSON")
+	opts, _, _ := testOptions(t, "t", "-o", "NDJSON")
 	if opts.Format != "ndjson" {
 		t.Errorf("format %q", opts.Format)
 	}
@@ -101,7 +102,7 @@ func TestExportGapsAndRetention(t *testing.T) {
 	c.AddGap(p0, 1)
 	_ = c.DeleteRecords(context.Background(), p1, 2)
 
-	opts, out, errOut := testOptions(t, "t", "-f", "ndjson", "--from", "0")
+	opts, out, errOut := testOptions(t, "t", "-o", "ndjson", "--from", "0")
 	rep, err := run(t, c, opts)
 	if exitcode.Of(err) != exitcode.Integrity {
 		t.Fatalf("err %v, want the integrity exit", err)
@@ -154,7 +155,7 @@ func TestExportReconcile(t *testing.T) {
 	add(c, "completed", 0, 5*time.Second, `{"orderId":"o1"}`)
 	add(c, "completed", 0, 20*time.Minute, `{"orderId":"o2"}`) // late
 	add(c, "completed", 0, 3*time.Second, `{"orderId":"o9"}`)  // never created
-	opts, _, errOut := testOptions(t, "completed", "-f", "ndjson", "--reconcile", "created", "--on", ".orderId", "--sla", "15m")
+	opts, _, errOut := testOptions(t, "completed", "-o", "ndjson", "--reconcile", "created", "--on", ".orderId", "--sla", "15m")
 	rep, err := run(t, c, opts)
 	if exitcode.Of(err) != exitcode.Integrity {
 		t.Fatalf("err %v", err)

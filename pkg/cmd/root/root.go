@@ -45,7 +45,7 @@ choose); progress, logs and warnings go to stderr. Exit codes are listed in
   kx stats --watch --alerts ecommerce             # live dashboard with alerts
   kx tail payment.transactions --jq '.status=="ERROR"'
   kx trace ORD-000017                             # where is my order?
-  kx export orders.completed --format csv --out completed.csv --report report.json`,
+  kx export orders.completed -o csv --out completed.csv --report report.json`,
 		Version:       info.Version,
 		SilenceErrors: true,
 		SilenceUsage:  true,

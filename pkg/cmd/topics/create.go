@@ -27,7 +27,7 @@ func newCmdCreate(f *cmdutil.Factory, runF func(context.Context, *CreateOptions)
 		Use:   "create TOPIC",
 		Short: "Create a topic",
 		Example: `  kx topics create orders.created --partitions 6 --replication-factor 3
-  kx topics create audit --config retention.ms=-1 --config cleanup.policy=compact`,
+  kx topics create audit --topic-config retention.ms=-1 --topic-config cleanup.policy=compact`,
 		Args: cmdutil.ExactArgs(1, "a topic name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Spec.Name = args[0]
@@ -41,7 +41,7 @@ func newCmdCreate(f *cmdutil.Factory, runF func(context.Context, *CreateOptions)
 			for _, kv := range configs {
 				k, v, ok := strings.Cut(kv, "=")
 				if !ok || k == "" {
-					return cmdutil.UsageErrorf("--config %q: want key=value", kv)
+					return cmdutil.UsageErrorf("--topic-config %q: want key=value", kv)
 				}
 				opts.Spec.Configs[k] = v
 			}
@@ -51,9 +51,9 @@ func newCmdCreate(f *cmdutil.Factory, runF func(context.Context, *CreateOptions)
 			return runCreate(cmd.Context(), opts)
 		},
 	}
-	cmd.Flags().IntVarP(&opts.Spec.Partitions, "partitions", "p", 1, "number of partitions")
+	cmd.Flags().IntVar(&opts.Spec.Partitions, "partitions", 1, "number of partitions")
 	cmd.Flags().IntVarP(&opts.Spec.ReplicationFactor, "replication-factor", "r", 1, "replicas per partition")
-	cmd.Flags().StringArrayVarP(&configs, "config", "c", nil, "topic config key=value, repeatable")
+	cmd.Flags().StringArrayVar(&configs, "topic-config", nil, "topic config key=value, repeatable (e.g. retention.ms=86400000)")
 	cmd.Flags().BoolVar(&opts.IfNotExists, "if-not-exists", false, "succeed when the topic already exists")
 	return cmd
 }

@@ -39,22 +39,22 @@ func NewCmdVersion(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command
 			return run(opts)
 		},
 	}
-	cmd.Flags().StringVarP(&opts.Output, "output", "o", "text", "output format: text|json")
+	cmdutil.AddOutputFlag(cmd, &opts.Output, output.Table, output.NDJSON)
 	return cmd
 }
 
 func run(opts *Options) error {
 	info := Info{Info: build.Current(), Librdkafka: kafka.LibraryVersion()}
-	switch opts.Output {
-	case "json", "ndjson":
-		return output.WriteJSONLine(opts.IO.Out, info)
-	case "text", "auto", "":
-		_, err := fmt.Fprintf(opts.IO.Out, "kx %s\ncommit: %s\nbuilt: %s\ngo: %s\nlibrdkafka: %s\n",
-			info.Version, orUnknown(info.Commit), orUnknown(info.Date), info.Go, info.Librdkafka)
-		return err
-	default:
-		return cmdutil.UsageErrorf("--output %q: must be text or json", opts.Output)
+	format, err := output.Resolve(opts.Output, opts.IO.IsStdoutTTY(), output.Table, output.NDJSON)
+	if err != nil {
+		return cmdutil.UsageErrorf("%v", err)
 	}
+	if format == output.NDJSON {
+		return output.WriteJSONLine(opts.IO.Out, info)
+	}
+	_, err = fmt.Fprintf(opts.IO.Out, "kx %s\ncommit: %s\nbuilt: %s\ngo: %s\nlibrdkafka: %s\n",
+		info.Version, orUnknown(info.Commit), orUnknown(info.Date), info.Go, info.Librdkafka)
+	return err
 }
 
 func orUnknown(s string) string {
