@@ -18,6 +18,7 @@ import (
 	groupscmd "github.com/kx-cli/kx/pkg/cmd/groups"
 	playcmd "github.com/kx-cli/kx/pkg/cmd/play"
 	producecmd "github.com/kx-cli/kx/pkg/cmd/produce"
+	replaycmd "github.com/kx-cli/kx/pkg/cmd/replay"
 	schemascmd "github.com/kx-cli/kx/pkg/cmd/schemas"
 	statscmd "github.com/kx-cli/kx/pkg/cmd/stats"
 	tailcmd "github.com/kx-cli/kx/pkg/cmd/tail"
@@ -85,7 +86,7 @@ choose); progress, logs and warnings go to stderr. Exit codes are listed in
 	)
 	for group, cmds := range map[string][]*cobra.Command{
 		"watch":       {topicscmd.NewCmdTopics(f, nil), statscmd.NewCmdStats(f, nil), groupscmd.NewCmdGroups(f, nil)},
-		"records":     {tailcmd.NewCmdTail(f, nil), producecmd.NewCmdProduce(f, nil), schemascmd.NewCmdSchemas(f, nil)},
+		"records":     {tailcmd.NewCmdTail(f, nil), producecmd.NewCmdProduce(f, nil), replaycmd.NewCmdReplay(f, nil), schemascmd.NewCmdSchemas(f, nil)},
 		"investigate": {tracecmd.NewCmdTrace(f, nil), flowcmd.NewCmdFlow(f, nil), exportcmd.NewCmdExport(f, nil)},
 		"rehearse":    {democmd.NewCmdDemo(f, nil), playcmd.NewCmdPlay(f, nil), brokercmd.NewCmdBroker(f, nil)},
 		"setup":       {configcmd.NewCmdConfig(f), completioncmd.NewCmdCompletion(f), versioncmd.NewCmdVersion(f, nil)},
