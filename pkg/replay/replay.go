@@ -63,16 +63,16 @@ type Destination struct {
 
 // Options of one replay.
 type Options struct {
-	Source, Dest string // topics
-	Spec         consume.Spec
-	Group        string // resumable: read and commit as this group
-	JQ           *jqfilter.Filter
-	DedupeOn     *jqfilter.Filter
-	Rate         float64 // records per second, 0 unpaced
-	DryRun       bool
+	Source, Dest                 string // topics
+	Spec                         consume.Spec
+	Group                        string // resumable: read and commit as this group
+	JQ                           *jqfilter.Filter
+	DedupeOn                     *jqfilter.Filter
+	Rate                         float64 // records per second, 0 unpaced
+	DryRun                       bool
 	KeepPartition, KeepTimestamp bool
-	NoProvenance bool
-	RunID        string // generated when empty
+	NoProvenance                 bool
+	RunID                        string // generated when empty
 	// DryRunOut receives the envelopes a dry run would send.
 	DryRunOut io.Writer
 	// Warn receives one-line warnings (the first jq error).
