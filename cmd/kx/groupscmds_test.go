@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"slices"
@@ -18,6 +19,57 @@ import (
 func init() {
 	scriptCmds["group-consume"] = groupConsume
 	scriptCmds["group-member"] = groupMember
+	scriptCmds["count-lines"] = countLines
+	scriptCmds["sort-lines"] = sortLines
+	scriptCmds["report-field"] = reportField
+}
+
+// countLines: count-lines VAR FILE [-u] sets VAR to the number of lines of
+// FILE (distinct lines with -u).
+func countLines(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 2 || len(args) > 3 {
+		ts.Fatalf("usage: count-lines VAR FILE [-u]")
+	}
+	ls := strings.Split(strings.TrimSuffix(ts.ReadFile(args[1]), "\n"), "\n")
+	if len(ls) == 1 && ls[0] == "" {
+		ls = nil
+	}
+	if len(args) == 3 {
+		slices.Sort(ls)
+		ls = slices.Compact(ls)
+	}
+	ts.Setenv(args[0], strconv.Itoa(len(ls)))
+	ts.Logf("count-lines: %s=%d", args[0], len(ls))
+}
+
+// sortLines: sort-lines IN OUT [-u] writes IN's lines sorted (and distinct
+// with -u) to OUT.
+func sortLines(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 2 || len(args) > 3 {
+		ts.Fatalf("usage: sort-lines IN OUT [-u]")
+	}
+	ls := strings.Split(strings.TrimSuffix(ts.ReadFile(args[0]), "\n"), "\n")
+	slices.Sort(ls)
+	if len(args) == 3 {
+		ls = slices.Compact(ls)
+	}
+	ts.Check(os.WriteFile(ts.MkAbs(args[1]), []byte(strings.Join(ls, "\n")+"\n"), 0o644))
+}
+
+// reportField: report-field VAR REPORT.json FIELD sets VAR to a top-level
+// field of a JSON report, as JSON text.
+func reportField(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 3 {
+		ts.Fatalf("usage: report-field VAR REPORT.json FIELD")
+	}
+	var rep map[string]json.RawMessage
+	ts.Check(json.Unmarshal([]byte(ts.ReadFile(args[1])), &rep))
+	v, ok := rep[args[2]]
+	if !ok {
+		ts.Fatalf("report-field: no %s in %s", args[2], args[1])
+	}
+	ts.Setenv(args[0], string(v))
+	ts.Logf("report-field: %s=%s", args[0], v)
 }
 
 // groupConsume: group-consume GROUP TOPIC N FILE joins GROUP as a kgo
