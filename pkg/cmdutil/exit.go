@@ -10,6 +10,7 @@ import (
 	"github.com/kx-cli/kx/pkg/play"
 	"github.com/kx-cli/kx/pkg/scenario"
 	"github.com/kx-cli/kx/pkg/schema"
+	"github.com/kx-cli/kx/pkg/stats"
 )
 
 // ExitCode is the documented exit code for err. The command layer is the
@@ -41,6 +42,9 @@ func ExitCode(err error) int {
 	}
 	if errors.As(err, new(*play.VerificationError)) {
 		return exitcode.Integrity
+	}
+	if errors.As(err, new(*stats.AlertError)) {
+		return exitcode.Alert
 	}
 	return exitcode.Of(err)
 }

@@ -10,12 +10,12 @@ import (
 
 	"github.com/kx-cli/kx/alerts"
 	"github.com/kx-cli/kx/pkg/alert"
-	statscmd "github.com/kx-cli/kx/pkg/cmd/stats"
+	"github.com/kx-cli/kx/pkg/consume"
 	"github.com/kx-cli/kx/pkg/iostreams"
 	"github.com/kx-cli/kx/pkg/kafka"
-	"github.com/kx-cli/kx/pkg/output"
 	"github.com/kx-cli/kx/pkg/play"
 	"github.com/kx-cli/kx/pkg/scenario"
+	"github.com/kx-cli/kx/pkg/stats"
 )
 
 // dashboard runs the kx stats dashboard, with the demo's alert rules, while
@@ -52,17 +52,9 @@ func startDashboard(ctx context.Context, ios *iostreams.IOStreams, client *kafka
 	dio.ErrOut = d.gate
 	go func() {
 		defer close(d.done)
-		d.err = statscmd.Run(dctx, &statscmd.Options{
-			IO:       &dio,
-			Kafka:    func() (*kafka.Client, error) { return client, nil },
-			Output:   output.Table,
-			Watch:    true,
-			Interval: time.Second,
-			Window:   time.Minute,
-			Rules:    rules,
-			From:     "beginning",
-			Title:    "kx demo",
-		})
+		q := &stats.Query{Interval: time.Second, Window: time.Minute, Rules: rules, From: "beginning", Title: "kx demo"}
+		dash := &stats.Dashboard{Width: min(dio.TerminalWidth(), 120), Color: dio.ColorEnabled(), Title: q.Title, Brokers: stats.JoinBrokers(client.Brokers())}
+		d.err = stats.NewWatcher(q, client, consume.Readers(client.NewReader), dio.Out, dio.ErrOut, dash).Run(dctx)
 	}()
 	return d, nil
 }

@@ -1,16 +1,12 @@
 package stats
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/olekukonko/tablewriter"
-	"github.com/olekukonko/tablewriter/tw"
 
 	"github.com/kx-cli/kx/pkg/consume"
 	"github.com/kx-cli/kx/pkg/kafka"
@@ -25,11 +21,11 @@ func runSnapshot(ctx context.Context, opts *Options) error {
 		return err
 	}
 	now := time.Now()
-	s, err := collect(ctx, client, opts)
+	s, err := st.Collect(ctx, client, &opts.Query)
 	if err != nil {
 		return err
 	}
-	rates, err := windowRates(ctx, client, s, opts.Window, now)
+	rates, err := st.WindowRates(ctx, client, s, opts.Window, now)
 	if err != nil {
 		return err
 	}
@@ -37,9 +33,9 @@ func runSnapshot(ctx context.Context, opts *Options) error {
 	if opts.By != nil {
 		tracker.SetBy(st.NewByCounter(opts.By, opts.ByTopic))
 	}
-	tracker.ObserveOffsets(now, s.offsets)
-	if read := recordTopics(opts, s.names()); len(read) > 0 {
-		metas, err := s.md.Resolve(read)
+	tracker.ObserveOffsets(now, s.Offsets)
+	if read := st.RecordTopics(&opts.Query, s.Names()); len(read) > 0 {
+		metas, err := s.MD.Resolve(read)
 		if err != nil {
 			return err
 		}
@@ -48,11 +44,11 @@ func runSnapshot(ctx context.Context, opts *Options) error {
 		if err != nil {
 			return err
 		}
-		rs, err := readRanges(ctx, client, opts, wm, tps, "-"+opts.Window.String(), false)
+		rs, err := st.ReadRanges(ctx, client, &opts.Query, wm, tps, "-"+opts.Window.String(), false)
 		if err != nil {
 			return err
 		}
-		err = consume.Read(ctx, consume.Readers(client.NewReader), rs, consume.Options{Properties: readerProps}, func(r *record.Record) error {
+		err = consume.Read(ctx, consume.Readers(client.NewReader), rs, consume.Options{Properties: st.ReaderProps}, func(r *record.Record) error {
 			tracker.ObserveRecord(r, time.Now())
 			return nil
 		})
@@ -63,45 +59,18 @@ func runSnapshot(ctx context.Context, opts *Options) error {
 			return nil
 		}
 	}
-	snap := tracker.Snapshot(now, opts.Window, s.names())
+	snap := tracker.Snapshot(now, opts.Window, s.Names())
 	snap.ByTotal = nil // one interval: By already holds every count
 	for i := range snap.Topics {
 		r := rates[snap.Topics[i].Topic]
-		snap.Topics[i].MessagesPerSec, snap.Topics[i].PeakPerSec = round2(r), round2(r)
+		snap.Topics[i].MessagesPerSec, snap.Topics[i].PeakPerSec = st.Round2(r), st.Round2(r)
 	}
-	finish(snap, s)
+	st.Finish(snap, s)
 	snap.Totals.PeakPerSec = snap.Totals.MessagesPerSec
 	if opts.Output == output.Table {
 		return writeSnapshotTable(opts.IO.Out, snap)
 	}
 	return output.WriteJSONLine(opts.IO.Out, snap)
-}
-
-// finish completes a snapshot with what the tracker does not know.
-func finish(snap *st.Snapshot, s *sample) {
-	snap.Brokers = s.brokers
-	snap.Groups = s.groups
-	if snap.Groups == nil {
-		snap.Groups = []st.GroupLag{}
-	}
-	if snap.Topics == nil {
-		snap.Topics = []st.TopicStats{}
-	}
-	snap.Totals.Groups = s.ngroups
-	snap.Totals.Lag = 0
-	var sum float64
-	for _, t := range snap.Topics {
-		sum += t.MessagesPerSec
-	}
-	snap.Totals.MessagesPerSec = round2(sum)
-	for _, g := range snap.Groups {
-		snap.Totals.Lag += g.Lag
-	}
-}
-
-func round2(v float64) float64 {
-	f, _ := strconv.ParseFloat(strconv.FormatFloat(v, 'f', 2, 64), 64)
-	return f
 }
 
 // writeSnapshotTable prints a snapshot for people: topics, lag, counts by
@@ -118,12 +87,12 @@ func writeSnapshotTable(w io.Writer, snap *st.Snapshot) error {
 			strconv.FormatInt(t.PartitionMin, 10), strconv.FormatInt(t.PartitionMax, 10),
 			strconv.FormatFloat(t.Skew, 'f', 2, 64), strconv.FormatFloat(t.MessagesPerSec, 'f', 1, 64), last})
 	}
-	if err := writeTable(w, header, rows); err != nil {
+	if err := st.WriteTable(w, header, rows); err != nil {
 		return err
 	}
 	if lat := latencyRows(snap); len(lat) > 0 {
 		fmt.Fprintln(w)
-		if err := writeTable(w, []string{"topic", "records", "p50", "p95", "max"}, lat); err != nil {
+		if err := st.WriteTable(w, []string{"topic", "records", "p50", "p95", "max"}, lat); err != nil {
 			return err
 		}
 	}
@@ -134,7 +103,7 @@ func writeSnapshotTable(w io.Writer, snap *st.Snapshot) error {
 			rows = append(rows, []string{g.Group, g.Topic, strconv.FormatInt(g.Lag, 10),
 				strconv.Itoa(int(g.WorstPartition)), strconv.FormatInt(g.WorstLag, 10)})
 		}
-		if err := writeTable(w, []string{"group", "topic", "lag", "worst partition", "its lag"}, rows); err != nil {
+		if err := st.WriteTable(w, []string{"group", "topic", "lag", "worst partition", "its lag"}, rows); err != nil {
 			return err
 		}
 	}
@@ -144,7 +113,7 @@ func writeSnapshotTable(w io.Writer, snap *st.Snapshot) error {
 		for _, v := range b.Values {
 			rows = append(rows, []string{v.Value, strconv.FormatInt(v.Count, 10), strconv.FormatFloat(v.Share, 'f', 2, 64) + "%"})
 		}
-		if err := writeTable(w, []string{"value", "count", "share"}, rows); err != nil {
+		if err := st.WriteTable(w, []string{"value", "count", "share"}, rows); err != nil {
 			return err
 		}
 	}
@@ -164,23 +133,3 @@ func latencyRows(snap *st.Snapshot) [][]string {
 }
 
 func fmtMs(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) + "ms" }
-
-// writeTable is output.WriteTable with headers kept as written (upper
-// case), so "MSG/S" and "P95" are not respaced by the auto-formatter.
-func writeTable(w io.Writer, header []string, rows [][]string) error {
-	var buf bytes.Buffer
-	t := output.NewTable(&buf).Options(tablewriter.WithHeaderAutoFormat(tw.Off))
-	up := make([]string, len(header))
-	for i, h := range header {
-		up[i] = strings.ToUpper(h)
-	}
-	t.Header(up)
-	if err := t.Bulk(rows); err != nil {
-		return err
-	}
-	if err := t.Render(); err != nil {
-		return err
-	}
-	_, err := w.Write(output.TrimTrailingSpaces(buf.Bytes()))
-	return err
-}

@@ -14,43 +14,27 @@ import (
 
 	"github.com/kx-cli/kx/pkg/alert"
 	"github.com/kx-cli/kx/pkg/cmdutil"
+	"github.com/kx-cli/kx/pkg/consume"
 	"github.com/kx-cli/kx/pkg/iostreams"
 	"github.com/kx-cli/kx/pkg/jqfilter"
 	"github.com/kx-cli/kx/pkg/kafka"
 	"github.com/kx-cli/kx/pkg/output"
 	"github.com/kx-cli/kx/pkg/position"
+	st "github.com/kx-cli/kx/pkg/stats"
 )
 
-// Options of kx stats. kx demo fills one and calls Run to show the
-// dashboard while a scenario plays.
+// Options of kx stats.
 type Options struct {
+	st.Query
 	IO     *iostreams.IOStreams
 	Kafka  func() (*kafka.Client, error)
 	Output output.Format
-
-	Patterns []string
-	Watch    bool
-	Interval time.Duration
-	Window   time.Duration
-
-	By      *jqfilter.Filter // --by, on ByTopic
-	ByTopic string
-	Latency bool
-
-	Rules   []*alert.Rule // from --alerts
-	From    string        // where record reading starts
-	Webhook string
-	FailOn  *alert.Severity
-	Idle    time.Duration
-	Groups  bool
-
-	// Title heads the dashboard ("kx stats", "kx demo").
-	Title string
+	Watch  bool
 }
 
 // NewCmdStats builds `kx stats`.
 func NewCmdStats(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
-	opts := &Options{IO: f.IOStreams, Kafka: f.Kafka, Title: "kx stats"}
+	opts := &Options{IO: f.IOStreams, Kafka: f.Kafka, Query: st.Query{Title: "kx stats"}}
 	var outputFlag, byExpr, alertsFile, failOn, printRules string
 	var listRules bool
 	var noGroups bool
@@ -233,4 +217,16 @@ func Run(ctx context.Context, opts *Options) error {
 		return runWatch(ctx, opts)
 	}
 	return runSnapshot(ctx, opts)
+}
+
+func runWatch(ctx context.Context, opts *Options) error {
+	client, err := opts.Kafka()
+	if err != nil {
+		return err
+	}
+	var dash *st.Dashboard
+	if opts.Output == output.Table {
+		dash = &st.Dashboard{Width: min(opts.IO.TerminalWidth(), 120), Color: opts.IO.ColorEnabled(), Title: opts.Title, Brokers: st.JoinBrokers(client.Brokers())}
+	}
+	return st.NewWatcher(&opts.Query, client, consume.Readers(client.NewReader), opts.IO.Out, opts.IO.ErrOut, dash).Run(ctx)
 }

@@ -1,35 +1,48 @@
 package stats
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/tw"
+
 	"github.com/kx-cli/kx/pkg/alert"
-	"github.com/kx-cli/kx/pkg/exitcode"
+	"github.com/kx-cli/kx/pkg/consume"
 	"github.com/kx-cli/kx/pkg/kafka"
 	"github.com/kx-cli/kx/pkg/output"
 	"github.com/kx-cli/kx/pkg/record"
-	"github.com/kx-cli/kx/pkg/scan"
-	st "github.com/kx-cli/kx/pkg/stats"
 )
 
-// watcher is the state of one --watch run. Readers (one goroutine per
-// batch of topics) feed the tracker and the alert engine under mu; the
-// main loop alone writes to stdout.
-type watcher struct {
-	opts    *Options
-	client  *kafka.Client
+// AlertError ends a watch: an alert of the --fail-on severity fired.
+type AlertError struct{ Msg string }
+
+func (e *AlertError) Error() string { return e.Msg }
+
+// Watcher is one --watch run: it samples offsets every interval, reads the
+// records the query needs, evaluates alert rules and prints a stats line
+// (or a dashboard frame) per interval and a summary at the end. Readers
+// (one goroutine per batch of topics) feed the tracker and the alert
+// engine under mu; the main loop alone writes to out.
+type Watcher struct {
+	opts    *Query
+	client  Cluster
+	open    consume.Opener
 	out     io.Writer
+	errOut  io.Writer
 	tty     bool
-	dash    *st.Dashboard
+	dash    *Dashboard
 	webhook *alert.Webhook
 
 	mu           sync.Mutex
-	tracker      *st.Tracker
+	tracker      *Tracker
 	engine       *alert.Engine
 	lastActivity time.Time
 
@@ -38,36 +51,44 @@ type watcher struct {
 	readers  sync.WaitGroup
 	started  map[string]bool
 	warned   map[string]bool
-	fired    st.AlertCounts
-	lastSnap *st.Snapshot
+	fired    AlertCounts
+	lastSnap *Snapshot
 	names    []string
 }
 
-func runWatch(ctx context.Context, opts *Options) error {
-	client, err := opts.Kafka()
-	if err != nil {
-		return err
+// NewWatcher prepares a watch of q on client, reading records through
+// open. With dash it draws that dashboard on out (a terminal); without,
+// it prints NDJSON. Warnings go to errOut.
+func NewWatcher(q *Query, client Cluster, open consume.Opener, out, errOut io.Writer, dash *Dashboard) *Watcher {
+	if q.Interval <= 0 {
+		q.Interval = time.Second
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	w := &watcher{
-		opts: opts, client: client, out: opts.IO.Out,
-		tty:     opts.Output == output.Table,
-		tracker: st.NewTracker(120),
-		engine:  alert.NewEngine(opts.Rules),
+	w := &Watcher{
+		opts: q, client: client, open: open, out: out, errOut: errOut,
+		tty: dash != nil, dash: dash,
+		tracker: NewTracker(120),
+		engine:  alert.NewEngine(q.Rules),
 		events:  make(chan alert.Event, 256),
 		readErr: make(chan error, 16),
 		started: map[string]bool{},
 		warned:  map[string]bool{},
 	}
+	if q.By != nil {
+		w.tracker.SetBy(NewByCounter(q.By, q.ByTopic))
+	}
+	return w
+}
+
+// Run watches until ctx ends, --idle passes or an alert of the --fail-on
+// severity fires (an *AlertError), then prints the summary.
+func (w *Watcher) Run(ctx context.Context) (err error) {
+	ctx, cancel := context.WithCancel(ctx)
 	defer func() {
 		cancel()
 		w.readers.Wait()
 	}()
-	if opts.By != nil {
-		w.tracker.SetBy(st.NewByCounter(opts.By, opts.ByTopic))
-	}
-	if opts.Webhook != "" {
-		w.webhook = &alert.Webhook{URL: opts.Webhook, Log: opts.IO.ErrOut}
+	if w.opts.Webhook != "" {
+		w.webhook = &alert.Webhook{URL: w.opts.Webhook, Log: w.errOut}
 		defer func() {
 			// Give queued alerts a moment to go out; never hang on a dead
 			// endpoint.
@@ -77,30 +98,20 @@ func runWatch(ctx context.Context, opts *Options) error {
 		}()
 	}
 	if w.tty {
-		width := min(opts.IO.TerminalWidth(), 120)
-		w.dash = &st.Dashboard{Width: width, Color: opts.IO.ColorEnabled(), Title: opts.Title, Brokers: joinBrokers(client.Brokers())}
-		if _, err := io.WriteString(w.out, st.EnterScreen); err != nil {
+		if _, err := io.WriteString(w.out, EnterScreen); err != nil {
 			return err
 		}
 	}
 	err = w.loop(ctx)
 	if err == nil && ctx.Err() != nil {
-		// Stopped by Ctrl-C (or by kx demo at the end of its play): one
-		// last look at the offsets, so the summary counts every record.
-		fctx, fcancel := context.WithTimeout(context.Background(), client.Timeout())
-		if s, ferr := collect(fctx, w.client, w.opts); ferr == nil {
-			w.mu.Lock()
-			w.tracker.ObserveOffsets(time.Now(), s.offsets)
-			w.mu.Unlock()
-		}
-		fcancel()
+		w.lastLook()
 	}
 	if w.tty {
-		if _, werr := io.WriteString(w.out, st.LeaveScreen); werr != nil && err == nil {
+		if _, werr := io.WriteString(w.out, LeaveScreen); werr != nil && err == nil {
 			err = werr
 		}
 	}
-	if err != nil && exitcode.Of(err) != exitcode.Alert {
+	if err != nil && !errors.As(err, new(*AlertError)) {
 		return err
 	}
 	if serr := w.summary(); serr != nil && err == nil {
@@ -109,7 +120,20 @@ func runWatch(ctx context.Context, opts *Options) error {
 	return err
 }
 
-func joinBrokers(b []string) string {
+// lastLook samples the offsets once more after a stop (Ctrl-C, or kx demo
+// at the end of its play), so the summary counts every record.
+func (w *Watcher) lastLook() {
+	fctx, fcancel := context.WithTimeout(context.Background(), w.client.Timeout())
+	defer fcancel()
+	if s, err := Collect(fctx, w.client, w.opts); err == nil {
+		w.mu.Lock()
+		w.tracker.ObserveOffsets(time.Now(), s.Offsets)
+		w.mu.Unlock()
+	}
+}
+
+// JoinBrokers names the bootstrap brokers for the dashboard's title.
+func JoinBrokers(b []string) string {
 	if len(b) == 1 {
 		return b[0]
 	}
@@ -118,13 +142,13 @@ func joinBrokers(b []string) string {
 
 // loop refreshes every interval until ctx ends, --idle passes or an alert
 // of the --fail-on severity fires.
-func (w *watcher) loop(ctx context.Context) error {
+func (w *Watcher) loop(ctx context.Context) error {
 	ticker := time.NewTicker(w.opts.Interval)
 	defer ticker.Stop()
 	var prevAt time.Time
 	var prevHigh int64 = -1
 	for {
-		s, err := collect(ctx, w.client, w.opts)
+		s, err := Collect(ctx, w.client, w.opts)
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -135,18 +159,18 @@ func (w *watcher) loop(ctx context.Context) error {
 			return err
 		}
 		now := time.Now()
-		w.names = s.names()
+		w.names = s.Names()
 		w.mu.Lock()
 		if prevAt.IsZero() {
 			w.lastActivity = now
 		}
-		if high := totalHigh(s.offsets); high != prevHigh {
+		if high := totalHigh(s.Offsets); high != prevHigh {
 			if prevHigh >= 0 {
 				w.lastActivity = now
 			}
 			prevHigh = high
 		}
-		w.tracker.ObserveOffsets(now, s.offsets)
+		w.tracker.ObserveOffsets(now, s.Offsets)
 		evs := w.engine.Advance(now)
 		var interval time.Duration
 		if !prevAt.IsZero() {
@@ -156,7 +180,7 @@ func (w *watcher) loop(ctx context.Context) error {
 		idleFor := now.Sub(w.lastActivity)
 		w.mu.Unlock()
 		prevAt = now
-		finish(snap, s)
+		Finish(snap, s)
 		w.lastSnap = snap
 		if err := w.show(snap); err != nil {
 			return err
@@ -187,7 +211,7 @@ func (w *watcher) loop(ctx context.Context) error {
 	}
 }
 
-func totalHigh(offs []st.TopicOffsets) int64 {
+func totalHigh(offs []TopicOffsets) int64 {
 	var n int64
 	for _, t := range offs {
 		for _, p := range t.Partitions {
@@ -198,7 +222,7 @@ func totalHigh(offs []st.TopicOffsets) int64 {
 }
 
 // show prints one interval: an NDJSON line, or a dashboard frame.
-func (w *watcher) show(snap *st.Snapshot) error {
+func (w *Watcher) show(snap *Snapshot) error {
 	if !w.tty {
 		return output.WriteJSONLine(w.out, snap)
 	}
@@ -209,7 +233,7 @@ func (w *watcher) show(snap *st.Snapshot) error {
 
 // alert prints (or shows) one alert, posts it, and ends the run when it is
 // of the --fail-on severity or worse.
-func (w *watcher) alert(ev alert.Event) error {
+func (w *Watcher) alert(ev alert.Event) error {
 	switch ev.SeverityLevel() {
 	case alert.Error:
 		w.fired.Error++
@@ -228,7 +252,7 @@ func (w *watcher) alert(ev alert.Event) error {
 		if t.IsZero() {
 			t = time.Now()
 		}
-		w.dash.Notify(st.Notice{Time: t, Severity: ev.Severity, Text: ev.Rule + ": " + ev.Message})
+		w.dash.Notify(Notice{Time: t, Severity: ev.Severity, Text: ev.Rule + ": " + ev.Message})
 		if w.lastSnap != nil {
 			if err := w.show(w.lastSnap); err != nil {
 				return err
@@ -238,7 +262,7 @@ func (w *watcher) alert(ev alert.Event) error {
 		return err
 	}
 	if f := w.opts.FailOn; f != nil && ev.SeverityLevel() >= *f {
-		return exitcode.Newf(exitcode.Alert, "alert %q (%s) fired: %s", ev.Rule, ev.Severity, ev.Message)
+		return &AlertError{Msg: fmt.Sprintf("alert %q (%s) fired: %s", ev.Rule, ev.Severity, ev.Message)}
 	}
 	return nil
 }
@@ -246,21 +270,21 @@ func (w *watcher) alert(ev alert.Event) error {
 // startReaders starts reading the records of the topics that need it and
 // exist: the ones present at the first refresh from --from (default end),
 // the ones that appear later from their beginning.
-func (w *watcher) startReaders(ctx context.Context, s *sample) error {
-	want := recordTopics(w.opts, s.names())
+func (w *Watcher) startReaders(ctx context.Context, s *Sample) error {
+	want := RecordTopics(w.opts, s.Names())
 	var metas []kafka.TopicMeta
 	for _, t := range want {
 		if w.started[t] {
 			continue
 		}
-		m, ok := s.md.Topic(t)
+		m, ok := s.MD.Topic(t)
 		if !ok {
 			if t == w.opts.ByTopic && w.opts.By != nil {
 				return &kafka.UnknownTopicError{Topic: t}
 			}
 			if !w.warned[t] {
 				w.warned[t] = true
-				fmt.Fprintf(w.opts.IO.ErrOut, "kx: stats: topic %q does not exist yet; its alert rules start when it appears\n", t)
+				fmt.Fprintf(w.errOut, "kx: stats: topic %q does not exist yet; its alert rules start when it appears\n", t)
 			}
 			continue
 		}
@@ -278,14 +302,13 @@ func (w *watcher) startReaders(ctx context.Context, s *sample) error {
 	if len(w.started) > 0 || len(w.warned) > 0 && w.anyWarned(metas) {
 		def = "beginning" // a topic that appeared while we watched: all of it is new
 	}
-	start, err := readStart(ctx, w.client, w.opts, wm, tps, def)
+	q := *w.opts
+	if def == "beginning" {
+		q.From = def
+	}
+	rs, err := ReadRanges(ctx, w.client, &q, wm, tps, def, true)
 	if err != nil {
 		return err
-	}
-	if def == "beginning" {
-		for _, tp := range tps {
-			start[tp] = wm[tp].Low
-		}
 	}
 	for _, m := range metas {
 		w.started[m.Name] = true
@@ -294,7 +317,7 @@ func (w *watcher) startReaders(ctx context.Context, s *sample) error {
 	w.readers.Add(1)
 	go func() {
 		defer w.readers.Done()
-		err := scan.Read(ctx, w.client, ranges(tps, start, nil), scan.Options{Properties: readerProps}, w.observe(ctx))
+		err := consume.Read(ctx, w.open, rs, consume.Options{Properties: ReaderProps}, w.observe(ctx))
 		if err != nil && ctx.Err() == nil {
 			w.readErr <- fmt.Errorf("stats: read: %w", err)
 		}
@@ -302,7 +325,7 @@ func (w *watcher) startReaders(ctx context.Context, s *sample) error {
 	return nil
 }
 
-func (w *watcher) anyWarned(metas []kafka.TopicMeta) bool {
+func (w *Watcher) anyWarned(metas []kafka.TopicMeta) bool {
 	for _, m := range metas {
 		if w.warned[m.Name] {
 			return true
@@ -313,7 +336,7 @@ func (w *watcher) anyWarned(metas []kafka.TopicMeta) bool {
 
 // observe is the reader callback: account the record, evaluate the rules,
 // and hand alerts to the main loop.
-func (w *watcher) observe(ctx context.Context) func(*record.Record) error {
+func (w *Watcher) observe(ctx context.Context) func(*record.Record) error {
 	return func(r *record.Record) error {
 		now := time.Now()
 		w.mu.Lock()
@@ -325,7 +348,7 @@ func (w *watcher) observe(ctx context.Context) func(*record.Record) error {
 			select {
 			case w.events <- ev:
 			case <-ctx.Done():
-				return scan.ErrStop
+				return consume.ErrStop
 			}
 		}
 		return nil
@@ -334,7 +357,7 @@ func (w *watcher) observe(ctx context.Context) func(*record.Record) error {
 
 // summary prints the closing statistics: a summary object when piped, a
 // short table on a terminal.
-func (w *watcher) summary() error {
+func (w *Watcher) summary() error {
 	w.mu.Lock()
 	snap := w.tracker.Summary(time.Now(), w.names)
 	w.mu.Unlock()
@@ -342,10 +365,10 @@ func (w *watcher) summary() error {
 		snap.Brokers, snap.Groups, snap.Totals.Groups, snap.Totals.Lag = w.lastSnap.Brokers, w.lastSnap.Groups, w.lastSnap.Totals.Groups, w.lastSnap.Totals.Lag
 	}
 	if snap.Topics == nil {
-		snap.Topics = []st.TopicStats{}
+		snap.Topics = []TopicStats{}
 	}
 	if snap.Groups == nil {
-		snap.Groups = []st.GroupLag{}
+		snap.Groups = []GroupLag{}
 	}
 	if len(w.opts.Rules) > 0 {
 		counts := w.fired
@@ -357,7 +380,7 @@ func (w *watcher) summary() error {
 	return writeSummaryTable(w.out, snap)
 }
 
-func writeSummaryTable(out io.Writer, snap *st.Snapshot) error {
+func writeSummaryTable(out io.Writer, snap *Snapshot) error {
 	d := time.Duration(snap.IntervalSec * float64(time.Second)).Round(time.Second)
 	var produced int64
 	for _, t := range snap.Topics {
@@ -370,7 +393,7 @@ func writeSummaryTable(out io.Writer, snap *st.Snapshot) error {
 		rows = append(rows, []string{t.Topic, strconv.FormatInt(t.Messages, 10), strconv.FormatInt(t.Produced, 10),
 			strconv.FormatFloat(t.MessagesPerSec, 'f', 1, 64), strconv.FormatFloat(t.PeakPerSec, 'f', 1, 64)})
 	}
-	if err := writeTable(out, []string{"topic", "messages", "new", "avg msg/s", "peak msg/s"}, rows); err != nil {
+	if err := WriteTable(out, []string{"topic", "messages", "new", "avg msg/s", "peak msg/s"}, rows); err != nil {
 		return err
 	}
 	if b := snap.By; b != nil {
@@ -379,7 +402,7 @@ func writeSummaryTable(out io.Writer, snap *st.Snapshot) error {
 		for _, v := range b.Values {
 			rows = append(rows, []string{v.Value, strconv.FormatInt(v.Count, 10), strconv.FormatFloat(v.Share, 'f', 2, 64) + "%"})
 		}
-		if err := writeTable(out, []string{"value", "count", "share"}, rows); err != nil {
+		if err := WriteTable(out, []string{"value", "count", "share"}, rows); err != nil {
 			return err
 		}
 	}
@@ -387,4 +410,24 @@ func writeSummaryTable(out io.Writer, snap *st.Snapshot) error {
 		fmt.Fprintf(out, "\nalerts: %d error, %d warning, %d info, %d success\n", a.Error, a.Warning, a.Info, a.Success)
 	}
 	return nil
+}
+
+// WriteTable is output.WriteTable with headers kept as written (upper
+// case), so "MSG/S" and "P95" are not respaced by the auto-formatter.
+func WriteTable(w io.Writer, header []string, rows [][]string) error {
+	var buf bytes.Buffer
+	t := output.NewTable(&buf).Options(tablewriter.WithHeaderAutoFormat(tw.Off))
+	up := make([]string, len(header))
+	for i, h := range header {
+		up[i] = strings.ToUpper(h)
+	}
+	t.Header(up)
+	if err := t.Bulk(rows); err != nil {
+		return err
+	}
+	if err := t.Render(); err != nil {
+		return err
+	}
+	_, err := w.Write(output.TrimTrailingSpaces(buf.Bytes()))
+	return err
 }
