@@ -59,7 +59,7 @@ func Parse(filename string, data []byte) (s *Scenario, err error) {
 	if perr != nil {
 		return nil, perr
 	}
-	l := &loader{decoder: decoder{file: filename}, s: &Scenario{
+	l := &loader{decoder: decoder{file: filename}, data: data, s: &Scenario{
 		File:      filename,
 		topicIdx:  map[string]int{},
 		paramIdx:  map[string]int{},
@@ -75,7 +75,8 @@ func Parse(filename string, data []byte) (s *Scenario, err error) {
 
 type loader struct {
 	decoder
-	s *Scenario
+	data []byte // the file, for positions inside inline schemas
+	s    *Scenario
 	// params as parsed, with the nodes needed to report bad values later
 	paramDefs []paramDef
 	uses      []paramUse
@@ -204,7 +205,7 @@ func (v paramVal) any() any {
 
 func (l *loader) topics(n *yaml.Node) {
 	for _, tn := range l.seq(n, "topics") {
-		f := l.mapping(tn, "topic", "name", "partitions", "replication_factor", "key", "config")
+		f := l.mapping(tn, "topic", "name", "partitions", "replication_factor", "key", "config", "format", "schema", "message")
 		if !l.ok() {
 			return
 		}
@@ -249,6 +250,9 @@ func (l *loader) topics(n *yaml.Node) {
 					t.Config[k] = cv.Value
 				}
 			}
+		}
+		if l.ok() {
+			l.topicFormat(f, &t)
 		}
 		if !l.ok() {
 			return

@@ -4,6 +4,8 @@ import (
 	"time"
 
 	"github.com/itchyny/gojq"
+
+	"github.com/kx-cli/kx/pkg/schema"
 )
 
 // Scenario is a validated, compiled scenario file.
@@ -40,6 +42,12 @@ type Topic struct {
 	KeyField string
 	// Config holds optional topic configs (e.g. retention.ms) for creation.
 	Config map[string]string
+	// Format is how events are written: FormatJSON (the default),
+	// FormatAvro, FormatProtobuf or FormatJSONSchema.
+	Format string
+	// Schema encodes the events of a topic whose Format is not JSON; the
+	// player registers it and sets its ID before the first event.
+	Schema *schema.Encoder
 }
 
 // Param is a named scenario parameter, overridable per phase.

@@ -23,7 +23,8 @@ const (
 // An Encoder turns JSON values, in the form kx prints decoded records, into
 // record payloads of one schema in the Confluent wire format: magic byte 0,
 // the schema id (4 bytes, big-endian), then for Protobuf the message
-// indexes, then the encoded value. An Encoder is safe for one goroutine.
+// indexes, then the encoded value. Once its ID is set, an Encoder is safe
+// for concurrent use.
 type Encoder struct {
 	// Type is the registry's schema type: TypeAvro, TypeProtobuf or TypeJSONSchema.
 	Type string

@@ -35,13 +35,58 @@ func newAvroEncoder(text, name string, imports []Import) (*Encoder, error) {
 		return nil, &SchemaError{File: name, Msg: strings.TrimPrefix(err.Error(), "avro: ")}
 	}
 	a := &avroEncoder{schema: s, defaults: map[*avro.Field][]byte{}}
+	if err := a.encodeDefaults(s, map[avro.Schema]bool{}); err != nil {
+		return nil, &SchemaError{File: name, Msg: err.Error()}
+	}
 	return &Encoder{Type: TypeAvro, Text: text, payload: a.encode}, nil
+}
+
+// encodeDefaults encodes every field default once, up front, so encoding
+// only reads shared state.
+func (a *avroEncoder) encodeDefaults(s avro.Schema, seen map[avro.Schema]bool) error {
+	if seen[s] {
+		return nil
+	}
+	seen[s] = true
+	switch s := s.(type) {
+	case *avro.RefSchema:
+		return a.encodeDefaults(s.Schema(), seen)
+	case *avro.RecordSchema:
+		for _, f := range s.Fields() {
+			if f.HasDefault() {
+				// The default of a union is a value of its first branch.
+				typ, prefix := f.Type(), []byte(nil)
+				if u, ok := typ.(*avro.UnionSchema); ok {
+					typ, prefix = u.Types()[0], []byte{0}
+				}
+				b, err := avro.Marshal(typ, f.Default())
+				if err != nil {
+					return fmt.Errorf("field %s of %s: default does not encode: %v", f.Name(), s.FullName(), err)
+				}
+				a.defaults[f] = append(prefix, b...)
+			}
+			if err := a.encodeDefaults(f.Type(), seen); err != nil {
+				return err
+			}
+		}
+	case *avro.ArraySchema:
+		return a.encodeDefaults(s.Items(), seen)
+	case *avro.MapSchema:
+		return a.encodeDefaults(s.Values(), seen)
+	case *avro.UnionSchema:
+		for _, t := range s.Types() {
+			if err := a.encodeDefaults(t, seen); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // avroEncoder writes Avro binary from decoded JSON, walking the schema.
 type avroEncoder struct {
 	schema   avro.Schema
-	defaults map[*avro.Field][]byte // encoded field defaults, filled on first use
+	defaults map[*avro.Field][]byte // encoded field defaults, read-only once built
 }
 
 func (a *avroEncoder) encode(dst, value []byte) ([]byte, error) {
@@ -171,9 +216,9 @@ func (a *avroEncoder) writeRecord(dst []byte, s *avro.RecordSchema, v any, path 
 		fv, present := obj[f.Name()]
 		fpath := pathField(path, f.Name())
 		if !present {
-			def, err := a.fieldDefault(f, fpath)
-			if err != nil {
-				return nil, err
+			def, ok := a.defaults[f]
+			if !ok {
+				return nil, fieldErrorf(fpath, "missing, and the field has no default")
 			}
 			dst = append(dst, def...)
 			continue
@@ -184,28 +229,6 @@ func (a *avroEncoder) writeRecord(dst []byte, s *avro.RecordSchema, v any, path 
 		}
 	}
 	return dst, nil
-}
-
-// fieldDefault is the encoded default of a field missing from the value.
-func (a *avroEncoder) fieldDefault(f *avro.Field, path string) ([]byte, error) {
-	if b, ok := a.defaults[f]; ok {
-		return b, nil
-	}
-	if !f.HasDefault() {
-		return nil, fieldErrorf(path, "missing, and the field has no default")
-	}
-	// The default of a union is a value of its first branch.
-	typ, prefix := f.Type(), []byte(nil)
-	if u, ok := typ.(*avro.UnionSchema); ok {
-		typ, prefix = u.Types()[0], []byte{0}
-	}
-	b, err := avro.Marshal(typ, f.Default())
-	if err != nil {
-		return nil, fieldErrorf(path, "missing, and its default does not encode: %v", err)
-	}
-	b = append(prefix, b...)
-	a.defaults[f] = b
-	return b, nil
 }
 
 // writeUnion writes the first branch the plain value fits, as kx prints
