@@ -10,6 +10,7 @@ import (
 	"github.com/kx-cli/kx/pkg/kafka"
 	"github.com/kx-cli/kx/pkg/output"
 	"github.com/kx-cli/kx/pkg/play"
+	"github.com/kx-cli/kx/pkg/registry"
 )
 
 // AddPlayFlags adds the flags kx play and kx demo share.
@@ -65,5 +66,17 @@ func PlayCluster(kafkaClient func() (*kafka.Client, error)) func() (play.Cluster
 			return nil, err
 		}
 		return play.Adapt(c, c.NewProducer), nil
+	}
+}
+
+// PlayRegistry hands play the factory's Schema Registry client, a nil
+// Client when none is configured.
+func PlayRegistry(reg func() (*kafka.Registry, error)) func() (registry.Client, error) {
+	return func() (registry.Client, error) {
+		r, err := reg()
+		if err != nil || r == nil {
+			return nil, err
+		}
+		return r, nil
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/kx-cli/kx/pkg/output"
 	"github.com/kx-cli/kx/pkg/partitioner"
 	"github.com/kx-cli/kx/pkg/record"
+	"github.com/kx-cli/kx/pkg/registry"
 	"github.com/kx-cli/kx/pkg/scenario"
 )
 
@@ -75,6 +76,9 @@ func Adapt[P Producer](c admin, newProducer func(kafka.ProducerOptions) (P, erro
 type Options struct {
 	IO    *iostreams.IOStreams
 	Kafka func() (Cluster, error)
+	// Registry is the Schema Registry for topics written with a schema;
+	// nil, or a nil Client, when none is configured.
+	Registry func() (registry.Client, error)
 
 	// Scenario is the scenario to play.
 	Scenario *scenario.Scenario
@@ -278,11 +282,18 @@ func (p *Player) dryRun(ctx context.Context) error {
 	}
 	w := bufio.NewWriterSize(p.opts.IO.Out, 64<<10)
 	var buf []byte
+	// Events are encoded (with no schema id) only to check they fit their
+	// schemas; the dry run prints their JSON.
+	encs := p.encoders()
 	src := &eventSource{g: g}
 	for {
 		ev, ok := src.next(ctx)
 		if !ok {
 			break
+		}
+		if _, err := p.encodeEvent(encs, &ev); err != nil {
+			w.Flush()
+			return err
 		}
 		t.Sent(&ev)
 		if p.opts.Output != OutputRecords {
@@ -320,6 +331,13 @@ func (p *Player) live(ctx context.Context) error {
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil // Ctrl-C before anything was produced
+		}
+		return err
+	}
+	encs := p.encoders()
+	if err := p.registerSchemas(ctx, encs); err != nil {
+		if ctx.Err() != nil {
+			return nil
 		}
 		return err
 	}
@@ -376,7 +394,7 @@ func (p *Player) live(ctx context.Context) error {
 
 	src := &eventSource{g: g}
 	var pacer Pacer
-	var produceErr error
+	var produceErr, encodeErr error
 	for prodCtx.Err() == nil {
 		ev, ok := src.next(ctx)
 		if !ok {
@@ -394,8 +412,17 @@ func (p *Player) live(ctx context.Context) error {
 				t.Behind(behind)
 			}
 		}
+		value, err := p.encodeEvent(encs, &ev)
+		if err != nil {
+			encodeErr = err
+			abort(err)
+			break
+		}
 		meta := t.Sent(&ev)
-		rec := &record.Record{Topic: ev.Topic, Partition: -1, Timestamp: ev.Time, Key: ev.Key, Value: ev.Value}
+		if encs[ev.Topic] != nil && p.opts.Output == OutputRecords {
+			meta.json = ev.Value // printed decoded, as kx tail shows it
+		}
+		rec := &record.Record{Topic: ev.Topic, Partition: -1, Timestamp: ev.Time, Key: ev.Key, Value: value}
 		if err := prod.Produce(prodCtx, rec, meta); err != nil {
 			t.Failed(meta)
 			if prodCtx.Err() == nil {
@@ -415,6 +442,9 @@ func (p *Player) live(ctx context.Context) error {
 	close(stopView)
 	viewDone.Wait()
 	view.Close(t.Snapshot(p.timeline()))
+	if encodeErr != nil {
+		return encodeErr
+	}
 
 	cause := context.Cause(prodCtx)
 	if errors.Is(cause, syscall.EPIPE) {
@@ -501,6 +531,9 @@ func (p *Player) deliveries(prod Producer, t *Tracker, abort context.CancelCause
 		if d.Record.Timestamp.IsZero() {
 			// Delivery reports carry no timestamp: it is the one we sent.
 			d.Record.Timestamp, d.Record.TimestampType = meta.Time, record.TimestampCreateTime
+		}
+		if meta.json != nil {
+			d.Record.Value = meta.json
 		}
 		buf = append(record.AppendJSON(buf[:0], d.Record), '\n')
 		if _, err := w.Write(buf); err != nil {

@@ -60,6 +60,9 @@ type Meta struct {
 	topic, phase int
 	// Time is the record's timestamp (delivery reports do not carry it).
 	Time time.Time
+	// json is the event's JSON when the record is schema-encoded: what the
+	// run prints for it.
+	json []byte
 }
 
 // Notice is something worth telling the user while the run goes on: a phase

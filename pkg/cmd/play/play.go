@@ -22,7 +22,7 @@ type Options struct {
 
 // NewCmdPlay builds `kx play`.
 func NewCmdPlay(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
-	opts := &Options{Options: play.Options{IO: f.IOStreams, Kafka: cmdutil.PlayCluster(f.Kafka), Name: "kx play"}}
+	opts := &Options{Options: play.Options{IO: f.IOStreams, Kafka: cmdutil.PlayCluster(f.Kafka), Registry: cmdutil.PlayRegistry(f.Registry), Name: "kx play"}}
 	var outputFlag, startFlag, printName string
 	var list bool
 	cmd := &cobra.Command{
