@@ -1,0 +1,117 @@
+// Package layout checks the rules the source tree keeps (docs/architecture.md):
+// commands never import each other, only the adapter imports
+// confluent-kafka-go, and every package is named after its folder.
+package layout
+
+import (
+	"bufio"
+	"bytes"
+	"os/exec"
+	"path"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/kx-cli/kx"
+
+type pkg struct {
+	Path    string
+	Name    string
+	Imports []string // every import, test files' included
+}
+
+// violations lists every broken rule in pkgs.
+func violations(pkgs []pkg) []string {
+	var out []string
+	for _, p := range pkgs {
+		rel := strings.TrimPrefix(p.Path, module+"/")
+		if p.Name != "main" && p.Name != path.Base(rel) && !(rel == module && p.Name == path.Base(module)) {
+			out = append(out, p.Path+": package "+p.Name+" in folder "+path.Base(rel))
+		}
+		cmd := commandOf(p.Path)
+		for _, imp := range p.Imports {
+			if other := commandOf(imp); cmd != "" && cmd != "root" && other != "" && other != cmd {
+				out = append(out, p.Path+": command "+cmd+" imports command "+other+" ("+imp+")")
+			}
+			if strings.HasPrefix(imp, "github.com/confluentinc/confluent-kafka-go") && p.Path != module+"/pkg/kafka" {
+				out = append(out, p.Path+": imports "+imp+"; only pkg/kafka may")
+			}
+		}
+	}
+	return out
+}
+
+// commandOf is the command a package belongs to: X for pkg/cmd/X and
+// anything under it, "" for any other package.
+func commandOf(importPath string) string {
+	rest, ok := strings.CutPrefix(importPath, module+"/pkg/cmd/")
+	if !ok {
+		return ""
+	}
+	name, _, _ := strings.Cut(rest, "/")
+	return name
+}
+
+func list(t *testing.T) []pkg {
+	t.Helper()
+	cmd := exec.Command("go", "list", "-e", "-f", "{{.ImportPath}} {{.Name}} {{join .Imports \",\"}},{{join .TestImports \",\"}},{{join .XTestImports \",\"}}", module+"/...")
+	cmd.Dir = "../.."
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, stderr.String())
+	}
+	var pkgs []pkg
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) < 2 {
+			continue
+		}
+		p := pkg{Path: f[0], Name: f[1]}
+		if len(f) > 2 {
+			for _, imp := range strings.Split(f[2], ",") {
+				if imp != "" {
+					p.Imports = append(p.Imports, imp)
+				}
+			}
+		}
+		pkgs = append(pkgs, p)
+	}
+	if len(pkgs) < 20 {
+		t.Fatalf("go list found only %d packages", len(pkgs))
+	}
+	return pkgs
+}
+
+func TestTreeKeepsItsRules(t *testing.T) {
+	for _, v := range violations(list(t)) {
+		t.Error(v)
+	}
+}
+
+// The checker itself catches each kind of violation.
+func TestViolationsAreFound(t *testing.T) {
+	bad := []pkg{
+		{Path: module + "/pkg/cmd/demo", Name: "demo", Imports: []string{module + "/pkg/cmd/play", module + "/pkg/play"}},
+		{Path: module + "/pkg/cmd/flow", Name: "flow", Imports: []string{module + "/pkg/cmd/trace/shared"}},
+		{Path: module + "/pkg/broker", Name: "embedded"},
+		{Path: module + "/pkg/schema", Name: "schema", Imports: []string{"github.com/confluentinc/confluent-kafka-go/v2/schemaregistry"}},
+		// Allowed: the command tree, a command's own subpackage, the adapter, main.
+		{Path: module + "/pkg/cmd/root", Name: "root", Imports: []string{module + "/pkg/cmd/play"}},
+		{Path: module + "/pkg/cmd/play/internal/x", Name: "x", Imports: []string{module + "/pkg/cmd/play"}},
+		{Path: module + "/pkg/kafka", Name: "kafka", Imports: []string{"github.com/confluentinc/confluent-kafka-go/v2/kafka"}},
+		{Path: module + "/cmd/kx", Name: "main"},
+	}
+	got := violations(bad)
+	want := []string{"command demo imports command play", "command flow imports command trace", "package embedded in folder broker", "pkg/schema: imports github.com/confluentinc"}
+	if len(got) != len(want) {
+		t.Fatalf("got %d violations, want %d:\n%s", len(got), len(want), strings.Join(got, "\n"))
+	}
+	for i, w := range want {
+		if !strings.Contains(got[i], w) {
+			t.Errorf("violation %d: %q, want one about %q", i, got[i], w)
+		}
+	}
+}
