@@ -161,15 +161,20 @@ func ratesWithin(ts *testscript.TestScript, neg bool, args []string) {
 // It fails unless PROG exits 0 within 10 s of the interrupt.
 func ptyRun(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) < 3 {
-		ts.Fatalf("usage: pty-run OUT DURATION PROG ARGS...")
+		ts.Fatalf("usage: pty-run OUT DURATION [-size COLSxROWS] PROG ARGS...")
 	}
 	dur, err := time.ParseDuration(args[1])
 	ts.Check(err)
+	cols, rows := 80, 24
+	if args[2] == "-size" && len(args) > 4 {
+		cols, rows = parseSize(ts, args[3])
+		args = append(args[:2:2], args[4:]...)
+	}
 	prog := lookPath(ts, args[2])
 	cmd := exec.Command(prog, args[3:]...)
 	cmd.Dir = ts.Getenv("WORK")
 	cmd.Env = scriptEnv(ts)
-	f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 24, Cols: 80})
+	f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: uint16(rows), Cols: uint16(cols)})
 	ts.Check(err)
 	var out bytes.Buffer
 	copied := make(chan struct{})
@@ -196,6 +201,14 @@ func ptyRun(ts *testscript.TestScript, neg bool, args []string) {
 	if err != nil {
 		ts.Fatalf("%s under a pty: %v\n%s", args[2], err, out.String())
 	}
+}
+
+// parseSize reads COLSxROWS.
+func parseSize(ts *testscript.TestScript, s string) (cols, rows int) {
+	if _, err := fmt.Sscanf(s, "%dx%d", &cols, &rows); err != nil || cols <= 0 || rows <= 0 {
+		ts.Fatalf("size %q: want COLSxROWS, e.g. 60x20", s)
+	}
+	return cols, rows
 }
 
 func lookPath(ts *testscript.TestScript, name string) string {
@@ -233,8 +246,12 @@ var (
 // scrolls), it restores the screen at the end, and it has (color) or has
 // not (nocolor) color sequences.
 func screenCheck(ts *testscript.TestScript, neg bool, args []string) {
-	if len(args) != 2 {
-		ts.Fatalf("usage: screen-check FILE color|nocolor")
+	if len(args) != 2 && len(args) != 3 {
+		ts.Fatalf("usage: screen-check FILE color|nocolor [COLSxROWS]")
+	}
+	cols, rows := 80, 24
+	if len(args) == 3 {
+		cols, rows = parseSize(ts, args[2])
 	}
 	s := ts.ReadFile(args[0])
 	enter, leave := strings.Index(s, "\x1b[?1049h"), strings.LastIndex(s, "\x1b[?1049l")
@@ -247,11 +264,11 @@ func screenCheck(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	for i, fr := range frames {
 		lines := strings.Split(strings.ReplaceAll(fr, "\r\n", "\n"), "\n")
-		if len(lines) > 24 {
-			ts.Fatalf("frame %d has %d lines, more than the 24 rows", i, len(lines))
+		if len(lines) > rows {
+			ts.Fatalf("frame %d has %d lines, more than the %d rows", i, len(lines), rows)
 		}
 		for _, l := range lines {
-			if w := runewidth.StringWidth(escRE.ReplaceAllString(l, "")); w > 80 {
+			if w := runewidth.StringWidth(escRE.ReplaceAllString(l, "")); w > cols {
 				ts.Fatalf("frame %d: line of %d columns: %q", i, w, l)
 			}
 		}

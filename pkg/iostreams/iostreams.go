@@ -23,6 +23,7 @@ type IOStreams struct {
 	stderrTTY bool
 	colorOff  bool
 	width     int
+	height    int
 
 	redactor *Redactor
 }
@@ -80,6 +81,24 @@ func (s *IOStreams) TerminalWidth() int {
 	}
 	return 80
 }
+
+// TerminalSize is stdout's size now (a watch view asks at every refresh,
+// so a resized terminal is followed), 80×24 when unknown.
+func (s *IOStreams) TerminalSize() (width, height int) {
+	width, height = s.TerminalWidth(), 24
+	if s.height > 0 {
+		height = s.height
+	}
+	if f, ok := s.Out.(*os.File); ok && s.stdoutTTY {
+		if w, h, err := term.GetSize(int(f.Fd())); err == nil && w > 0 && h > 0 {
+			width, height = w, h
+		}
+	}
+	return width, height
+}
+
+// SetTerminalSize sets the size reported for stdout (tests).
+func (s *IOStreams) SetTerminalSize(width, height int) { s.width, s.height = width, height }
 
 // AddSecret registers a secret to mask on stderr.
 func (s *IOStreams) AddSecret(secret string) {

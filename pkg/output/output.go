@@ -65,18 +65,7 @@ type Column[T any] struct {
 func Print[T any](w io.Writer, f Format, items []T, cols []Column[T]) error {
 	switch f {
 	case Table, CSV:
-		header := make([]string, len(cols))
-		for i, c := range cols {
-			header[i] = c.Header
-		}
-		rows := make([][]string, len(items))
-		for i, it := range items {
-			row := make([]string, len(cols))
-			for j, c := range cols {
-				row[j] = c.Value(it)
-			}
-			rows[i] = row
-		}
+		header, rows := Cells(items, cols)
 		if f == CSV {
 			return WriteCSV(w, header, rows)
 		}
@@ -89,6 +78,23 @@ func Print[T any](w io.Writer, f Format, items []T, cols []Column[T]) error {
 		}
 		return nil
 	}
+}
+
+// Cells are the header and the rows of items through cols.
+func Cells[T any](items []T, cols []Column[T]) (header []string, rows [][]string) {
+	header = make([]string, len(cols))
+	for i, c := range cols {
+		header[i] = c.Header
+	}
+	rows = make([][]string, len(items))
+	for i, it := range items {
+		row := make([]string, len(cols))
+		for j, c := range cols {
+			row[j] = c.Value(it)
+		}
+		rows[i] = row
+	}
+	return header, rows
 }
 
 // Marshal is kx's one JSON writer (NDJSON lines, reports, webhook bodies,

@@ -3,7 +3,6 @@
 package groups
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -124,6 +123,10 @@ func runList(ctx context.Context, opts *ListOptions) error {
 		}
 		return output.Print(opts.IO.Out, opts.Output, list, listColumns)
 	}
+	if opts.Output == output.Table {
+		fmt.Fprint(opts.IO.Out, output.EnterScreen)
+		defer fmt.Fprint(opts.IO.Out, output.LeaveScreen)
+	}
 	ticker := time.NewTicker(opts.Interval)
 	defer ticker.Stop()
 	for {
@@ -160,15 +163,14 @@ func printWatch(opts *ListOptions, list []groups.Summary, now time.Time) error {
 		}
 		return nil
 	}
-	var buf bytes.Buffer
-	// Home the cursor and clear: the screen refreshes in place.
-	buf.WriteString("\x1b[H\x1b[2J")
-	fmt.Fprintf(&buf, "kx groups --watch  every %s  %s  (Ctrl-C to stop)\n\n", opts.Interval, now.Format("15:04:05"))
-	if err := output.Print(&buf, output.Table, list, listColumns); err != nil {
+	width, height := opts.IO.TerminalSize()
+	header, rows := output.Cells(list, listColumns)
+	lines, err := output.FitTable(header, rows, width, "uncommitted", "protocol", "topics")
+	if err != nil {
 		return err
 	}
-	_, err := opts.IO.Out.Write(buf.Bytes())
-	return err
+	title := fmt.Sprintf("kx groups --watch  every %s  %s  (Ctrl-C to stop)", opts.Interval, now.Format("15:04:05"))
+	return output.Frame(opts.IO.Out, append([]string{title, ""}, lines...), width, height)
 }
 
 // mapErr gives the domain's errors their exit codes: refusals and bad

@@ -1,7 +1,6 @@
 package topics
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"strconv"
@@ -36,6 +35,12 @@ func runWatch(ctx context.Context, opts *ListOptions) error {
 	}
 	var prev map[kafka.TP]kafka.Watermark
 	var prevAt time.Time
+	if opts.Output == output.Table {
+		// The alternate screen: the view refreshes in place and the user's
+		// terminal is as it was after Ctrl-C.
+		fmt.Fprint(opts.IO.Out, output.EnterScreen)
+		defer fmt.Fprint(opts.IO.Out, output.LeaveScreen)
+	}
 	ticker := time.NewTicker(opts.Interval)
 	defer ticker.Stop()
 	for {
@@ -106,15 +111,13 @@ func printWatch(opts *ListOptions, rows []WatchRow, now time.Time) error {
 			table = append(table, []string{"", strconv.Itoa(int(p.Partition)), strconv.FormatInt(p.Low, 10), strconv.FormatInt(p.High, 10), strconv.FormatInt(p.High-p.Low, 10), rate(p.MessagesPerSec)})
 		}
 	}
-	var buf bytes.Buffer
-	// Home the cursor and clear: the screen refreshes in place.
-	buf.WriteString("\x1b[H\x1b[2J")
-	fmt.Fprintf(&buf, "kx topics --watch  every %s  %s  (Ctrl-C to stop)\n\n", opts.Interval, now.Format("15:04:05"))
-	if err := output.WriteTable(&buf, header, table); err != nil {
+	width, height := opts.IO.TerminalSize()
+	lines, err := output.FitTable(header, table, width, "low", "high", "messages")
+	if err != nil {
 		return err
 	}
-	_, err := opts.IO.Out.Write(buf.Bytes())
-	return err
+	title := fmt.Sprintf("kx topics --watch  every %s  %s  (Ctrl-C to stop)", opts.Interval, now.Format("15:04:05"))
+	return output.Frame(opts.IO.Out, append([]string{title, ""}, lines...), width, height)
 }
 
 func rate(r float64) string {
