@@ -337,6 +337,21 @@ case_produce_keyed() {
 	BEFORE_RUN=
 }
 
+# replay (issue 15): unpaced kx replay of bench.payments to a fresh topic
+# against the pipeline it replaces, kx tail -e | kx produce (the same
+# records, keys and headers; replay adds its provenance headers). Target:
+# replay within 1.5x of the pipeline's wall time. Not in the default CASES:
+# BENCH_CASES=replay bench/run.sh.
+fresh_replay_topics() { recreate bench.replay.kx; recreate bench.replay.pipe; }
+case_replay() {
+	load_payments
+	BEFORE_RUN=fresh_replay_topics
+	compare "replay $BENCH_RECORDS records unpaced, against tail -e | produce" null "wall<=1.5" \
+		"kx replay" "\"\$KX\" replay $TOPIC bench.replay.kx" \
+		"kx tail -e | kx produce" "\"\$KX\" tail -e $TOPIC -o ndjson | \"\$KX\" produce bench.replay.pipe"
+	BEFORE_RUN=
+}
+
 # play (issues 3, 16): unpaced play (a past --start) with the scenario
 # generator in the loop, against kcat -P sending the same keys and values
 # (the dry run's), with the same settings. Each run into fresh topics.
