@@ -11,10 +11,10 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/kx-cli/kx/pkg/consume"
 	"github.com/kx-cli/kx/pkg/embedded"
 	"github.com/kx-cli/kx/pkg/kafka"
 	"github.com/kx-cli/kx/pkg/record"
-	"github.com/kx-cli/kx/pkg/scan"
 )
 
 var (
@@ -146,7 +146,7 @@ func checkNDJSON(b *embedded.Broker, path string) (int, error) {
 		want[tp][r.Offset] = r
 		lines++
 	}
-	var ranges []scan.Range
+	var ranges []consume.Range
 	for tp, offs := range want {
 		lo, hi := int64(-1), int64(-1)
 		for o := range offs {
@@ -157,14 +157,14 @@ func checkNDJSON(b *embedded.Broker, path string) (int, error) {
 				hi = o
 			}
 		}
-		ranges = append(ranges, scan.Range{TP: tp, Start: lo, End: hi + 1})
+		ranges = append(ranges, consume.Range{TP: tp, Start: lo, End: hi + 1})
 	}
 	c := testClient(b)
 	defer c.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	matched := 0
-	err = scan.Read(ctx, c, ranges, scan.Options{Idle: 5 * time.Second}, func(got *record.Record) error {
+	err = consume.Read(ctx, consume.Readers(c.NewReader), ranges, consume.Options{Idle: 5 * time.Second}, func(got *record.Record) error {
 		w, ok := want[got.TP()][got.Offset]
 		if !ok {
 			return nil
