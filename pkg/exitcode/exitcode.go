@@ -16,6 +16,7 @@ const (
 	Auth        = 4   // authentication or TLS failure
 	Integrity   = 5   // lost, missing or unverifiable data
 	Alert       = 6   // an alert threshold was breached (--fail-on)
+	Failure     = 7   // an I/O failure or any error no other code describes
 	Interrupted = 130 // a second Ctrl-C
 )
 
@@ -29,6 +30,8 @@ const Help = `kx exits with one of these codes:
   4    authentication or TLS failure
   5    integrity failure: records lost, missing or unverifiable (play, export)
   6    an alert of the --fail-on severity or worse fired (stats --alerts)
+  7    I/O failure or any other error: a full disk, an unwritable --out, a closed
+       stdout, a record the broker refused (never "no match")
   130  interrupted by a second Ctrl-C (the first one stops cleanly with 0)
 `
 
@@ -63,8 +66,8 @@ func Newf(code int, format string, args ...any) error {
 // Silent is an exit code with nothing to print (e.g. "no match").
 func Silent(code int) error { return &Error{Code: code} }
 
-// Of returns the exit code for err: the first Coder in its chain, else 1 for
-// any other error, 0 for nil.
+// Of returns the exit code for err: the first Coder in its chain, else
+// Failure for any other error (1 means "no match" only), 0 for nil.
 func Of(err error) int {
 	if err == nil {
 		return OK
@@ -73,7 +76,7 @@ func Of(err error) int {
 	if errors.As(err, &c) {
 		return c.ExitCode()
 	}
-	return 1
+	return Failure
 }
 
 // IsSilent reports whether err carries only a code and no message.

@@ -13,7 +13,8 @@ func TestOf(t *testing.T) {
 		want int
 	}{
 		{nil, OK},
-		{errors.New("plain"), 1},
+		{errors.New("plain"), Failure}, // 1 is "no match" only
+		{fmt.Errorf("write stdout: %w", errors.New("no space left on device")), Failure},
 		{New(Usage, errors.New("bad flag")), Usage},
 		{wrapped, Unreachable},
 		{Silent(NoMatch), NoMatch},
