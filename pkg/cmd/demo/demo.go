@@ -16,7 +16,9 @@ import (
 	"github.com/kx-cli/kx/pkg/exitcode"
 	"github.com/kx-cli/kx/pkg/kafka"
 	"github.com/kx-cli/kx/pkg/play"
+	"github.com/kx-cli/kx/pkg/registry"
 	"github.com/kx-cli/kx/pkg/scenario"
+	"github.com/kx-cli/kx/pkg/schema"
 	"github.com/kx-cli/kx/scenarios"
 )
 
@@ -33,11 +35,17 @@ type Options struct {
 	NoDashboard bool
 	// NewView, when set, replaces the play view (a dashboard, later).
 	NewView func(s *scenario.Scenario) play.View
+	// Format is json, avro or protobuf: how the demo's events are written.
+	Format string
+	// Registry is the configured Schema Registry (nil: none).
+	Registry func() (*kafka.Registry, error)
+	// RegistryPort is the embedded registry's port (0: a free one).
+	RegistryPort int
 }
 
 // NewCmdDemo builds `kx demo`.
 func NewCmdDemo(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
-	opts := &Options{Config: f.Config}
+	opts := &Options{Config: f.Config, Registry: f.Registry}
 	opts.Play.IO = f.IOStreams
 	var outputFlag, startFlag string
 	cmd := &cobra.Command{
@@ -73,12 +81,21 @@ that cluster.
 The scenario ships inside kx; --scenario plays another file or shipped
 scenario instead (as kx play takes them; kx play --list). Everything else works as in kx play:
 records on stdout when piped (-o ndjson), the report with -o json,
-verification at the end (exit 5 on a shortfall), Ctrl-C to stop cleanly.`,
+verification at the end (exit 5 on a shortfall), Ctrl-C to stop cleanly.
+
+--format avro (or protobuf) writes the events in Avro (Protobuf) in the
+Confluent wire format, with the schemas shipped inside kx (one per topic,
+registered under TOPIC-value). The Schema Registry is the configured one
+(--schema-registry, KX_SCHEMA_REGISTRY, the profile) or, on the embedded
+broker, an embedded registry (--schema-registry-port, default a free port).
+kx tail, trace, flow, stats and export decode the records when pointed at
+that registry, so the tour's commands work unchanged.`,
 		Example: `  kx demo --speed 10                      # about 30 s, embedded broker
   kx demo --speed 10 --keep --port 9092   # then, in another terminal: kx topics
   kx demo -b localhost:9092               # against your cluster, in real time
   kx demo --speed 10 -o json | jq '.topics[] | {topic, events, peak_per_sec}'
-  kx demo --scenario smoke`,
+  kx demo --scenario smoke
+  kx demo --speed 10 --format avro --keep --port 9092 --schema-registry-port 8081`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Play.SeedSet = cmd.Flags().Changed("seed")
@@ -87,6 +104,17 @@ verification at the end (exit 5 on a shortfall), Ctrl-C to stop cleanly.`,
 			}
 			if opts.Port < 0 || opts.Port > 65535 {
 				return cmdutil.UsageErrorf("--port %d: out of range", opts.Port)
+			}
+			if opts.RegistryPort < 0 || opts.RegistryPort > 65535 {
+				return cmdutil.UsageErrorf("--schema-registry-port %d: out of range", opts.RegistryPort)
+			}
+			switch opts.Format {
+			case "json", "avro", "protobuf":
+			default:
+				return cmdutil.UsageErrorf("--format %q: want json, avro or protobuf", opts.Format)
+			}
+			if opts.Format != "json" && opts.ScenarioFile != "" {
+				return cmdutil.UsageErrorf("--format applies to the shipped demo scenario; a scenario of your own declares format: per topic (scenarios/README.md)")
 			}
 			opts.Verbose = f.Flags.Verbose
 			if runF != nil {
@@ -100,6 +128,8 @@ verification at the end (exit 5 on a shortfall), Ctrl-C to stop cleanly.`,
 	cmd.Flags().IntVar(&opts.Port, "port", 0, "port of the embedded broker (0: a free port)")
 	cmd.Flags().BoolVar(&opts.Keep, "keep", false, "keep the embedded broker running after the demo, until Ctrl-C")
 	cmd.Flags().BoolVar(&opts.NoDashboard, "no-dashboard", false, "on a terminal, show play's status lines instead of the live kx stats dashboard")
+	cmd.Flags().StringVar(&opts.Format, "format", "json", "how the events are written: json, avro or protobuf (schemas shipped inside kx)")
+	cmd.Flags().IntVar(&opts.RegistryPort, "schema-registry-port", 0, "with --format avro|protobuf on the embedded broker: port of the embedded Schema Registry (0: a free port)")
 	return cmd
 }
 
@@ -134,6 +164,14 @@ func Run(ctx context.Context, opts *Options) error {
 			fmt.Fprintf(io.ErrOut, "kx demo: embedded broker on %s (in memory); with --keep it stays up after the demo\n", strings.Join(brokers, ","))
 		}
 	}
+	var sr *embedded.Registry
+	if opts.Format != "json" {
+		var closeRegistry func()
+		if sr, closeRegistry, err = demoSchemas(opts, s, b != nil, &p); err != nil {
+			return err
+		}
+		defer closeRegistry()
+	}
 	client := kafka.New(kafka.Options{
 		Brokers: brokers, Properties: cfg.Properties, Timeout: cfg.Timeout,
 		Log: io.ErrOut, Verbose: opts.Verbose,
@@ -159,7 +197,11 @@ func Run(ctx context.Context, opts *Options) error {
 		return err
 	}
 	if b != nil && opts.Keep && ctx.Err() == nil {
-		fmt.Fprintf(io.ErrOut, "kx demo: the embedded broker stays up on %s; try 'kx -b %s topics'; Ctrl-C to stop\n", strings.Join(brokers, ","), brokers[0])
+		if sr != nil {
+			fmt.Fprintf(io.ErrOut, "kx demo: the embedded broker stays up on %s, the schema registry on %s; try 'kx -b %s --schema-registry %s tail payment.transactions'; Ctrl-C to stop\n", strings.Join(brokers, ","), sr.URL(), brokers[0], sr.URL())
+		} else {
+			fmt.Fprintf(io.ErrOut, "kx demo: the embedded broker stays up on %s; try 'kx -b %s topics'; Ctrl-C to stop\n", strings.Join(brokers, ","), brokers[0])
+		}
 		<-ctx.Done()
 	}
 	return nil
@@ -176,4 +218,60 @@ func loadScenario(file string) (*scenario.Scenario, error) {
 		return nil, fmt.Errorf("demo: embedded scenario: %w", err)
 	}
 	return scenario.Parse("scenarios/"+scenarios.Demo+" (embedded)", data)
+}
+
+// demoSchemas attaches the shipped schemas of --format to the demo's
+// topics and finds the registry: the configured one, else on the embedded
+// broker an embedded one (returned), and a function that closes what it
+// started.
+func demoSchemas(opts *Options, s *scenario.Scenario, embeddedBroker bool, p *play.Options) (*embedded.Registry, func(), error) {
+	for _, t := range s.Topics {
+		var enc *schema.Encoder
+		var err error
+		if opts.Format == "avro" {
+			file := "schemas/" + t.Name + ".avsc"
+			text, rerr := scenarios.FS.ReadFile(file)
+			if rerr != nil {
+				return nil, nil, fmt.Errorf("demo: no Avro schema for topic %s: %w", t.Name, rerr)
+			}
+			enc, err = schema.NewEncoder(schema.TypeAvro, string(text), "scenarios/"+file+" (embedded)", "")
+		} else {
+			text, rerr := scenarios.FS.ReadFile(scenarios.DemoProto)
+			if rerr != nil {
+				return nil, nil, fmt.Errorf("demo: %w", rerr)
+			}
+			enc, err = schema.NewEncoder(schema.TypeProtobuf, string(text), scenarios.DemoProto, scenarios.DemoMessages[t.Name])
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := s.SetSchema(t.Name, enc); err != nil {
+			return nil, nil, err
+		}
+	}
+	reg, err := opts.Registry()
+	if err != nil {
+		return nil, nil, err
+	}
+	if reg != nil {
+		p.Registry = func() (registry.Client, error) { return reg, nil }
+		return nil, func() {}, nil
+	}
+	if !embeddedBroker {
+		return nil, nil, cmdutil.UsageErrorf("--format %s needs a schema registry: --schema-registry URL, KX_SCHEMA_REGISTRY or schema_registry in the profile", opts.Format)
+	}
+	sr, err := embedded.StartRegistry(embedded.RegistryOptions{Port: opts.RegistryPort})
+	if err != nil {
+		return nil, nil, exitcode.Newf(exitcode.Unreachable, "demo: schema registry: %w", err)
+	}
+	client, err := kafka.NewRegistry(kafka.RegistryOptions{URL: sr.URL()})
+	if err != nil {
+		sr.Close()
+		return nil, nil, err
+	}
+	p.Registry = func() (registry.Client, error) { return client, nil }
+	if !p.Quiet {
+		fmt.Fprintf(p.IO.ErrOut, "kx demo: embedded schema registry on %s; events in %s\n", sr.URL(), opts.Format)
+	}
+	return sr, func() { client.Close(); sr.Close() }, nil
 }
