@@ -192,6 +192,8 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 		ts.Setenv(args[0], c.ListenAddrs()[0])
 	},
 	"tls-broker": tlsBroker,
+	// batch-codecs TOPIC N WANT: see codecs_test.go.
+	"batch-codecs": batchCodecs,
 	// chmod MODE FILE: set a file's permissions (octal).
 	"chmod": func(ts *testscript.TestScript, neg bool, args []string) {
 		if len(args) != 2 {

@@ -78,11 +78,12 @@ func (f *Factory) Kafka() (*kafka.Client, error) {
 			fmt.Fprintf(f.IOStreams.ErrOut, "kx: brokers %v (from %s), profile %q, timeout %s\n", cfg.Brokers, cfg.BrokersSource, cfg.Profile, cfg.Timeout)
 		}
 		f.client = kafka.New(kafka.Options{
-			Brokers:    cfg.Brokers,
-			Properties: cfg.Properties,
-			Timeout:    cfg.Timeout,
-			Log:        f.IOStreams.ErrOut,
-			Verbose:    f.Flags.Verbose,
+			Brokers:     cfg.Brokers,
+			Properties:  cfg.Properties,
+			Timeout:     cfg.Timeout,
+			Compression: cfg.Compression,
+			Log:         f.IOStreams.ErrOut,
+			Verbose:     f.Flags.Verbose,
 		})
 	})
 	return f.client, f.clientErr

@@ -22,6 +22,7 @@ func AddPlayFlags(cmd *cobra.Command, opts *play.Options, outputFlag, startFlag 
 	fl.StringVar(startFlag, "start", "", "timestamp of scenario time 0 (RFC 3339; default now); a past start sends the past at once")
 	fl.StringVar(&opts.Until, "until", "", "stop after this phase: no flow starts or resumes after its end; flows in progress finish, held ones stay pending")
 	fl.BoolVarP(&opts.Quiet, "quiet", "q", false, "no progress and no statistics on stderr, only warnings and errors")
+	AddCompressionFlag(cmd, &opts.Compression)
 	fl.StringVarP(outputFlag, "output", "o", "auto", "stdout: auto|ndjson|json|none (auto: ndjson when piped, none on a terminal)")
 	_ = cmd.RegisterFlagCompletionFunc("output", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return []string{"auto", play.OutputRecords, play.OutputReport, play.OutputNone}, cobra.ShellCompDirectiveNoFileComp
@@ -36,6 +37,10 @@ func ValidatePlayFlags(opts *play.Options, ios *iostreams.IOStreams, outputFlag,
 	}
 	if !(opts.RateScale > 0) {
 		return UsageErrorf("--rate-scale must be positive, got %v", opts.RateScale)
+	}
+	var err error
+	if opts.Compression, err = ValidateCompression(opts.Compression); err != nil {
+		return err
 	}
 	switch strings.ToLower(outputFlag) {
 	case "", string(output.Auto):

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -19,6 +20,10 @@ import (
 
 	"github.com/kx-cli/kx/pkg/exitcode"
 )
+
+// Compressions are the codecs kx's producers may use (--compression, a
+// profile's compression); none is the default, as in librdkafka and Java.
+var Compressions = []string{"none", "gzip", "snappy", "lz4", "zstd"}
 
 // DefaultBrokers is used when neither flag, env nor profile name brokers.
 // 127.0.0.1 rather than localhost: the embedded broker listens on IPv4 only.
@@ -76,6 +81,9 @@ type Profile struct {
 	Timeout          time.Duration     `mapstructure:"timeout" yaml:"timeout,omitempty"`
 	Properties       map[string]string `mapstructure:"properties" yaml:"properties,omitempty"`
 	SchemaRegistry   SchemaRegistry    `mapstructure:"schema_registry" yaml:"schema_registry,omitempty"`
+	// Compression is the codec kx produce and kx play use by default
+	// (none|gzip|snappy|lz4|zstd; none when unset).
+	Compression string `mapstructure:"compression" yaml:"compression,omitempty"`
 }
 
 // SchemaRegistry is the profile's Confluent-compatible Schema Registry.
@@ -133,6 +141,8 @@ type Resolved struct {
 	Brokers    []string          `json:"brokers"`
 	Timeout    time.Duration     `json:"-"`
 	Properties map[string]string `json:"properties"`
+	// Compression is the profile's producer codec; "" is none.
+	Compression string `json:"compression,omitempty"`
 	// Sources tells where brokers came from: flag, env, profile or default.
 	BrokersSource string `json:"brokers_source"`
 	// Flows are the config file's named flows, by lower-case name.
@@ -351,6 +361,12 @@ func (r *Resolved) applyProfile(p Profile, getenv func(string) string) error {
 		}
 	}
 	set("security.protocol", p.SecurityProtocol)
+	if c := strings.ToLower(p.Compression); c != "" {
+		if !slices.Contains(Compressions, c) {
+			return exitcode.Newf(exitcode.Usage, "profile compression %q: must be one of %s", p.Compression, strings.Join(Compressions, "|"))
+		}
+		r.Compression = c
+	}
 	if p.SASL.Mechanism != "" {
 		set("sasl.mechanisms", strings.ToUpper(p.SASL.Mechanism))
 		set("sasl.username", p.SASL.Username)

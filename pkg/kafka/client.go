@@ -20,6 +20,9 @@ type Options struct {
 	Brokers    []string
 	Properties map[string]string // librdkafka properties, passed through
 	Timeout    time.Duration     // the most an operation waits for the cluster
+	// Compression is the producers' default codec (the profile's
+	// compression); the user's compression.type property wins over it.
+	Compression string
 	// Log receives librdkafka's log lines when Verbose; never stdout.
 	Log     io.Writer
 	Verbose bool

@@ -3,6 +3,7 @@ package kafka
 import (
 	"context"
 	"fmt"
+	"maps"
 	"time"
 
 	ck "github.com/confluentinc/confluent-kafka-go/v2/kafka"
@@ -17,6 +18,9 @@ const AnyPartition = int32(ck.PartitionAny)
 type ProducerOptions struct {
 	// Properties override kx's producer defaults (after the user's -X).
 	Properties map[string]any
+	// Compression is the codec (none|gzip|snappy|lz4|zstd), over the client's
+	// default and the user's compression.type; "" keeps those.
+	Compression string
 	// NoReportContents leaves the key and value out of each Delivery's
 	// Record (topic, partition, offset and timestamp stay): a copy of
 	// every record less for callers that only count deliveries.
@@ -42,13 +46,14 @@ type Producer struct {
 }
 
 // producerDefaults: idempotent and acks=all so nothing is lost or doubled;
-// murmur2 like the Java client so every tool agrees where a key lives; lz4
-// because the embedded broker keeps batches as they are sent.
+// murmur2 like the Java client so every tool agrees where a key lives; no
+// compression, like librdkafka and the Java client, because not every
+// client reads every codec (kafkajs has no lz4 without a plugin).
 var producerDefaults = map[string]any{
 	"enable.idempotence": true,
 	"acks":               "all",
 	"partitioner":        "murmur2_random",
-	"compression.type":   "lz4",
+	"compression.type":   "none",
 	"linger.ms":          5,
 	// librdkafka's default: an unpaced play or a large produce keeps the
 	// queue full, and 500,000 queued records took 150 MB.
@@ -76,7 +81,15 @@ func (c *Client) NewProducer(opts ProducerOptions) (*Producer, error) {
 	if opts.NoReportContents {
 		overrides["go.delivery.report.fields"] = "none"
 	}
-	cfg, logs := c.configMap(producerDefaults, overrides)
+	if opts.Compression != "" {
+		overrides["compression.type"] = opts.Compression
+	}
+	defaults := producerDefaults
+	if c.opts.Compression != "" {
+		defaults = maps.Clone(producerDefaults)
+		defaults["compression.type"] = c.opts.Compression
+	}
+	cfg, logs := c.configMap(defaults, overrides)
 	p, err := ck.NewProducer(cfg)
 	if err != nil {
 		logs.close()

@@ -94,6 +94,8 @@ type Options struct {
 	Until  string
 	Output string // OutputRecords, OutputReport or OutputNone
 	Quiet  bool
+	// Compression is the producer codec; "" is the profile's, else none.
+	Compression string
 
 	// NewView builds the progress view; nil picks the terminal status
 	// block or plain lines from the stderr type. kx demo plugs in its own.
@@ -353,7 +355,7 @@ func (p *Player) live(ctx context.Context) error {
 		return err
 	}
 	// Without printed records, the reports need no copy of keys and values.
-	prod, err := client.NewProducer(kafka.ProducerOptions{NoReportContents: p.opts.Output != OutputRecords})
+	prod, err := client.NewProducer(kafka.ProducerOptions{NoReportContents: p.opts.Output != OutputRecords, Compression: p.opts.Compression})
 	if err != nil {
 		return err
 	}

@@ -46,7 +46,8 @@ is produced. Missing topics are created as declared; existing ones are
 kept (a partition-count mismatch is a warning). Each event is sent at its
 scheduled time: --speed 10 plays the timeline ten times faster and ten
 times denser. Records are keyed as the scenario says and partitioned with
-the Java client's murmur2, by an idempotent producer (acks=all, lz4).
+the Java client's murmur2, by an idempotent producer (acks=all; no
+compression unless --compression or the profile's compression asks).
 
 stdout (-o):
   ndjson  one line per acknowledged record in the envelope kx tail prints

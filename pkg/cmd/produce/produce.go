@@ -41,6 +41,8 @@ type Options struct {
 	// NoRegister looks the schema files up in the registry instead of
 	// registering them.
 	NoRegister bool
+	// Compression is the codec; "" is the profile's, else none.
+	Compression string
 	// InputName names stdin in error messages.
 	InputName string
 }
@@ -99,8 +101,11 @@ Needs a schema registry (--schema-registry, KX_SCHEMA_REGISTRY or the
 profile's schema_registry); a schema file that does not compile exits 2
 with file:line:col.
 
-The producer is idempotent with acks=all and lz4 compression; -X sets any
-other librdkafka property.`,
+The producer is idempotent with acks=all. It does not compress unless asked
+(--compression gzip|snappy|lz4|zstd, or compression in the profile), like
+librdkafka and the Java client, so every client can read what it writes
+(kafkajs reads no lz4 without a plugin). -X sets any other librdkafka
+property.`,
 		Example: `  # One JSON value per line, keyed by its orderId
   echo '{"orderId":"ord-1","status":"NEW"}' | kx produce orders.created --key-jq .orderId
 
@@ -146,6 +151,10 @@ other librdkafka property.`,
 			if opts.NoRegister && opts.Value.File == "" && opts.Key.File == "" {
 				return cmdutil.UsageErrorf("--no-register applies to --value-schema or --key-schema")
 			}
+			var err error
+			if opts.Compression, err = cmdutil.ValidateCompression(opts.Compression); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -161,6 +170,7 @@ other librdkafka property.`,
 	addSchemaFlags(cmd, "value", &opts.Value, &valueVersion)
 	addSchemaFlags(cmd, "key", &opts.Key, &keyVersion)
 	fl.BoolVar(&opts.NoRegister, "no-register", false, "use the schema files as registered already, do not register them")
+	cmdutil.AddCompressionFlag(cmd, &opts.Compression)
 	return cmd
 }
 
@@ -329,7 +339,7 @@ func run(ctx context.Context, opts *Options) error {
 	if conv.keyEnc, err = encoder(ctx, opts, &opts.Key, keySchema, true); err != nil {
 		return err
 	}
-	p, err := client.NewProducer(kafka.ProducerOptions{NoReportContents: true})
+	p, err := client.NewProducer(kafka.ProducerOptions{NoReportContents: true, Compression: opts.Compression})
 	if err != nil {
 		return err
 	}
