@@ -14,8 +14,6 @@ import (
 
 	"github.com/confluentinc/confluent-kafka-go/v2/schemaregistry"
 	"github.com/confluentinc/confluent-kafka-go/v2/schemaregistry/rest"
-
-	"github.com/kx-cli/kx/pkg/exitcode"
 )
 
 // Schema types as the registry names them.
@@ -88,7 +86,7 @@ func NewRegistry(opts RegistryOptions) (*Registry, error) {
 	}
 	u, err := url.Parse(opts.URL)
 	if err != nil || u.Host == "" {
-		return nil, exitcode.Newf(exitcode.Usage, "schema registry %q: want an http:// or https:// URL", redactURL(opts.URL))
+		return nil, classErr(ErrInvalid, fmt.Errorf("schema registry %q: want an http:// or https:// URL", redactURL(opts.URL)))
 	}
 	name := redactURL(opts.URL)
 	user, pass := opts.Username, opts.Password
@@ -115,11 +113,11 @@ func NewRegistry(opts RegistryOptions) (*Registry, error) {
 	if opts.CAFile != "" {
 		pem, err := os.ReadFile(opts.CAFile)
 		if err != nil {
-			return nil, exitcode.Newf(exitcode.Usage, "schema registry ca-file: %w", err)
+			return nil, classErr(ErrInvalid, fmt.Errorf("schema registry ca-file: %w", err))
 		}
 		tlsConf.RootCAs = x509.NewCertPool()
 		if !tlsConf.RootCAs.AppendCertsFromPEM(pem) {
-			return nil, exitcode.Newf(exitcode.Usage, "schema registry ca-file %s: no PEM certificate in it", opts.CAFile)
+			return nil, classErr(ErrInvalid, fmt.Errorf("schema registry ca-file %s: no PEM certificate in it", opts.CAFile))
 		}
 	}
 	base := http.DefaultTransport.(*http.Transport).Clone()
@@ -127,7 +125,7 @@ func NewRegistry(opts RegistryOptions) (*Registry, error) {
 	conf.HTTPClient = &http.Client{Timeout: opts.Timeout, Transport: authTransport{base}}
 	c, err := schemaregistry.NewClient(conf)
 	if err != nil {
-		return nil, exitcode.Newf(exitcode.Usage, "schema registry %s: %w", name, err)
+		return nil, classErr(ErrInvalid, fmt.Errorf("schema registry %s: %w", name, err))
 	}
 	return &Registry{c: c, name: name}, nil
 }
@@ -265,15 +263,15 @@ func (r *Registry) call(ctx context.Context, what string, fn func() error) error
 	}
 }
 
-// classify gives registry errors kx's exit codes and a message naming the
-// registry: unreachable 3, refused credentials 4.
+// classify gives registry errors a class (ErrUnreachable, ErrAuth) and a
+// message naming the registry, its password redacted.
 func (r *Registry) classify(what string, err error) error {
 	if err == nil {
 		return nil
 	}
 	var auth *authError
 	if errors.As(err, &auth) {
-		return exitcode.Newf(exitcode.Auth, "schema registry %s: %s: authentication failed (HTTP %d)", r.name, what, auth.status)
+		return classErr(ErrAuth, fmt.Errorf("schema registry %s: %s: authentication failed (HTTP %d)", r.name, what, auth.status))
 	}
 	var re *rest.Error
 	if errors.As(err, &re) {
@@ -288,7 +286,7 @@ func (r *Registry) classify(what string, err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		// The client's error names the URL; say it once, redacted.
-		return exitcode.Newf(exitcode.Unreachable, "schema registry %s: %s: cannot reach it: %v", r.name, what, redactErr(ue.Err))
+		return classErr(ErrUnreachable, fmt.Errorf("schema registry %s: %s: cannot reach it: %v", r.name, what, redactErr(ue.Err)))
 	}
 	return fmt.Errorf("schema registry %s: %s: %v", r.name, what, redactErr(err))
 }

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/kx-cli/kx/pkg/embedded"
-	"github.com/kx-cli/kx/pkg/exitcode"
 )
 
 const userAvro = `{"type":"record","name":"User","fields":[{"name":"id","type":"string"}]}`
@@ -112,8 +111,8 @@ func TestRegistryNotFound(t *testing.T) {
 	ctx := context.Background()
 	r := newRegistry(t, RegistryOptions{URL: startRegistry(t, "").URL()})
 	_, err := r.SchemaByID(ctx, 42)
-	if !errors.Is(err, ErrSchemaNotFound) || exitcode.Of(err) != 1 || !strings.Contains(err.Error(), "schema id 42") {
-		t.Fatalf("err = %v (exit %d)", err, exitcode.Of(err))
+	if !errors.Is(err, ErrSchemaNotFound) || Class(err) != nil || !strings.Contains(err.Error(), "schema id 42") {
+		t.Fatalf("err = %v (class %v)", err, Class(err))
 	}
 	if _, err := r.SchemaVersion(ctx, "nope", LatestVersion); !errors.Is(err, ErrSchemaNotFound) {
 		t.Fatalf("missing subject: %v", err)
@@ -137,21 +136,21 @@ func TestRegistryAuth(t *testing.T) {
 	tests := []struct {
 		name     string
 		opts     RegistryOptions
-		wantExit int
+		want error
 	}{
-		{"basic", RegistryOptions{URL: regBasic.URL(), Username: "ops", Password: "s3cret"}, 0},
-		{"basic in URL", RegistryOptions{URL: "http://ops:s3cret@" + hostOf(regBasic.URL())}, 0},
-		{"wrong password", RegistryOptions{URL: regBasic.URL(), Username: "ops", Password: "wrong-pw"}, exitcode.Auth},
-		{"wrong password in URL", RegistryOptions{URL: "http://ops:wrong-pw@" + hostOf(regBasic.URL())}, exitcode.Auth},
-		{"no credentials", RegistryOptions{URL: regBasic.URL()}, exitcode.Auth},
-		{"bearer", RegistryOptions{URL: regBearer.URL(), Token: "tok-123"}, 0},
-		{"wrong bearer", RegistryOptions{URL: regBearer.URL(), Token: "wrong-pw"}, exitcode.Auth},
+		{"basic", RegistryOptions{URL: regBasic.URL(), Username: "ops", Password: "s3cret"}, nil},
+		{"basic in URL", RegistryOptions{URL: "http://ops:s3cret@" + hostOf(regBasic.URL())}, nil},
+		{"wrong password", RegistryOptions{URL: regBasic.URL(), Username: "ops", Password: "wrong-pw"}, ErrAuth},
+		{"wrong password in URL", RegistryOptions{URL: "http://ops:wrong-pw@" + hostOf(regBasic.URL())}, ErrAuth},
+		{"no credentials", RegistryOptions{URL: regBasic.URL()}, ErrAuth},
+		{"bearer", RegistryOptions{URL: regBearer.URL(), Token: "tok-123"}, nil},
+		{"wrong bearer", RegistryOptions{URL: regBearer.URL(), Token: "wrong-pw"}, ErrAuth},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := newRegistry(t, tt.opts).Subjects(ctx)
-			if got := exitcode.Of(err); got != tt.wantExit {
-				t.Fatalf("exit %d, want %d: %v", got, tt.wantExit, err)
+			if got := Class(err); got != tt.want || (err == nil) != (tt.want == nil) {
+				t.Fatalf("class %v, want %v: %v", got, tt.want, err)
 			}
 			if err != nil && (strings.Contains(err.Error(), "wrong-pw") || !strings.Contains(err.Error(), "127.0.0.1")) {
 				t.Fatalf("error must name the registry without its password: %v", err)
@@ -169,8 +168,8 @@ func TestRegistryUnreachable(t *testing.T) {
 	ln.Close()
 	r := newRegistry(t, RegistryOptions{URL: "http://ops:hunter2@" + addr})
 	_, err = r.SchemaByID(context.Background(), 1)
-	if exitcode.Of(err) != exitcode.Unreachable {
-		t.Fatalf("exit %d: %v", exitcode.Of(err), err)
+	if Class(err) != ErrUnreachable {
+		t.Fatalf("class %v: %v", Class(err), err)
 	}
 	msg := err.Error()
 	if strings.Contains(msg, "hunter2") || !strings.Contains(msg, "http://ops:[REDACTED]@"+addr) || strings.Contains(msg, "\n") {
