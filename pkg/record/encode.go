@@ -34,10 +34,17 @@ func appendJSON(dst []byte, r *Record, valueEmbeddable bool) []byte {
 	} else {
 		dst = AppendString(dst, r.TimestampType)
 	}
-	dst = appendBytesField(dst, `,"key":`, `,"key_encoding":"`, r.Key)
-	if valueEmbeddable {
-		dst = append(append(dst, `,"value":`...), r.Value...)
+	if r.KeySchema == nil {
+		dst = appendBytesField(dst, `,"key":`, `,"key_encoding":"`, r.Key)
 	} else {
+		dst = appendDecodedField(dst, `,"key":`, `,"key_`, r.Key, r.KeySchema)
+	}
+	switch {
+	case r.ValueSchema != nil:
+		dst = appendDecodedField(dst, `,"value":`, `,"value_`, r.Value, r.ValueSchema)
+	case valueEmbeddable:
+		dst = append(append(dst, `,"value":`...), r.Value...)
+	default:
 		dst = appendBytesField(dst, `,"value":`, `,"value_encoding":"`, r.Value)
 	}
 	dst = append(dst, `,"headers":[`...)
@@ -84,6 +91,47 @@ func FormatTimestamp(t time.Time) string {
 	return t.UTC().Format(timestampLayout)
 }
 
+// appendDecodedField writes a key or value decoded from a Schema Registry
+// format: its JSON as it is, then _schema_id and _format; or, when it could
+// not be decoded, the payload in base64 and _error.
+func appendDecodedField(dst []byte, field, prefix string, b []byte, d *Decoded) []byte {
+	dst = append(dst, field...)
+	if d.Err != "" {
+		dst = appendBase64(dst, b)
+		dst = append(dst, prefix...)
+		dst = append(dst, `encoding":"`+EncodingBase64+`"`...)
+	} else if b == nil {
+		dst = append(dst, "null"...)
+	} else {
+		dst = append(dst, b...)
+	}
+	if d.SchemaID != 0 {
+		dst = append(dst, prefix...)
+		dst = append(dst, `schema_id":`...)
+		dst = strconv.AppendInt(dst, int64(d.SchemaID), 10)
+	}
+	if d.Format != "" {
+		dst = append(dst, prefix...)
+		dst = append(dst, `format":`...)
+		dst = AppendString(dst, d.Format)
+	}
+	if d.Err != "" {
+		dst = append(dst, prefix...)
+		dst = append(dst, `error":`...)
+		dst = AppendString(dst, d.Err)
+	}
+	return dst
+}
+
+func appendBase64(dst, b []byte) []byte {
+	dst = append(dst, '"')
+	n := base64.StdEncoding.EncodedLen(len(b))
+	dst = grow(dst, n)
+	base64.StdEncoding.Encode(dst[len(dst):len(dst)+n], b)
+	dst = dst[:len(dst)+n]
+	return append(dst, '"')
+}
+
 func appendBytesField(dst []byte, field, encField string, b []byte) []byte {
 	dst = append(dst, field...)
 	switch Classify(b) {
@@ -96,12 +144,7 @@ func appendBytesField(dst []byte, field, encField string, b []byte) []byte {
 		dst = append(dst, encField...)
 		return append(dst, EncodingUTF8+`"`...)
 	default:
-		dst = append(dst, '"')
-		n := base64.StdEncoding.EncodedLen(len(b))
-		dst = grow(dst, n)
-		base64.StdEncoding.Encode(dst[len(dst):len(dst)+n], b)
-		dst = dst[:len(dst)+n]
-		dst = append(dst, '"')
+		dst = appendBase64(dst, b)
 		dst = append(dst, encField...)
 		return append(dst, EncodingBase64+`"`...)
 	}

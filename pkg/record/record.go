@@ -35,6 +35,42 @@ type Record struct {
 	Key           []byte
 	Value         []byte
 	Headers       []Header
+	// KeySchema and ValueSchema tell how a key or value written in a
+	// Schema Registry format was decoded (Key or Value then holds its
+	// JSON); nil when it was not.
+	KeySchema   *Decoded
+	ValueSchema *Decoded
+}
+
+// Decoded describes a key or value decoded from a Schema Registry format.
+type Decoded struct {
+	// SchemaID is the registry's schema id the payload names; 0 when it
+	// names none (a payload not in the wire format).
+	SchemaID int
+	// Format is what the payload was read as: avro, protobuf, json-schema
+	// or json.
+	Format string
+	// Err, when set, says why the payload could not be decoded; the key or
+	// value then holds the payload as it was (printed in base64).
+	Err string
+	// Raw is the payload as it was on the wire (-o raw prints it).
+	Raw []byte
+}
+
+// RawValue is the value as it was on the wire, decoded or not.
+func (r *Record) RawValue() []byte {
+	if r.ValueSchema != nil {
+		return r.ValueSchema.Raw
+	}
+	return r.Value
+}
+
+// RawKey is the key as it was on the wire, decoded or not.
+func (r *Record) RawKey() []byte {
+	if r.KeySchema != nil {
+		return r.KeySchema.Raw
+	}
+	return r.Key
 }
 
 // Header is one record header. Order and duplicates are kept.
