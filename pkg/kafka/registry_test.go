@@ -134,8 +134,8 @@ func TestRegistryAuth(t *testing.T) {
 	regBearer := startRegistry(t, "Bearer tok-123")
 	hostOf := func(u string) string { return strings.TrimPrefix(u, "http://") }
 	tests := []struct {
-		name     string
-		opts     RegistryOptions
+		name string
+		opts RegistryOptions
 		want error
 	}{
 		{"basic", RegistryOptions{URL: regBasic.URL(), Username: "ops", Password: "s3cret"}, nil},
