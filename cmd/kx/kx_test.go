@@ -76,6 +76,12 @@ func setupScript(env *testscript.Env) error {
 	env.Defer(reg.Close)
 	env.Values[registryKey] = reg
 	env.Setenv("SCHEMA_REGISTRY", reg.URL())
+	// Wire bytes made by other implementations (testdata/independent).
+	independent, err := filepath.Abs(filepath.Join("testdata", "independent"))
+	if err != nil {
+		return err
+	}
+	env.Setenv("INDEPENDENT", independent)
 	env.Setenv("HOME", env.WorkDir)
 	env.Setenv("XDG_CONFIG_HOME", filepath.Join(env.WorkDir, ".config"))
 	env.Setenv("NO_COLOR", "")

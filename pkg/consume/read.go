@@ -210,3 +210,33 @@ func ReadParallel(ctx context.Context, open Opener, ranges []Range, opts Options
 	}
 	return nil
 }
+
+// Decoding wraps open so that each record its readers return is first
+// passed to decode (keys and values in a Schema Registry format become
+// JSON); decode's error is the read's error.
+func Decoding(open Opener, decode func(context.Context, *record.Record) error) Opener {
+	return func(o kafka.ReaderOptions) (Reader, error) {
+		rd, err := open(o)
+		if err != nil {
+			return nil, err
+		}
+		return decodingReader{rd, decode}, nil
+	}
+}
+
+type decodingReader struct {
+	Reader
+	decode func(context.Context, *record.Record) error
+}
+
+func (d decodingReader) Poll(timeout time.Duration) (*record.Record, error) {
+	rec, err := d.Reader.Poll(timeout)
+	if rec == nil || err != nil {
+		return rec, err
+	}
+	// Registry calls are bounded by the registry client's own timeout.
+	if err := d.decode(context.Background(), rec); err != nil {
+		return nil, err
+	}
+	return rec, nil
+}

@@ -33,6 +33,8 @@ type ExportOptions struct {
 	IO    *iostreams.IOStreams
 	Kafka func() (*kafka.Client, error)
 	Now   func() time.Time
+	// Decoder builds the Schema Registry decoder (nil: none).
+	Decoder func(cmdutil.SchemaFlags) (*cmdutil.RecordDecoder, error)
 
 	Topics  []string
 	Format  string
@@ -47,12 +49,15 @@ type ExportOptions struct {
 	On        string
 	SLA       time.Duration
 
+	Schema      cmdutil.SchemaFlags
+	SkipInvalid bool
+
 	CommandLine []string
 }
 
 // NewCmdExport builds kx export.
 func NewCmdExport(f *cmdutil.Factory, runF func(context.Context, *ExportOptions) error) *cobra.Command {
-	opts := &ExportOptions{IO: f.IOStreams, Kafka: f.Kafka, Now: time.Now, CommandLine: os.Args}
+	opts := &ExportOptions{IO: f.IOStreams, Kafka: f.Kafka, Now: time.Now, Decoder: f.RecordDecoder, CommandLine: os.Args}
 	cmd := &cobra.Command{
 		Use:   "export TOPIC...",
 		Short: "Export topics to CSV or NDJSON with an integrity report",
@@ -74,6 +79,12 @@ Formats:
           run as a formula (starting with = + - @ tab or carriage return)
           get a leading ' (OWASP). Values are never truncated; an expression
           with several outputs writes them all as a JSON array.
+
+Avro, Protobuf and JSON Schema values (Schema Registry wire format) are
+decoded to JSON when a registry is configured (--value-format forces a
+format), so CSV columns are their fields. A record that cannot be decoded
+is written raw with value_error and fails the export (exit 5) unless
+--skip-invalid leaves it out; the report counts them (undecodable).
 
 --out FILE writes to a temporary file in the same directory and renames it
 at the end, so an interrupted export never leaves a file at FILE.
@@ -137,6 +148,8 @@ topics are read in timestamp order, so memory follows the open orders.`,
 	fl.StringVar(&opts.Reconcile, "reconcile", "", "reference topic whose keys must all appear in the export (e.g. orders.created)")
 	fl.StringVar(&opts.On, "on", "", "jq expression of the key matching both topics (e.g. .orderId)")
 	fl.DurationVar(&opts.SLA, "sla", 0, "with --reconcile: the most a completion may take after its creation")
+	fl.BoolVar(&opts.SkipInvalid, "skip-invalid", false, "leave out records whose key or value cannot be decoded (counted in the report) instead of failing")
+	cmdutil.AddFormatFlags(cmd, &opts.Schema)
 	_ = cmd.RegisterFlagCompletionFunc("output", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return []string{export.FormatCSV, export.FormatNDJSON}, cobra.ShellCompDirectiveNoFileComp
 	})
@@ -167,6 +180,14 @@ type Report struct {
 		Count int64            `json:"count"`
 		First *export.Location `json:"first,omitempty"`
 	} `json:"unexported_fields"`
+	// Undecodable counts records whose key or value in a Schema Registry
+	// format could not be decoded; Skipped tells they were left out
+	// (--skip-invalid) rather than written raw.
+	Undecodable struct {
+		Count   int64  `json:"count"`
+		First   string `json:"first,omitempty"`
+		Skipped bool   `json:"skipped,omitempty"`
+	} `json:"undecodable"`
 	Reconcile *export.ReconcileReport `json:"reconcile,omitempty"`
 }
 
@@ -203,11 +224,17 @@ func runExport(ctx context.Context, opts *ExportOptions) error {
 	if err != nil {
 		return err
 	}
+	var dec *cmdutil.RecordDecoder
+	if opts.Decoder != nil {
+		if dec, err = opts.Decoder(opts.Schema); err != nil {
+			return err
+		}
+	}
 	client, err := opts.Kafka()
 	if err != nil {
 		return err
 	}
-	return exportTopics(ctx, client, consume.Readers(client.NewReader), opts, job, spec, started)
+	return exportTopics(ctx, client, cmdutil.Readers(client, dec), opts, job, spec, started)
 }
 
 // exportTopics plans, reads and reports.
@@ -296,6 +323,8 @@ type readResult struct {
 	firstEvalErr error
 	unknown      int64
 	unknownFirst *export.Location
+	undecodable  int64
+	undecFirst   string
 }
 
 // read writes the export and checks it as it goes; the reconciliation
@@ -373,6 +402,15 @@ func read(ctx context.Context, open consume.Opener, opts *ExportOptions, job exp
 	readErr := consume.Read(ctx, open, p.ranges, consume.Options{}, func(r *record.Record) error {
 		res.checker.Observe(r.TP(), r.Offset, r.Timestamp)
 		n.Add(1)
+		if why := undecodable(r); why != "" {
+			res.undecodable++
+			if res.undecFirst == "" {
+				res.undecFirst = fmt.Sprintf("%s@%d: %s", r.TP(), r.Offset, why)
+			}
+			if opts.SkipInvalid {
+				return nil
+			}
+		}
 		return res.writer.Add(r)
 	})
 	closeErr := res.writer.Close()
@@ -409,6 +447,18 @@ func read(ctx context.Context, open consume.Opener, opts *ExportOptions, job exp
 	return res, nil
 }
 
+// undecodable says why r's key or value could not be decoded, "" when it
+// could (or needed no decoding).
+func undecodable(r *record.Record) string {
+	if r.ValueSchema != nil && r.ValueSchema.Err != "" {
+		return "value: " + r.ValueSchema.Err
+	}
+	if r.KeySchema != nil && r.KeySchema.Err != "" {
+		return "key: " + r.KeySchema.Err
+	}
+	return ""
+}
+
 // report finishes the integrity report (wm: the watermarks after the
 // read), writes it with --report and sums it up on stderr.
 func report(opts *ExportOptions, job export.Job, p *plan, res *readResult, wm map[kafka.TP]kafka.Watermark, started time.Time) error {
@@ -436,6 +486,15 @@ func report(opts *ExportOptions, job export.Job, p *plan, res *readResult, wm ma
 		rep.UnexportedFields.First = res.unknownFirst
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%d records have value fields outside the discovered columns (first at %s/%d@%d); choose them with --columns or use -o ndjson",
 			rep.UnexportedFields.Count, res.unknownFirst.Topic, res.unknownFirst.Partition, res.unknownFirst.Offset))
+	}
+	rep.Undecodable.Count, rep.Undecodable.First = res.undecodable, res.undecFirst
+	if res.undecodable > 0 {
+		if opts.SkipInvalid {
+			rep.Undecodable.Skipped = true
+			rep.Warnings = append(rep.Warnings, fmt.Sprintf("%d records could not be decoded and were left out (--skip-invalid; first: %s)", res.undecodable, res.undecFirst))
+		} else {
+			rep.Failures = append(rep.Failures, fmt.Sprintf("%d records could not be decoded and were written raw (first: %s); --skip-invalid leaves them out", res.undecodable, res.undecFirst))
+		}
 	}
 	if res.recon != nil {
 		rep.Reconcile = res.recon.Finish(started)

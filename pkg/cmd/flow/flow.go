@@ -36,11 +36,14 @@ type Options struct {
 	Output output.Format
 	flowtrace.Selection
 	From, To *position.Spec
+	// Decoder builds the Schema Registry decoder (nil: none).
+	Decoder func(cmdutil.SchemaFlags) (*cmdutil.RecordDecoder, error)
+	Schema  cmdutil.SchemaFlags
 }
 
 // NewCmdFlow builds kx flow.
 func NewCmdFlow(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
-	opts := &Options{IO: f.IOStreams, Kafka: f.Kafka}
+	opts := &Options{IO: f.IOStreams, Kafka: f.Kafka, Decoder: f.RecordDecoder}
 	var outputFlag, fromFlag, toFlag string
 	var flowFlags cmdutil.FlowFlags
 	cmd := &cobra.Command{
@@ -110,6 +113,7 @@ block to paste into a README or an issue; -o dot a Graphviz digraph
 		},
 	}
 	cmdutil.AddOutputFlag(cmd, &outputFlag, output.Table, output.NDJSON, Mermaid, DOT)
+	cmdutil.AddSchemaFlags(cmd, &opts.Schema)
 	cmdutil.AddFlowFlags(cmd, &flowFlags)
 	fl := cmd.Flags()
 	fl.StringVar(&fromFlag, "from", "", "read from this position: "+position.Help+" (default: beginning)")
@@ -144,6 +148,16 @@ func infer(ctx context.Context, client cluster, open consume.Opener, opts *Optio
 	ranges, err := consume.Plan(ctx, client, kafka.Partitions(topics), nil, flowtrace.Window(opts.From, opts.To))
 	if err != nil {
 		return flowtrace.Graph{}, err
+	}
+	if opts.Decoder != nil {
+		dec, err := opts.Decoder(opts.Schema)
+		if err != nil {
+			return flowtrace.Graph{}, err
+		}
+		if dec != nil {
+			defer dec.Report()
+			open = consume.Decoding(open, dec.Decode)
+		}
 	}
 	err = consume.ReadParallel(ctx, open, ranges, consume.Options{}, func(r *record.Record) error {
 		b.Offer(r)

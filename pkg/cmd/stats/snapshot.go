@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kx-cli/kx/pkg/cmdutil"
 	"github.com/kx-cli/kx/pkg/consume"
 	"github.com/kx-cli/kx/pkg/kafka"
 	"github.com/kx-cli/kx/pkg/output"
@@ -48,7 +49,7 @@ func runSnapshot(ctx context.Context, opts *Options) error {
 		if err != nil {
 			return err
 		}
-		err = consume.Read(ctx, consume.Readers(client.NewReader), rs, consume.Options{Properties: st.ReaderProps}, func(r *record.Record) error {
+		err = consume.Read(ctx, cmdutil.Readers(client, opts.Decoder), rs, consume.Options{Properties: st.ReaderProps}, func(r *record.Record) error {
 			tracker.ObserveRecord(r, time.Now())
 			return nil
 		})

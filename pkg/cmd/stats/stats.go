@@ -14,7 +14,6 @@ import (
 
 	"github.com/kx-cli/kx/pkg/alert"
 	"github.com/kx-cli/kx/pkg/cmdutil"
-	"github.com/kx-cli/kx/pkg/consume"
 	"github.com/kx-cli/kx/pkg/iostreams"
 	"github.com/kx-cli/kx/pkg/jqfilter"
 	"github.com/kx-cli/kx/pkg/kafka"
@@ -30,6 +29,10 @@ type Options struct {
 	Kafka  func() (*kafka.Client, error)
 	Output output.Format
 	Watch  bool
+	// Decoder decodes Schema Registry formats in the records read (nil:
+	// none); NewCmdStats builds it from the flags and the registry.
+	Decoder *cmdutil.RecordDecoder
+	Schema  cmdutil.SchemaFlags
 }
 
 // NewCmdStats builds `kx stats`.
@@ -173,6 +176,11 @@ the fields.`,
 				}
 			}
 			opts.Groups = !noGroups
+			dec, err := f.RecordDecoder(opts.Schema)
+			if err != nil {
+				return err
+			}
+			opts.Decoder = dec
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -180,6 +188,7 @@ the fields.`,
 		},
 	}
 	cmdutil.AddOutputFlag(cmd, &outputFlag, output.Table, output.NDJSON)
+	cmdutil.AddSchemaFlags(cmd, &opts.Schema)
 	fl := cmd.Flags()
 	fl.BoolVarP(&opts.Watch, "watch", "w", false, "refresh every --interval until Ctrl-C (dashboard on a terminal, NDJSON when piped)")
 	fl.DurationVar(&opts.Interval, "interval", time.Second, "refresh interval of --watch")
@@ -228,5 +237,5 @@ func runWatch(ctx context.Context, opts *Options) error {
 	if opts.Output == output.Table {
 		dash = &st.Dashboard{Width: min(opts.IO.TerminalWidth(), 120), Color: opts.IO.ColorEnabled(), Title: opts.Title, Brokers: st.JoinBrokers(client.Brokers())}
 	}
-	return st.NewWatcher(&opts.Query, client, consume.Readers(client.NewReader), opts.IO.Out, opts.IO.ErrOut, dash).Run(ctx)
+	return st.NewWatcher(&opts.Query, client, cmdutil.Readers(client, opts.Decoder), opts.IO.Out, opts.IO.ErrOut, dash).Run(ctx)
 }

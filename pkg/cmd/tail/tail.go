@@ -28,6 +28,8 @@ type Options struct {
 	IO    *iostreams.IOStreams
 	Kafka func() (*kafka.Client, error)
 	Now   func() time.Time
+	// Decoder builds the Schema Registry decoder (nil: none).
+	Decoder func(cmdutil.SchemaFlags) (*cmdutil.RecordDecoder, error)
 
 	Topics     []string
 	JQ         string
@@ -42,11 +44,14 @@ type Options struct {
 	Strict     bool
 	Output     output.Format
 	Pretty     bool
+	Schema     cmdutil.SchemaFlags
+
+	dec *cmdutil.RecordDecoder // built by run from Decoder and Schema
 }
 
 // NewCmdTail builds kx tail.
 func NewCmdTail(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
-	opts := &Options{IO: f.IOStreams, Kafka: f.Kafka, Now: time.Now}
+	opts := &Options{IO: f.IOStreams, Kafka: f.Kafka, Now: time.Now, Decoder: f.RecordDecoder}
 	var outputFlag string
 	cmd := &cobra.Command{
 		Use:   "tail TOPIC|REGEXP...",
@@ -87,10 +92,17 @@ Output (-o): ndjson, the default when piped, prints one envelope per line:
    "value":{"orderId":"ord-1"},"headers":[]}
 
 (values that are JSON are embedded as they are; see docs/envelope.md).
+Keys and values in the Schema Registry wire format (Avro, Protobuf, JSON
+Schema) are decoded to JSON when a registry is configured
+(--schema-registry, KX_SCHEMA_REGISTRY or the profile), for every output
+and for --jq; --value-format/--key-format force a format (raw: never
+decode). One that cannot be decoded is printed raw (base64) with a
+value_error member, counted and reported on stderr; --strict makes it fatal
+(exit 2).
 table, the default on a terminal, shows time, age (read time minus record
 time), topic, partition, offset, key and a shortened value, in red when its
-"status" field is ERROR and yellow when WARN. raw prints each value (or jq
-output, strings unquoted) and a newline, like kcat. --pretty indents JSON.
+"status" field is ERROR and yellow when WARN. raw prints each value as it
+is on the wire (or jq output, strings unquoted) and a newline, like kcat. --pretty indents JSON.
 
 --group NAME reads as a member of a consumer group and commits the offsets
 of the records it printed; without it, partitions are read directly and
@@ -153,9 +165,10 @@ partitions without a committed offset.
 	fl.DurationVar(&opts.Idle, "idle", 0, "stop after this long without a record (e.g. 5s)")
 	fl.StringVarP(&opts.Group, "group", "g", "", "consume as a member of this consumer group, committing what was printed")
 	fl.BoolVar(&opts.ExitStatus, "exit-status", false, "exit 1 when no record was printed")
-	fl.BoolVar(&opts.Strict, "strict", false, "a jq error on one record is fatal (exit 2)")
+	fl.BoolVar(&opts.Strict, "strict", false, "a jq error or an undecodable key or value on one record is fatal (exit 2)")
 	fl.BoolVar(&opts.Pretty, "pretty", false, "indent JSON output")
 	cmdutil.AddOutputFlag(cmd, &outputFlag, output.NDJSON, output.Table, output.Raw)
+	cmdutil.AddSchemaFlags(cmd, &opts.Schema)
 	return cmd
 }
 
@@ -195,6 +208,13 @@ func run(ctx context.Context, opts *Options) error {
 		return cmdutil.UsageErrorf("--group: --from must be beginning or end (a group resumes from its committed offsets)")
 	}
 
+	if opts.Decoder != nil {
+		opts.Schema.Strict = opts.Strict
+		if opts.dec, err = opts.Decoder(opts.Schema); err != nil {
+			return err
+		}
+	}
+
 	client, err := opts.Kafka()
 	if err != nil {
 		return err
@@ -223,6 +243,8 @@ func tail(ctx context.Context, client cluster, open consume.Opener, opts *Option
 
 	w := newWriter(opts, filter)
 	w.follow = !spec.UntilEnd && spec.To == nil
+	w.ctx, w.dec = ctx, opts.dec
+	defer opts.dec.Report()
 	var readErr error
 	if opts.Group != "" {
 		readErr = readGroup(ctx, client, open, opts, topics, tps, wm, spec, w)
@@ -319,6 +341,10 @@ type writer struct {
 	buf     []byte
 	table   *tableWriter
 	onFlush func() error
+	// dec decodes Schema Registry formats here rather than in the read
+	// loop, so a bounded read's pipeline overlaps it with polling.
+	dec *cmdutil.RecordDecoder
+	ctx context.Context
 
 	follow    bool
 	printed   int64
@@ -337,6 +363,11 @@ func newWriter(opts *Options, filter *jqfilter.Filter) *writer {
 }
 
 func (w *writer) write(r *record.Record) error {
+	if w.dec != nil {
+		if err := w.dec.Decode(w.ctx, r); err != nil {
+			return err
+		}
+	}
 	var outputs [][]byte
 	embedded := false
 	if w.filter != nil {
@@ -403,7 +434,7 @@ func (w *writer) line(b []byte) error {
 
 func (w *writer) writeRaw(r *record.Record, outputs [][]byte) error {
 	if outputs == nil {
-		w.out.Write(r.Value)
+		w.out.Write(r.RawValue())
 		return w.out.WriteByte('\n')
 	}
 	for _, o := range outputs {

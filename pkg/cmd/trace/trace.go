@@ -38,11 +38,14 @@ type Options struct {
 	Skew        time.Duration
 	Follow      bool
 	Verbose     bool
+	// Decoder builds the Schema Registry decoder (nil: none).
+	Decoder func(cmdutil.SchemaFlags) (*cmdutil.RecordDecoder, error)
+	Schema  cmdutil.SchemaFlags
 }
 
 // NewCmdTrace builds kx trace.
 func NewCmdTrace(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
-	opts := &Options{IO: f.IOStreams, Kafka: f.Kafka}
+	opts := &Options{IO: f.IOStreams, Kafka: f.Kafka, Decoder: f.RecordDecoder}
 	var outputFlag, fromFlag, toFlag string
 	var flowFlags cmdutil.FlowFlags
 	cmd := &cobra.Command{
@@ -145,6 +148,7 @@ Exit status: 0 when at least one key was found, 1 when none was.`,
 		},
 	}
 	cmdutil.AddOutputFlag(cmd, &outputFlag, output.Table, output.NDJSON)
+	cmdutil.AddSchemaFlags(cmd, &opts.Schema)
 	cmdutil.AddFlowFlags(cmd, &flowFlags)
 	fl := cmd.Flags()
 	fl.StringVar(&fromFlag, "from", "", "read from this position: "+position.Help+" (default: beginning)")
@@ -202,6 +206,16 @@ func collect(ctx context.Context, client cluster, open consume.Opener, opts *Opt
 		return nil, nil, cmdutil.UsageErrorf("%v", err)
 	}
 	part, _ := partitioner.ByName(opts.Partitioner)
+	if opts.Decoder != nil {
+		dec, err := opts.Decoder(opts.Schema)
+		if err != nil {
+			return nil, nil, err
+		}
+		if dec != nil {
+			defer dec.Report()
+			open = consume.Decoding(open, dec.Decode)
+		}
+	}
 	c := &flowtrace.Collector{Offsets: client, Open: open, Flow: flow, Tracer: tracer,
 		Partitions: flowtrace.PartitionCounts(meta, flow.Topics()), Partitioner: part,
 		ScanAll: opts.ScanAll, Skew: opts.Skew, From: opts.From, To: opts.To}
