@@ -102,3 +102,61 @@ func maxWidth(lines []string) int {
 	}
 	return m
 }
+
+// WriteTableWidth is WriteTable for a terminal of width columns (0: no
+// limit): when the table is wider, the last column, the one with words
+// (statuses, messages), wraps at spaces instead of letting the terminal cut
+// a word in two.
+func WriteTableWidth(w io.Writer, header []string, rows [][]string, width int) error {
+	if width <= 0 || len(header) == 0 {
+		return WriteTable(w, header, rows)
+	}
+	last := len(header) - 1
+	widths := make([]int, len(header))
+	for i, h := range header {
+		widths[i] = runewidth.StringWidth(h)
+	}
+	for _, r := range rows {
+		for i, c := range r {
+			if i < len(widths) {
+				widths[i] = max(widths[i], runewidth.StringWidth(c))
+			}
+		}
+	}
+	before := 0
+	for _, cw := range widths[:last] {
+		before += cw + 2 // the padding between columns
+	}
+	avail := width - before
+	if before+widths[last] <= width || avail < 10 {
+		return WriteTable(w, header, rows)
+	}
+	wrapped := make([][]string, len(rows))
+	for i, r := range rows {
+		wrapped[i] = slices.Clone(r)
+		if len(r) > last {
+			wrapped[i][last] = wrapWords(r[last], avail)
+		}
+	}
+	return WriteTable(w, header, wrapped)
+}
+
+// wrapWords breaks s at spaces into lines of at most width columns (a word
+// longer than width stays whole on its own line).
+func wrapWords(s string, width int) string {
+	var b strings.Builder
+	n := 0
+	for _, word := range strings.Fields(s) {
+		ww := runewidth.StringWidth(word)
+		if n > 0 && n+1+ww > width {
+			b.WriteByte('\n')
+			n = 0
+		} else if n > 0 {
+			b.WriteByte(' ')
+			n++
+		}
+		b.WriteString(word)
+		n += ww
+	}
+	return b.String()
+}

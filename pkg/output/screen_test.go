@@ -92,3 +92,37 @@ func TestFitTableDropsColumnsInOrder(t *testing.T) {
 		t.Errorf("a wide terminal keeps every column: %q", lines)
 	}
 }
+
+// A table wider than the terminal wraps its last column at spaces: the
+// terminal would otherwise cut OUT_OF_STOCK=195 into OUT_OF_ST / OCK=195.
+func TestWriteTableWidthWrapsWords(t *testing.T) {
+	header := []string{"topic", "events", "statuses"}
+	rows := [][]string{
+		{"customer.notifications", "7055", "ORDER_CANCELLED=60 ORDER_CONFIRMED=3390 PAYMENT_FAILED=60 SHIPPING_DELAYED=155"},
+		{"inventory.updates", "8547", "OUT_OF_STOCK=195 LOW=321 OK=8138"},
+	}
+	for _, width := range []int{60, 80, 100} {
+		var b bytes.Buffer
+		if err := WriteTableWidth(&b, header, rows, width); err != nil {
+			t.Fatal(err)
+		}
+		out := b.String()
+		for _, l := range strings.Split(strings.TrimSuffix(out, "\n"), "\n") {
+			if w := runewidth.StringWidth(l); w > width {
+				t.Errorf("width %d: line of %d columns: %q", width, w, l)
+			}
+		}
+		for _, word := range strings.Fields(rows[0][2] + " " + rows[1][2]) {
+			if !strings.Contains(out, word) {
+				t.Errorf("width %d: %s was cut:\n%s", width, word, out)
+			}
+		}
+	}
+	var b bytes.Buffer
+	if err := WriteTableWidth(&b, header, rows, 0); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Count(b.String(), "\n") != 3 {
+		t.Errorf("no width: one line per row, got\n%s", b.String())
+	}
+}

@@ -187,7 +187,7 @@ func TestReportText(t *testing.T) {
 	r.Verification = Verify(r.Topics, tr.AckedByPartition(),
 		map[record.TopicPartition]int64{}, map[record.TopicPartition]int64{tp("orders", 0): 40, tp("payments", 0): 41})
 	var b bytes.Buffer
-	if err := r.WriteText(&b); err != nil {
+	if err := r.WriteText(&b, 0); err != nil {
 		t.Fatal(err)
 	}
 	golden.Assert(t, b.Bytes())

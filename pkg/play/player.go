@@ -256,7 +256,11 @@ func (p *Player) report(start time.Time, wall time.Duration, g *scenario.Generat
 // finish prints the report: tables on stderr, JSON on stdout with -o json.
 func (p *Player) finish(r *Report) error {
 	if !p.opts.Quiet {
-		if err := r.WriteText(p.opts.IO.ErrOut); err != nil {
+		width := 0 // no limit when stderr is a file or a pipe
+		if p.opts.IO.IsStderrTTY() {
+			width = p.opts.IO.TerminalWidth()
+		}
+		if err := r.WriteText(p.opts.IO.ErrOut, width); err != nil {
 			return err
 		}
 	}

@@ -73,8 +73,9 @@ func (r *Report) Fill(t *Tracker) {
 }
 
 // WriteText renders the report for people: a summary line, then a table per
-// topic and a table per phase.
-func (r *Report) WriteText(w io.Writer) error {
+// topic and a table per phase, their status lists wrapped at spaces to fit a
+// terminal of width columns (0: no limit).
+func (r *Report) WriteText(w io.Writer, width int) error {
 	var b bytes.Buffer
 	state := "finished"
 	if r.Interrupted {
@@ -117,7 +118,7 @@ func (r *Report) WriteText(w io.Writer) error {
 		}
 		rows = append(rows, append(row, statuses(t.Statuses)))
 	}
-	if err := output.WriteTable(&b, header, rows); err != nil {
+	if err := output.WriteTableWidth(&b, header, rows, width); err != nil {
 		return err
 	}
 	b.WriteByte('\n')
@@ -126,7 +127,7 @@ func (r *Report) WriteText(w io.Writer) error {
 		rows = append(rows, []string{p.Phase, p.Start + "–" + p.End, itoa(p.FlowsStarted), itoa(p.Events),
 			itoa(p.Incidents), itoa(p.PeakPerSec) + "/s", incidents(p.Statuses)})
 	}
-	if err := output.WriteTable(&b, []string{"phase", "time", "flows", "events", "incidents", "peak rate", "incident statuses"}, rows); err != nil {
+	if err := output.WriteTableWidth(&b, []string{"phase", "time", "flows", "events", "incidents", "peak rate", "incident statuses"}, rows, width); err != nil {
 		return err
 	}
 	for _, c := range r.Verification {

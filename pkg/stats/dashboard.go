@@ -50,6 +50,7 @@ type Notice struct {
 //	io.WriteString(w, stats.LeaveScreen)
 type Dashboard struct {
 	Width      int    // columns (80 when 0)
+	Height     int    // rows (no limit when 0)
 	Color      bool   // ANSI colors; off keeps the same text
 	Title      string // first words of the header line ("kx stats")
 	Brokers    string // bootstrap servers, shown in the header
@@ -84,10 +85,12 @@ func (d *Dashboard) width() int {
 func (d *Dashboard) Render(w io.Writer, tr *Tracker, snap *Snapshot) error {
 	var buf bytes.Buffer
 	buf.WriteString(home)
-	for _, l := range d.Lines(tr, snap) {
+	for i, l := range d.Lines(tr, snap) {
+		if i > 0 {
+			buf.WriteString("\r\n") // none after the last line: a full screen must not scroll
+		}
 		buf.WriteString(l)
 		buf.WriteString(clearEOL)
-		buf.WriteString("\r\n")
 	}
 	buf.WriteString(clearBelow)
 	_, err := w.Write(buf.Bytes())
@@ -102,37 +105,144 @@ const (
 )
 
 // Lines returns the frame's lines, none wider than Width (color sequences
-// aside).
+// aside) and, when Height is set, no more than Height: the latency, --by and
+// group sections give way first, then the oldest alerts, then topics.
 func (d *Dashboard) Lines(tr *Tracker, snap *Snapshot) []string {
 	width := d.width()
-	var lines []string
-	add := func(s string) { lines = append(lines, strings.TrimRight(fit(s, width), " ")) }
+	fitLine := func(s string) string { return strings.TrimRight(fit(s, width), " ") }
+	head := []string{fitLine(d.bold(d.header(snap, width))), ""}
+	topics := d.topicLines(tr, snap, width)
+	latency := d.latencyLines(snap)
+	groups := d.groupLines(snap, width)
+	by := d.byLines(snap, width)
+	notices := d.noticeLines(width)
+	for i := range topics {
+		topics[i] = fitLine(topics[i])
+	}
+	for _, sec := range []*[]string{&latency, &groups, &by} {
+		for i := range *sec {
+			(*sec)[i] = fitLine((*sec)[i])
+		}
+	}
 
+	count := func() int {
+		n := len(head) + len(topics)
+		for _, sec := range [][]string{latency, groups, by, notices} {
+			if len(sec) > 0 {
+				n += 1 + len(sec) // a blank line before each section
+			}
+		}
+		return n
+	}
+	if h := d.Height; h > 0 {
+		for _, sec := range []*[]string{&latency, &by, &groups} {
+			if count() > h {
+				*sec = nil
+			}
+		}
+		// Alerts: the title and at least the newest one stay.
+		for count() > h && len(notices) > 2 {
+			notices = append(notices[:1], notices[2:]...)
+		}
+		if over := count() - h; over > 0 && len(topics) > 3 {
+			// Keep the header row and the total; say how many topics hide.
+			keep := max(len(topics)-2-over-1, 0)
+			hidden := len(topics) - 2 - keep
+			cut := append([]string{}, topics[:1+keep]...)
+			cut = append(cut, fitLine(fmt.Sprintf("… %d more %s", hidden, pluralWord(hidden, "topic"))), topics[len(topics)-1])
+			topics = cut
+		}
+	}
+
+	lines := append(head, topics...)
+	for _, sec := range [][]string{latency, groups, by, notices} {
+		if len(sec) > 0 {
+			lines = append(lines, "")
+			lines = append(lines, sec...)
+		}
+	}
+	return lines
+}
+
+// header is the title line; on a narrow screen the broker address, then the
+// broker and topic counts, give way so the clock stays whole.
+func (d *Dashboard) header(snap *Snapshot, width int) string {
 	title := d.Title
 	if title == "" {
 		title = "kx stats"
 	}
-	head := fmt.Sprintf("%s  %s  %d broker%s  %d topic%s  %s msgs", title, d.Brokers,
-		snap.Brokers, plural(snap.Brokers), snap.Totals.Topics, plural(snap.Totals.Topics), group(snap.Totals.Messages))
+	parts := []string{title, d.Brokers,
+		fmt.Sprintf("%d broker%s", snap.Brokers, plural(snap.Brokers)),
+		fmt.Sprintf("%d topic%s", snap.Totals.Topics, plural(snap.Totals.Topics)),
+		group(snap.Totals.Messages) + " msgs"}
+	clock := ""
 	if t, err := time.Parse(time.RFC3339Nano, snap.Time); err == nil {
-		head += "  " + t.Local().Format("15:04:05")
+		clock = t.Local().Format("15:04:05")
 	}
-	add(d.bold(head))
-	add("")
+	line := func() string {
+		kept := make([]string, 0, len(parts)+1)
+		for _, p := range parts {
+			if p != "" {
+				kept = append(kept, p)
+			}
+		}
+		if clock != "" {
+			kept = append(kept, clock)
+		}
+		return strings.Join(kept, "  ")
+	}
+	for _, drop := range []int{1, 2, 3} {
+		if runewidth.StringWidth(line()) <= width {
+			break
+		}
+		parts[drop] = ""
+	}
+	return line()
+}
 
-	spark := max(width-(topicCol+1+rateCol+1+rateCol+1+countCol+2), 8)
-	add(d.bold(fmt.Sprintf("%-*s %*s %*s %*s  %s", topicCol, "TOPIC", rateCol, "MSG/S", rateCol, "PEAK", countCol, "MESSAGES", "THROUGHPUT")))
+// topicLines are the topic table: its header row, a row per topic and the
+// total. The sparkline takes what the other columns leave; on a narrow
+// screen PEAK goes and the topic column narrows before the sparkline drops
+// below 8 samples (the newest, on the right).
+func (d *Dashboard) topicLines(tr *Tracker, snap *Snapshot, width int) []string {
+	topicW, peak := topicCol, true
+	fixed := func() int {
+		n := topicW + 1 + rateCol + 1 + countCol + 2
+		if peak {
+			n += rateCol + 1
+		}
+		return n
+	}
+	if width-fixed() < 8 {
+		peak = false
+	}
+	if width-fixed() < 8 {
+		topicW = max(12, topicW-(8-(width-fixed())))
+	}
+	spark := max(width-fixed(), 1)
+	row := func(name, msgs, peakRate, count, line string) string {
+		s := fmt.Sprintf("%-*s %*s", topicW, name, rateCol, msgs)
+		if peak {
+			s += fmt.Sprintf(" %*s", rateCol, peakRate)
+		}
+		s += fmt.Sprintf(" %*s", countCol, count)
+		if line != "" {
+			s += "  " + line
+		}
+		return s
+	}
+	lines := []string{d.bold(row("TOPIC", "MSG/S", "PEAK", "MESSAGES", "THROUGHPUT"))}
 	for _, t := range snap.Topics {
 		var rates []float64
 		if tr != nil {
 			rates = tr.Rates(t.Topic)
 		}
-		add(fmt.Sprintf("%-*s %*s %*s %*s  %s", topicCol, truncate(t.Topic, topicCol), rateCol, rate(t.MessagesPerSec),
-			rateCol, rate(t.PeakPerSec), countCol, group(t.Messages), Sparkline(rates, spark)))
+		lines = append(lines, row(truncate(t.Topic, topicW), rate(t.MessagesPerSec), rate(t.PeakPerSec), group(t.Messages), Sparkline(rates, spark)))
 	}
-	add(fmt.Sprintf("%-*s %*s %*s %*s", topicCol, "total", rateCol, rate(snap.Totals.MessagesPerSec),
-		rateCol, rate(snap.Totals.PeakPerSec), countCol, group(snap.Totals.Messages)))
+	return append(lines, row("total", rate(snap.Totals.MessagesPerSec), rate(snap.Totals.PeakPerSec), group(snap.Totals.Messages), ""))
+}
 
+func (d *Dashboard) latencyLines(snap *Snapshot) []string {
 	var lat []string
 	for _, t := range snap.Topics {
 		if t.Latency != nil {
@@ -140,53 +250,78 @@ func (d *Dashboard) Lines(tr *Tracker, snap *Snapshot) []string {
 				ms(t.Latency.P50Ms), ms(t.Latency.P95Ms), ms(t.Latency.MaxMs)))
 		}
 	}
-	if len(lat) > 0 {
-		add("")
-		add(d.bold("LATENCY"))
-		for _, l := range lat {
-			add(l)
-		}
+	if len(lat) == 0 {
+		return nil
 	}
+	return append([]string{d.bold("LATENCY")}, lat...)
+}
 
-	if len(snap.Groups) > 0 {
-		add("")
-		add(d.bold(fmt.Sprintf("%-*s %-*s %*s  %s", 20, "GROUP", topicCol, "TOPIC", countCol, "LAG", "WORST PARTITION")))
-		for _, g := range snap.Groups {
-			add(fmt.Sprintf("%-*s %-*s %*s  %d (%s)", 20, truncate(g.Group, 20), topicCol, truncate(g.Topic, topicCol),
-				countCol, group(g.Lag), g.WorstPartition, group(g.WorstLag)))
-		}
+// groupLines are the lag table; WORST PARTITION goes when it does not fit.
+func (d *Dashboard) groupLines(snap *Snapshot, width int) []string {
+	if len(snap.Groups) == 0 {
+		return nil
 	}
-
-	if snap.ByTotal != nil {
-		b := snap.ByTotal
-		add("")
-		add(d.bold(fmt.Sprintf("BY %s ON %s  (%s records)", b.Expr, b.Topic, group(b.Records))))
-		for i, v := range b.Values {
-			if i == 6 {
-				add(fmt.Sprintf("  … %d more values", len(b.Values)-i))
-				break
-			}
-			line := fmt.Sprintf("  %-*s %*s  %5.1f%%", 20, truncate(v.Value, 20), countCol, group(v.Count), v.Share)
-			if snap.By != nil {
-				line += fmt.Sprintf("   last interval %5.1f%%", snap.By.share(v.Value))
-			}
-			add(line)
+	worst := 20 + 1 + topicCol + 1 + countCol + 2 + len("WORST PARTITION")
+	row := func(g, t, lag, w string) string {
+		s := fmt.Sprintf("%-*s %-*s %*s", 20, truncate(g, 20), topicCol, truncate(t, topicCol), countCol, lag)
+		if worst <= width {
+			s += "  " + w
 		}
+		return s
 	}
-
-	if len(d.notices) > 0 {
-		add("")
-		add(d.bold("ALERTS"))
-		for _, n := range d.notices {
-			text := fmt.Sprintf("%s %-7s %s", n.Time.Local().Format("15:04:05"), strings.ToUpper(n.Severity), n.Text)
-			text = truncate(text, width)
-			if d.Color {
-				text = severityColor[n.Severity] + text + reset
-			}
-			lines = append(lines, text)
-		}
+	lines := []string{d.bold(row("GROUP", "TOPIC", "LAG", "WORST PARTITION"))}
+	for _, g := range snap.Groups {
+		lines = append(lines, row(g.Group, g.Topic, group(g.Lag), fmt.Sprintf("%d (%s)", g.WorstPartition, group(g.WorstLag))))
 	}
 	return lines
+}
+
+// byLines are the --by counts; the last interval's share goes when it does
+// not fit.
+func (d *Dashboard) byLines(snap *Snapshot, width int) []string {
+	b := snap.ByTotal
+	if b == nil {
+		return nil
+	}
+	lines := []string{d.bold(fmt.Sprintf("BY %s ON %s  (%s records)", b.Expr, b.Topic, group(b.Records)))}
+	for i, v := range b.Values {
+		if i == 6 {
+			lines = append(lines, fmt.Sprintf("  … %d more values", len(b.Values)-i))
+			break
+		}
+		line := fmt.Sprintf("  %-*s %*s  %5.1f%%", 20, truncate(v.Value, 20), countCol, group(v.Count), v.Share)
+		if snap.By != nil {
+			if last := fmt.Sprintf("   last interval %5.1f%%", snap.By.share(v.Value)); runewidth.StringWidth(line+last) <= width {
+				line += last
+			}
+		}
+		lines = append(lines, line)
+	}
+	return lines
+}
+
+// noticeLines are the ALERTS title and the notices, oldest first.
+func (d *Dashboard) noticeLines(width int) []string {
+	if len(d.notices) == 0 {
+		return nil
+	}
+	lines := []string{d.bold("ALERTS")}
+	for _, n := range d.notices {
+		text := fmt.Sprintf("%s %-7s %s", n.Time.Local().Format("15:04:05"), strings.ToUpper(n.Severity), n.Text)
+		text = truncate(text, width)
+		if d.Color {
+			text = severityColor[n.Severity] + text + reset
+		}
+		lines = append(lines, text)
+	}
+	return lines
+}
+
+func pluralWord(n int, noun string) string {
+	if n == 1 {
+		return noun
+	}
+	return noun + "s"
 }
 
 func (b *ByStats) share(value string) float64 {

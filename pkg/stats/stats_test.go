@@ -2,6 +2,8 @@ package stats
 
 import (
 	"bytes"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -68,8 +70,22 @@ func TestTotalPeakAlignsTopics(t *testing.T) {
 	}
 }
 
+// Records read for --by or alert rules have no latency anyone asked for
+// (kx stats --by .status printed the age of old records as a latency).
+func TestNoLatencyUnlessAsked(t *testing.T) {
+	tr := NewTracker(0)
+	now := time.Unix(1000, 0)
+	tr.MarkRead("t")
+	tr.ObserveRecord(&record.Record{Topic: "t", Value: []byte("v"), Timestamp: now.Add(-time.Hour)}, now)
+	snap := tr.Snapshot(now, time.Minute, []string{"t"})
+	if l := snap.Topics[0].Latency; l != nil {
+		t.Errorf("latency %+v without --latency", l)
+	}
+}
+
 func TestLatencyAndBytes(t *testing.T) {
 	tr := NewTracker(0)
+	tr.Latency = true
 	now := time.Unix(1000, 0)
 	tr.MarkRead("t")
 	for i := 1; i <= 100; i++ {
@@ -150,6 +166,7 @@ func TestSparkline(t *testing.T) {
 // dashboardFixture is a tracker and a snapshot with every section.
 func dashboardFixture() (*Tracker, *Snapshot, *Dashboard) {
 	tr := NewTracker(60)
+	tr.Latency = true
 	tr.SetBy(NewByCounter(jqfilter.MustCompile(".status"), "payment.transactions"))
 	t0 := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 	var o, p int64
@@ -188,6 +205,36 @@ func TestDashboardLines(t *testing.T) {
 		}
 	}
 	golden.Assert(t, []byte(strings.Join(lines, "\n")+"\n"))
+}
+
+// The dashboard fits 60×20, 80×24 and 120×40 terminals: the clock stays
+// whole, sparklines keep their newest samples, and sections give way when
+// the rows run out (alerts last).
+func TestDashboardSizes(t *testing.T) {
+	t.Setenv("TZ", "UTC")
+	for _, size := range [][2]int{{60, 20}, {80, 24}, {120, 40}, {60, 12}} {
+		w, h := size[0], size[1]
+		t.Run(fmt.Sprintf("%dx%d", w, h), func(t *testing.T) {
+			tr, snap, d := dashboardFixture()
+			d.Width, d.Height = w, h
+			lines := d.Lines(tr, snap)
+			if len(lines) > h {
+				t.Errorf("%d lines on %d rows", len(lines), h)
+			}
+			for _, l := range lines {
+				if lw := runewidth.StringWidth(l); lw > w {
+					t.Errorf("line of %d columns: %q", lw, l)
+				}
+			}
+			if !strings.HasSuffix(lines[0], "10:00:39") {
+				t.Errorf("header %q lost its clock", lines[0])
+			}
+			if !slices.ContainsFunc(lines, func(l string) bool { return strings.Contains(l, "payments back to normal") }) {
+				t.Errorf("the newest alert is gone")
+			}
+			golden.Assert(t, []byte(strings.Join(lines, "\n")+"\n"))
+		})
+	}
 }
 
 func TestDashboardRenderInPlaceWithColor(t *testing.T) {

@@ -13,6 +13,10 @@ import (
 // peaks, bytes per second, latency and --by counts. It is not safe for
 // concurrent use; the caller serializes Observe* and Snapshot.
 type Tracker struct {
+	// Latency keeps end-to-end latencies of the records observed (only
+	// with --latency: records read for --by or alert rules are mostly old,
+	// and their age is no latency anyone asked for).
+	Latency bool
 	history int
 	start   time.Time
 	topics  map[string]*topicState
@@ -113,7 +117,7 @@ func (t *Tracker) ObserveRecord(r *record.Record, now time.Time) {
 		n += len(h.Key) + len(h.Value)
 	}
 	s.bytes += int64(n)
-	if !r.Timestamp.IsZero() && len(s.latencies) < maxLatencySamples {
+	if t.Latency && !r.Timestamp.IsZero() && len(s.latencies) < maxLatencySamples {
 		s.latencies = append(s.latencies, float64(now.Sub(r.Timestamp).Microseconds())/1000)
 	}
 	if t.by != nil {

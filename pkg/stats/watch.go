@@ -73,6 +73,7 @@ func NewWatcher(q *Query, client Cluster, open consume.Opener, out, errOut io.Wr
 		started: map[string]bool{},
 		warned:  map[string]bool{},
 	}
+	w.tracker.Latency = q.Latency
 	if q.By != nil {
 		w.tracker.SetBy(NewByCounter(q.By, q.ByTopic))
 	}

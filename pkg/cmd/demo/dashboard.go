@@ -53,7 +53,8 @@ func startDashboard(ctx context.Context, ios *iostreams.IOStreams, client *kafka
 	go func() {
 		defer close(d.done)
 		q := &stats.Query{Interval: time.Second, Window: time.Minute, Rules: rules, From: "beginning", Title: "kx demo"}
-		dash := &stats.Dashboard{Width: min(dio.TerminalWidth(), 120), Color: dio.ColorEnabled(), Title: q.Title, Brokers: stats.JoinBrokers(client.Brokers())}
+		_, height := dio.TerminalSize() // the dashboard never scrolls
+		dash := &stats.Dashboard{Width: min(dio.TerminalWidth(), 120), Height: height, Color: dio.ColorEnabled(), Title: q.Title, Brokers: stats.JoinBrokers(client.Brokers())}
 		d.err = stats.NewWatcher(q, client, consume.Readers(client.NewReader), dio.Out, dio.ErrOut, dash).Run(dctx)
 	}()
 	return d, nil

@@ -31,6 +31,7 @@ func runSnapshot(ctx context.Context, opts *Options) error {
 		return err
 	}
 	tracker := st.NewTracker(0)
+	tracker.Latency = opts.Latency
 	if opts.By != nil {
 		tracker.SetBy(st.NewByCounter(opts.By, opts.ByTopic))
 	}

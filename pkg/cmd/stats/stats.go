@@ -235,7 +235,8 @@ func runWatch(ctx context.Context, opts *Options) error {
 	}
 	var dash *st.Dashboard
 	if opts.Output == output.Table {
-		dash = &st.Dashboard{Width: min(opts.IO.TerminalWidth(), 120), Color: opts.IO.ColorEnabled(), Title: opts.Title, Brokers: st.JoinBrokers(client.Brokers())}
+		_, height := opts.IO.TerminalSize() // the dashboard never scrolls
+		dash = &st.Dashboard{Width: min(opts.IO.TerminalWidth(), 120), Height: height, Color: opts.IO.ColorEnabled(), Title: opts.Title, Brokers: st.JoinBrokers(client.Brokers())}
 	}
 	return st.NewWatcher(&opts.Query, client, cmdutil.Readers(client, opts.Decoder), opts.IO.Out, opts.IO.ErrOut, dash).Run(ctx)
 }
