@@ -9,7 +9,7 @@ import (
 
 // TestDemoSchemas encodes every event of the demo (incidents included:
 // payment errors, cancellations, delays) with its topic's Avro and
-// Protobuf schema, so kx demo --format never meets an event its schema
+// Protobuf schema, so kx demo --value-format never meets an event its schema
 // refuses.
 func TestDemoSchemas(t *testing.T) {
 	data, err := FS.ReadFile(Demo)

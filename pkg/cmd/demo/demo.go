@@ -83,7 +83,7 @@ scenario instead (as kx play takes them; kx play --list). Everything else works 
 records on stdout when piped (-o ndjson), the report with -o json,
 verification at the end (exit 5 on a shortfall), Ctrl-C to stop cleanly.
 
---format avro (or protobuf) writes the events in Avro (Protobuf) in the
+--value-format avro (or protobuf) writes the events in Avro (Protobuf) in the
 Confluent wire format, with the schemas shipped inside kx (one per topic,
 registered under TOPIC-value). The Schema Registry is the configured one
 (--schema-registry, KX_SCHEMA_REGISTRY, the profile) or, on the embedded
@@ -95,7 +95,7 @@ that registry, so the tour's commands work unchanged.`,
   kx demo -b localhost:9092               # against your cluster, in real time
   kx demo --speed 10 -o json | jq '.topics[] | {topic, events, peak_per_sec}'
   kx demo --scenario smoke
-  kx demo --speed 10 --format avro --keep --port 9092 --schema-registry-port 8081`,
+  kx demo --speed 10 --value-format avro --keep --port 9092 --schema-registry-port 8081`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Play.SeedSet = cmd.Flags().Changed("seed")
@@ -111,10 +111,10 @@ that registry, so the tour's commands work unchanged.`,
 			switch opts.Format {
 			case "json", "avro", "protobuf":
 			default:
-				return cmdutil.UsageErrorf("--format %q: want json, avro or protobuf", opts.Format)
+				return cmdutil.UsageErrorf("--value-format %q: want json, avro or protobuf", opts.Format)
 			}
 			if opts.Format != "json" && opts.ScenarioFile != "" {
-				return cmdutil.UsageErrorf("--format applies to the shipped demo scenario; a scenario of your own declares format: per topic (scenarios/README.md)")
+				return cmdutil.UsageErrorf("--value-format applies to the shipped demo scenario; a scenario of your own declares format: per topic (scenarios/README.md)")
 			}
 			opts.Verbose = f.Flags.Verbose
 			if runF != nil {
@@ -128,8 +128,8 @@ that registry, so the tour's commands work unchanged.`,
 	cmd.Flags().IntVar(&opts.Port, "port", 0, "port of the embedded broker (0: a free port)")
 	cmd.Flags().BoolVar(&opts.Keep, "keep", false, "keep the embedded broker running after the demo, until Ctrl-C")
 	cmd.Flags().BoolVar(&opts.NoDashboard, "no-dashboard", false, "on a terminal, show play's status lines instead of the live kx stats dashboard")
-	cmd.Flags().StringVar(&opts.Format, "format", "json", "how the events are written: json, avro or protobuf (schemas shipped inside kx)")
-	cmd.Flags().IntVar(&opts.RegistryPort, "schema-registry-port", 0, "with --format avro|protobuf on the embedded broker: port of the embedded Schema Registry (0: a free port)")
+	cmd.Flags().StringVar(&opts.Format, "value-format", "json", "how the events are written: json, avro or protobuf (schemas shipped inside kx)")
+	cmd.Flags().IntVar(&opts.RegistryPort, "schema-registry-port", 0, "with --value-format avro|protobuf on the embedded broker: port of the embedded Schema Registry (0: a free port)")
 	return cmd
 }
 
@@ -220,7 +220,7 @@ func loadScenario(file string) (*scenario.Scenario, error) {
 	return scenario.Parse("scenarios/"+scenarios.Demo+" (embedded)", data)
 }
 
-// demoSchemas attaches the shipped schemas of --format to the demo's
+// demoSchemas attaches the shipped schemas of --value-format to the demo's
 // topics and finds the registry: the configured one, else on the embedded
 // broker an embedded one (returned), and a function that closes what it
 // started.
@@ -258,7 +258,7 @@ func demoSchemas(opts *Options, s *scenario.Scenario, embeddedBroker bool, p *pl
 		return nil, func() {}, nil
 	}
 	if !embeddedBroker {
-		return nil, nil, cmdutil.UsageErrorf("--format %s needs a schema registry: --schema-registry URL, KX_SCHEMA_REGISTRY or schema_registry in the profile", opts.Format)
+		return nil, nil, cmdutil.UsageErrorf("--value-format %s needs a schema registry: --schema-registry URL, KX_SCHEMA_REGISTRY or schema_registry in the profile", opts.Format)
 	}
 	sr, err := embedded.StartRegistry(embedded.RegistryOptions{Port: opts.RegistryPort})
 	if err != nil {
