@@ -24,7 +24,8 @@ const (
 const Help = `kx exits with one of these codes:
 
   0    success
-  1    no match: a search found nothing (tail --exit-status, trace)
+  1    no match: a search found nothing (tail --exit-status, trace); schemas check:
+       not compatible
   2    usage error: bad flag, config file, jq expression or YAML (with file:line:col)
   3    cannot reach the cluster, or it did not answer within --timeout
   4    authentication or TLS failure
