@@ -1,6 +1,7 @@
 // Package layout checks the rules the source tree keeps (docs/architecture.md):
 // commands never import each other, only the adapter imports
-// confluent-kafka-go, and every package is named after its folder.
+// confluent-kafka-go and it knows no exit code, and every package is named
+// after its folder.
 package layout
 
 import (
@@ -35,6 +36,9 @@ func violations(pkgs []pkg) []string {
 			}
 			if strings.HasPrefix(imp, "github.com/confluentinc/confluent-kafka-go") && p.Path != module+"/pkg/kafka" {
 				out = append(out, p.Path+": imports "+imp+"; only pkg/kafka may")
+			}
+			if p.Path == module+"/pkg/kafka" && imp == module+"/pkg/exitcode" {
+				out = append(out, p.Path+": the adapter imports pkg/exitcode; only the command layer knows exit codes")
 			}
 		}
 	}
@@ -98,6 +102,7 @@ func TestViolationsAreFound(t *testing.T) {
 		{Path: module + "/pkg/cmd/flow", Name: "flow", Imports: []string{module + "/pkg/cmd/trace/shared"}},
 		{Path: module + "/pkg/broker", Name: "embedded"},
 		{Path: module + "/pkg/schema", Name: "schema", Imports: []string{"github.com/confluentinc/confluent-kafka-go/v2/schemaregistry"}},
+		{Path: module + "/pkg/kafka", Name: "kafka", Imports: []string{module + "/pkg/exitcode"}},
 		// Allowed: the command tree, a command's own subpackage, the adapter, main.
 		{Path: module + "/pkg/cmd/root", Name: "root", Imports: []string{module + "/pkg/cmd/play"}},
 		{Path: module + "/pkg/cmd/play/internal/x", Name: "x", Imports: []string{module + "/pkg/cmd/play"}},
@@ -105,7 +110,7 @@ func TestViolationsAreFound(t *testing.T) {
 		{Path: module + "/cmd/kx", Name: "main"},
 	}
 	got := violations(bad)
-	want := []string{"command demo imports command play", "command flow imports command trace", "package embedded in folder broker", "pkg/schema: imports github.com/confluentinc"}
+	want := []string{"command demo imports command play", "command flow imports command trace", "package embedded in folder broker", "pkg/schema: imports github.com/confluentinc", "the adapter imports pkg/exitcode"}
 	if len(got) != len(want) {
 		t.Fatalf("got %d violations, want %d:\n%s", len(got), len(want), strings.Join(got, "\n"))
 	}
