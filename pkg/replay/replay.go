@@ -469,7 +469,9 @@ func sleepCtx(ctx context.Context, d time.Duration) {
 // pacer spaces sends at rate per second: the n-th send (from 0) is due
 // n/rate seconds after the first, so the average holds over the run
 // whatever each sleep overshoots; waits under a millisecond are skipped
-// and made up by the next.
+// and made up by the next. A schedule more than maxBehind late restarts.
+const maxBehind = time.Second
+
 type pacer struct {
 	rate  float64
 	now   func() time.Time
@@ -485,9 +487,15 @@ func (p *pacer) wait(ctx context.Context) error {
 	if p.n == 0 {
 		p.start = p.now()
 	}
+	now := p.now()
 	due := p.start.Add(time.Duration(float64(p.n) / p.rate * float64(time.Second)))
+	if now.Sub(due) > maxBehind {
+		// Sending stalled (a full queue, a slow broker): start the
+		// schedule again rather than burst to catch up.
+		p.start, p.n, due = now, 0, now
+	}
 	p.n++
-	if d := due.Sub(p.now()); d >= time.Millisecond {
+	if d := due.Sub(now); d >= time.Millisecond {
 		p.sleep(ctx, d)
 	}
 	return ctx.Err()

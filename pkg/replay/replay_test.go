@@ -325,6 +325,16 @@ func TestPacerHoldsTheRate(t *testing.T) {
 		t.Error("never slept")
 	}
 
+	// After a stall of 10 s, no burst: the next sends are spaced again.
+	now = now.Add(10 * time.Second)
+	before := slept
+	for i := 0; i < 100; i++ {
+		_ = p.wait(context.Background())
+	}
+	if got := slept - before; got < 150*time.Millisecond {
+		t.Errorf("after a stall, 100 sends slept %s: a burst, want them spaced at 500/s", got)
+	}
+
 	// Unpaced: no sleeping at all.
 	q := &pacer{now: time.Now, sleep: func(context.Context, time.Duration) { t.Fatal("slept unpaced") }}
 	for i := 0; i < 10; i++ {
