@@ -132,6 +132,9 @@ type Report struct {
 // OK reports whether every record sent was acknowledged.
 func (r *Report) OK() bool { return r.Acknowledged == r.Sent && r.Failed == 0 }
 
+// maxInFlight bounds the records sent and not yet acknowledged.
+const maxInFlight = 20000
+
 // inFlight is one produced record awaiting its acknowledgement.
 type inFlight struct {
 	tp     kafka.TP
@@ -254,6 +257,9 @@ func Run(ctx context.Context, src Source, open consume.Opener, dst Destination, 
 	readCtx, stopRead := context.WithCancel(ctx)
 	defer stopRead()
 	delivered := make(chan struct{})
+	// Records in flight are bounded, so a fast read does not pile the
+	// whole replay up in the producer's queue (memory).
+	slots := make(chan struct{}, maxInFlight)
 	if !opts.DryRun {
 		if prod, err = dst.NewProducer(); err != nil {
 			rd.Close()
@@ -264,6 +270,9 @@ func Run(ctx context.Context, src Source, open consume.Opener, dst Destination, 
 			for d := range prod.Deliveries() {
 				mu.Lock()
 				f, _ := d.Opaque.(*inFlight)
+				if f != nil {
+					<-slots
+				}
 				switch {
 				case f == nil:
 					if d.Err != nil && fatal == nil {
@@ -390,6 +399,11 @@ func Run(ctx context.Context, src Source, open consume.Opener, dst Destination, 
 		if err := pace.wait(readCtx); err != nil {
 			return consume.ErrStop
 		}
+		select {
+		case slots <- struct{}{}:
+		case <-readCtx.Done():
+			return consume.ErrStop
+		}
 		f := &inFlight{tp: r.TP(), offset: r.Offset}
 		mu.Lock()
 		ps.queue = append(ps.queue, f)
@@ -400,6 +414,7 @@ func Run(ctx context.Context, src Source, open consume.Opener, dst Destination, 
 			ps.queue = ps.queue[:len(ps.queue)-1]
 			ps.lastRead = r.Offset - 1
 			mu.Unlock()
+			<-slots
 			if readCtx.Err() != nil {
 				return consume.ErrStop
 			}
