@@ -54,6 +54,10 @@ type Result struct {
 	Records    atomic.Int64
 	Partitions atomic.Int64
 	Rounds     int
+	// FullReads are the topics whose pruned read could not be trusted
+	// (a keyed record outside the partition the partitioner gives its key,
+	// or no keyed record to check): their other partitions were read too.
+	FullReads []string
 }
 
 // Collect runs the rounds of reads and offers every record to the Tracer.
@@ -90,17 +94,7 @@ func (c *Collector) Collect(ctx context.Context) (*Result, error) {
 			round = append(round, rs...)
 			c.logRead(res.Rounds, rd, rs, rootStart)
 		}
-		for _, r := range round {
-			if !r.Empty() {
-				res.Partitions.Add(1)
-			}
-		}
-		err := consume.ReadParallel(ctx, c.Open, round, consume.Options{}, func(r *record.Record) error {
-			res.Records.Add(1)
-			c.Tracer.Offer(r)
-			return nil
-		})
-		if err != nil {
+		if err := c.read(ctx, res, round, reads, bounds, rootStart); err != nil {
 			return nil, err
 		}
 	}
@@ -110,6 +104,75 @@ func (c *Collector) Collect(ctx context.Context) (*Result, error) {
 			res.Records.Load(), res.Partitions.Load(), len(all), res.Rounds, dec, skip)
 	}
 	return res, nil
+}
+
+// read reads a round. A read pruned by key is checked: every keyed record
+// it brings must sit in the partition the partitioner gives its key, and
+// there must be one. Otherwise the producers used another partitioner
+// (kcat and librdkafka default to crc32-based ones), the key's records
+// may be anywhere, and the topic's other partitions are read as well, so
+// a verdict never rests on partitions that were skipped.
+func (c *Collector) read(ctx context.Context, res *Result, round []consume.Range, reads []Read, bounds map[kafka.TP]consume.Range, rootStart time.Time) error {
+	pruned := map[string]*placement{}
+	for _, rd := range reads {
+		if len(rd.Keys) > 0 && int32(len(Partitions(c.Partitioner, rd.Keys, c.Partitions[rd.Topic]))) < c.Partitions[rd.Topic] {
+			pruned[rd.Topic] = &placement{}
+		}
+	}
+	if err := c.readRanges(ctx, res, round, pruned); err != nil {
+		return err
+	}
+	var rest []consume.Range
+	for _, rd := range reads {
+		pl := pruned[rd.Topic]
+		if pl == nil || (pl.checked.Load() > 0 && pl.misplaced.Load() == 0) {
+			continue
+		}
+		res.FullReads = append(res.FullReads, rd.Topic)
+		if c.Log != nil {
+			fmt.Fprintf(c.Log, "kx: trace: %s: %d of %d keyed records outside the partition of their key (%d checked); reading every partition\n",
+				rd.Topic, pl.misplaced.Load(), pl.checked.Load(), pl.checked.Load())
+		}
+		done := map[int32]bool{}
+		for _, r := range round {
+			if r.Topic == rd.Topic {
+				done[r.Partition] = true
+			}
+		}
+		all, err := c.roundRanges(ctx, Read{Topic: rd.Topic, AfterRoot: rd.AfterRoot}, bounds, rootStart)
+		if err != nil {
+			return err
+		}
+		for _, r := range all {
+			if !done[r.Partition] {
+				rest = append(rest, r)
+			}
+		}
+	}
+	return c.readRanges(ctx, res, rest, nil)
+}
+
+// placement counts the keyed records of a pruned read and those not where
+// the partitioner puts their key.
+type placement struct{ checked, misplaced atomic.Int64 }
+
+func (c *Collector) readRanges(ctx context.Context, res *Result, ranges []consume.Range, pruned map[string]*placement) error {
+	for _, r := range ranges {
+		if !r.Empty() {
+			res.Partitions.Add(1)
+		}
+	}
+	return consume.ReadParallel(ctx, c.Open, ranges, consume.Options{}, func(r *record.Record) error {
+		res.Records.Add(1)
+		if pl := pruned[r.Topic]; pl != nil && r.Key != nil {
+			pl.checked.Add(1)
+			if c.Partitioner(r.Key, c.Partitions[r.Topic]) != r.Partition {
+				pl.misplaced.Add(1)
+			}
+		}
+		c.Tracer.Offer(r)
+		return nil
+	})
 }
 
 // roundRanges are the ranges of one read: the partitions its keys hash to

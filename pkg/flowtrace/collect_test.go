@@ -163,3 +163,50 @@ func TestSelect(t *testing.T) {
 		t.Errorf("partial e-commerce flow %+v, %v, warning %q", f, err, warn.String())
 	}
 }
+
+// Records placed by librdkafka's default partitioner (crc32) while the
+// trace prunes by murmur2: the pruned read sees keys out of place and
+// reads the other partitions, so the trace is complete and says so
+// truthfully (it missed payments before).
+func TestCollectOtherPartitioner(t *testing.T) {
+	c := kafkafake.New()
+	c.Partitioner = partitioner.CRC32
+	for _, topic := range []string{"orders", "payments", "ships"} {
+		c.CreateTopic(topic, 6)
+	}
+	var ids []string
+	for i := range 20 {
+		id := "ord-" + string(rune('a'+i))
+		ids = append(ids, id)
+		at := time.Duration(i) * time.Minute
+		add(c, "orders", id, at, `{"orderId":"`+id+`","status":"NEW"}`)
+		add(c, "payments", id, at+time.Second, `{"orderId":"`+id+`","status":"OK"}`)
+		add(c, "ships", id, at+2*time.Second, `{"orderId":"`+id+`","status":"SHIPPED"}`)
+	}
+	flow, err := flowtrace.Custom([]string{"orders", "payments", "ships"}, []string{"orderId"}, map[string]string{"orders": "orderId", "payments": "orderId", "ships": "orderId"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var moved []string
+	for _, id := range ids {
+		if partitioner.CRC32([]byte(id), 6) != partitioner.Partition([]byte(id), 6) {
+			moved = append(moved, id)
+		}
+	}
+	if len(moved) < 2 {
+		t.Fatal("crc32 and murmur2 agree on the keys: the test proves nothing")
+	}
+	col := collector(t, c, flow, moved[:2]...)
+	res, err := col.Collect(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tr := range col.Tracer.Traces() {
+		if s := flowtrace.Summarize(flow, tr); s.Verdict != flowtrace.Complete || len(tr.Events) != 3 {
+			t.Errorf("%s: %s with %d events, want complete with 3", tr.Key, s.Message, len(tr.Events))
+		}
+	}
+	if len(res.FullReads) == 0 {
+		t.Error("no full read after keys out of place")
+	}
+}

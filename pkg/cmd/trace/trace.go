@@ -77,7 +77,10 @@ Several keys share one scan.
 Reading little. Where the record key is the traced id (orders.completed
 and payment.transactions are keyed by orderId), only the partition the key
 hashes to is read (murmur2 as the Java client, --partitioner consistent for
-librdkafka's crc32; --scan-all when the producers used something else).
+librdkafka's crc32; --scan-all to read everything). The pruned read checks
+that its keyed records sit where the partitioner puts their keys; when one
+does not (or there is none to check), the topic's other partitions are
+read too, so a verdict never rests on skipped partitions.
 The root stage (orders.created) is read first; the ids it carries then
 prune the topics keyed by them (customer.notifications by customerId,
 inventory.updates by productId) and the other topics are read from the
