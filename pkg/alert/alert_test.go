@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -276,5 +278,75 @@ func TestEngineDoesNotFlap(t *testing.T) {
 	note(e.Advance(t0.Add(40 * time.Second)))
 	if strings.Join(got, ",") != "error,success" {
 		t.Errorf("events %v, want the alert resolved once", got)
+	}
+}
+
+// A webhook URL is a secret (user info, a token in the path or query): a
+// failed delivery names scheme, host and port only.
+func TestWebhookURLNotPrinted(t *testing.T) {
+	dead := httptest.NewServer(http.NotFoundHandler())
+	host := strings.TrimPrefix(dead.URL, "http://")
+	dead.Close()
+	var log strings.Builder
+	w := &Webhook{URL: "http://hookuser:HOOK_s3cr3t_77@" + host + "/hook/T0K3N_PATH?token=TOK_s3cr3t_88", Attempts: 1, Log: &log}
+	w.Send(Event{Rule: "every"})
+	w.Close(context.Background())
+	got := log.String()
+	if !strings.Contains(got, "webhook http://"+host+": alert \"every\" not delivered") {
+		t.Errorf("log = %q", got)
+	}
+	for _, secret := range []string{"hookuser", "HOOK_s3cr3t_77", "T0K3N_PATH", "TOK_s3cr3t_88", "/hook"} {
+		if strings.Contains(got, secret) {
+			t.Errorf("log shows %q: %s", secret, got)
+		}
+	}
+}
+
+// A 3xx is a failed delivery: the alert is not re-posted where it points.
+func TestWebhookDoesNotFollowRedirects(t *testing.T) {
+	var elsewhere atomic.Int32
+	target := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { elsewhere.Add(1) }))
+	defer target.Close()
+	redirect := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, target.URL+"/steal", http.StatusTemporaryRedirect)
+	}))
+	defer redirect.Close()
+	var log strings.Builder
+	w := &Webhook{URL: redirect.URL, Attempts: 1, Log: &log}
+	w.Send(Event{Rule: "r"})
+	w.Close(context.Background())
+	if elsewhere.Load() != 0 || !strings.Contains(log.String(), "HTTP 307") {
+		t.Errorf("posts to the redirect target: %d; log %q", elsewhere.Load(), log.String())
+	}
+}
+
+// Close's context is the budget of all pending posts together: when it
+// ends, the post in flight is cancelled and the queued alerts are not
+// posted one by one, each waiting for the client timeout.
+func TestWebhookCloseBudgetIsTotal(t *testing.T) {
+	var posts atomic.Int32
+	release := make(chan struct{})
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		posts.Add(1)
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	defer hang.Close()
+	defer close(release)
+	var log strings.Builder
+	w := &Webhook{URL: hang.URL, Log: &log}
+	for i := 0; i < 5; i++ {
+		w.Send(Event{Rule: fmt.Sprintf("a%d", i)})
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	w.Close(ctx)
+	if n := posts.Load(); n != 1 {
+		t.Errorf("%d posts reached the endpoint after the budget ran out, want the one in flight", n)
+	}
+	if n := strings.Count(log.String(), "not delivered"); n != 5 {
+		t.Errorf("%d alerts reported not delivered, want 5: %s", n, log.String())
 	}
 }

@@ -3,9 +3,11 @@ package alert
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"sync"
 	"time"
 
@@ -24,11 +26,28 @@ type Webhook struct {
 	Client   *http.Client
 	Log      io.Writer
 
-	once  sync.Once
-	queue chan Event
-	done  chan struct{}
-	stop  chan struct{}
+	once   sync.Once
+	queue  chan Event
+	done   chan struct{}
+	stop   chan struct{}
+	ctx    context.Context // cancelled when Close gives up: in-flight posts end
+	cancel context.CancelFunc
+	shown  string // the URL as printed: scheme://host:port
 }
+
+// shownURL is u without what may carry a secret (user info, path, query):
+// Slack-style URLs hold their token in the path.
+func shownURL(u string) string {
+	pu, err := url.Parse(u)
+	if err != nil || pu.Host == "" {
+		return "(webhook URL)"
+	}
+	return pu.Scheme + "://" + pu.Host
+}
+
+// noRedirect: a 3xx is a failed delivery; following it would re-post the
+// alert to wherever it points.
+func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // webhookQueue bounds the alerts waiting to be posted; beyond it new alerts
 // are dropped (and reported) rather than slowing the dashboard.
@@ -43,8 +62,10 @@ func (w *Webhook) start() {
 			w.Backoff = 250 * time.Millisecond
 		}
 		if w.Client == nil {
-			w.Client = &http.Client{Timeout: 5 * time.Second}
+			w.Client = &http.Client{Timeout: 5 * time.Second, CheckRedirect: noRedirect}
 		}
+		w.shown = shownURL(w.URL)
+		w.ctx, w.cancel = context.WithCancel(context.Background())
 		if w.Log == nil {
 			w.Log = io.Discard
 		}
@@ -61,12 +82,13 @@ func (w *Webhook) Send(ev Event) {
 	select {
 	case w.queue <- ev:
 	default:
-		fmt.Fprintf(w.Log, "kx: webhook %s: queue full, alert %q dropped\n", w.URL, ev.Rule)
+		fmt.Fprintf(w.Log, "kx: webhook %s: queue full, alert %q dropped\n", w.shown, ev.Rule)
 	}
 }
 
-// Close waits until the queued alerts are posted or ctx ends; alerts still
-// queued then are reported as not delivered.
+// Close waits until the queued alerts are posted or ctx ends: ctx is the
+// budget of all pending posts together. When it ends, the post in flight
+// is cancelled and alerts still queued are reported as not delivered.
 func (w *Webhook) Close(ctx context.Context) {
 	w.start()
 	close(w.queue)
@@ -74,15 +96,17 @@ func (w *Webhook) Close(ctx context.Context) {
 	case <-w.done:
 	case <-ctx.Done():
 		close(w.stop)
+		w.cancel()
 		<-w.done
 	}
+	w.cancel()
 }
 
 func (w *Webhook) run() {
 	defer close(w.done)
 	for ev := range w.queue {
 		if err := w.post(ev); err != nil {
-			fmt.Fprintf(w.Log, "kx: webhook %s: alert %q not delivered: %v\n", w.URL, ev.Rule, err)
+			fmt.Fprintf(w.Log, "kx: webhook %s: alert %q not delivered: %v\n", w.shown, ev.Rule, err)
 		}
 	}
 }
@@ -94,6 +118,11 @@ func (w *Webhook) post(ev Event) error {
 	}
 	wait := w.Backoff
 	for attempt := 1; ; attempt++ {
+		select {
+		case <-w.stop:
+			return fmt.Errorf("out of time after %d attempts", attempt-1)
+		default:
+		}
 		err = w.postOnce(body)
 		if err == nil {
 			return nil
@@ -111,14 +140,19 @@ func (w *Webhook) post(ev Event) error {
 }
 
 func (w *Webhook) postOnce(body []byte) error {
-	req, err := http.NewRequest(http.MethodPost, w.URL, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(w.ctx, http.MethodPost, w.URL, bytes.NewReader(body))
 	if err != nil {
-		return err
+		return errors.New("invalid URL")
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "kx")
 	resp, err := w.Client.Do(req)
 	if err != nil {
+		// A *url.Error repeats the whole URL; keep only the cause.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			return ue.Err
+		}
 		return err
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
