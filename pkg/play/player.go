@@ -582,8 +582,8 @@ func (p *Player) prepareTopics(ctx context.Context, client Cluster) ([]kafka.Top
 		meta, ok := md.Topic(tp.Name)
 		if ok {
 			if n := len(meta.Partitions); n != int(tp.Partitions) {
-				fmt.Fprintf(p.opts.IO.ErrOut, "%s: warning: topic %s has %d partitions, the scenario declares %d: keys will not land where the scenario expects\n",
-					p.opts.Name, tp.Name, n, tp.Partitions)
+				fmt.Fprintf(p.opts.IO.ErrOut, "%s: warning: topic %s has %s, the scenario declares %d: keys will not land where the scenario expects\n",
+					p.opts.Name, tp.Name, output.Count(n, "partition"), tp.Partitions)
 			}
 			continue
 		}
@@ -596,7 +596,7 @@ func (p *Player) prepareTopics(ctx context.Context, client Cluster) ([]kafka.Top
 		}
 		created = true
 		if !p.opts.Quiet {
-			fmt.Fprintf(p.opts.IO.ErrOut, "%s: created topic %s (%d partitions, replication factor %d)\n", p.opts.Name, tp.Name, tp.Partitions, tp.ReplicationFactor)
+			fmt.Fprintf(p.opts.IO.ErrOut, "%s: created topic %s (%s, replication factor %d)\n", p.opts.Name, tp.Name, output.Count(tp.Partitions, "partition"), tp.ReplicationFactor)
 		}
 	}
 	if created {

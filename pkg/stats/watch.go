@@ -387,8 +387,9 @@ func writeSummaryTable(out io.Writer, snap *Snapshot) error {
 	for _, t := range snap.Topics {
 		produced += t.Produced
 	}
-	fmt.Fprintf(out, "kx stats: %s, %d new messages (%.1f msg/s on average, peak %.1f msg/s), %d messages in %d topics\n",
-		d, produced, snap.Totals.MessagesPerSec, snap.Totals.PeakPerSec, snap.Totals.Messages, snap.Totals.Topics)
+	fmt.Fprintf(out, "kx stats: %s, %d new %s (%.1f msg/s on average, peak %.1f msg/s), %s in %s\n",
+		d, produced, output.Plural(produced, "message"), snap.Totals.MessagesPerSec, snap.Totals.PeakPerSec,
+		output.Count(snap.Totals.Messages, "message"), output.Count(snap.Totals.Topics, "topic"))
 	rows := make([][]string, 0, len(snap.Topics))
 	for _, t := range snap.Topics {
 		rows = append(rows, []string{t.Topic, strconv.FormatInt(t.Messages, 10), strconv.FormatInt(t.Produced, 10),

@@ -523,8 +523,8 @@ func printSummary(w io.Writer, rep *Report, partitions int) {
 	if rep.Output.Path != "" {
 		dest = rep.Output.Path
 	}
-	fmt.Fprintf(w, "kx: exported %d records from %d partitions to %s (%s, %d bytes, sha256 %s)\n",
-		rep.Records, partitions, dest, rep.Format, rep.Output.Bytes, rep.Output.SHA256)
+	fmt.Fprintf(w, "kx: exported %s from %s to %s (%s, %d bytes, sha256 %s)\n",
+		output.Count(rep.Records, "record"), output.Count(partitions, "partition"), dest, rep.Format, rep.Output.Bytes, rep.Output.SHA256)
 	if r := rep.Reconcile; r != nil {
 		fmt.Fprintf(w, "kx: reconcile with %s on %s: %d created, %d completed, %d matched, %d missing, %d late, %d open\n",
 			r.Reference, r.On, r.Created, r.Completed, r.Matched, r.MissingTotal, r.LateTotal, r.OpenTotal)
@@ -536,7 +536,7 @@ func printSummary(w io.Writer, rep *Report, partitions int) {
 		fmt.Fprintf(w, "kx: integrity: %s\n", s)
 	}
 	if !rep.OK {
-		fmt.Fprintf(w, "kx: integrity check failed (%d problems)\n", len(rep.Failures))
+		fmt.Fprintf(w, "kx: integrity check failed (%s)\n", output.Count(len(rep.Failures), "problem"))
 	}
 }
 

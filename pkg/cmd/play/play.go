@@ -86,7 +86,7 @@ is flushed, the statistics are printed and kx exits 0. A second Ctrl-C
 exits 130 at once.
 
 Every event carries eventId and scenarioRunId; the run id is printed on
-stderr so a run can be found again (kx tail … --filter '.scenarioRunId == "…"').
+stderr so a run can be found again (kx tail … --jq '.scenarioRunId == "…"').
 The same --seed gives the same event contents (timestamps follow the start).`,
 		Example: `  kx play smoke
   kx play ecommerce-demo --speed 10 --seed 7 > run.ndjson

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/kx-cli/kx/pkg/output"
 	"io"
 	"sort"
 	"strings"
@@ -475,7 +476,7 @@ func (t *tally) report(w io.Writer, topic string, left int) {
 	}
 	sort.Slice(parts, func(i, j int) bool { return parts[i] < parts[j] })
 	var b strings.Builder
-	fmt.Fprintf(&b, "kx: produced %d records to %s", t.delivered(), topic)
+	fmt.Fprintf(&b, "kx: produced %s to %s", output.Count(t.delivered(), "record"), topic)
 	if len(parts) > 0 {
 		b.WriteString(" (")
 		for i, p := range parts {
@@ -510,7 +511,7 @@ func (t *tally) err(left int) error {
 	if cause == nil {
 		cause = t.fatal
 	}
-	msg := fmt.Sprintf("%d of %d records failed", failed+left, t.queued)
+	msg := fmt.Sprintf("%d of %s failed", failed+left, output.Count(t.queued, "record"))
 	if len(lines) > 0 {
 		msg += " (input lines " + strings.Join(lines, ", ") + ")"
 	}

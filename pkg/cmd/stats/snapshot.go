@@ -119,8 +119,9 @@ func writeSnapshotTable(w io.Writer, snap *st.Snapshot) error {
 			return err
 		}
 	}
-	_, err := fmt.Fprintf(w, "\ntotal: %d messages in %d topics, %.1f msg/s, %d broker(s), %d consumer group(s), lag %d\n",
-		snap.Totals.Messages, snap.Totals.Topics, snap.Totals.MessagesPerSec, snap.Brokers, snap.Totals.Groups, snap.Totals.Lag)
+	_, err := fmt.Fprintf(w, "\ntotal: %s in %s, %.1f msg/s, %s, %s, lag %d\n",
+		output.Count(snap.Totals.Messages, "message"), output.Count(snap.Totals.Topics, "topic"), snap.Totals.MessagesPerSec,
+		output.Count(snap.Brokers, "broker"), output.Count(snap.Totals.Groups, "consumer group"), snap.Totals.Lag)
 	return err
 }
 

@@ -3,6 +3,7 @@ package topics
 import (
 	"context"
 	"fmt"
+	"github.com/kx-cli/kx/pkg/output"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -72,6 +73,6 @@ func runCreate(ctx context.Context, opts *CreateOptions) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(opts.IO.ErrOut, "kx: created topic %q (%d partitions, replication factor %d)\n", opts.Spec.Name, opts.Spec.Partitions, opts.Spec.ReplicationFactor)
+	fmt.Fprintf(opts.IO.ErrOut, "kx: created topic %q (%s, replication factor %d)\n", opts.Spec.Name, output.Count(opts.Spec.Partitions, "partition"), opts.Spec.ReplicationFactor)
 	return nil
 }
