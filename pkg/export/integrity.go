@@ -214,6 +214,10 @@ func (c *Checker) Finish(lowAtEnd map[record.TopicPartition]int64, complete bool
 	for _, p := range c.order {
 		res.Partitions = append(res.Partitions, p)
 		res.Records += p.Read.Count
+		if p.Read.Count > 0 {
+			last := p.prevOffset
+			p.Read.Last = &last
+		}
 		low, ok := lowAtEnd[record.TopicPartition{Topic: p.Topic, Partition: p.Partition}]
 		if !ok {
 			low = p.rng.Watermark.Low

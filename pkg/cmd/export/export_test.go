@@ -114,6 +114,11 @@ func TestExportGapsAndRetention(t *testing.T) {
 	if len(r0.Gaps) != 2 || r0.Gaps[0].Kind != "no-record" || r0.Gaps[0].From != 2 || r0.Gaps[1].From != 5 || r0.LostToRetention != nil {
 		t.Errorf("p0 gaps %+v lost %+v", r0.Gaps, r0.LostToRetention)
 	}
+	// read.first and read.last are the first and last offsets read (the
+	// report left last null).
+	if r0.Read.First == nil || *r0.Read.First != 0 || r0.Read.Last == nil || *r0.Read.Last != 4 || r1.Read.Last == nil || *r1.Read.Last != 4 || r0.Read.Count != 4 {
+		t.Errorf("read p0 %+v p1 %+v, want first 0 and last 4", r0.Read, r1.Read)
+	}
 	if r1.LostToRetention == nil || r1.LostToRetention.From != 0 || r1.LostToRetention.Count != 2 {
 		t.Errorf("p1 lost %+v", r1.LostToRetention)
 	}
