@@ -128,6 +128,17 @@ func (e *Engine) NeedsGroups() bool {
 	return false
 }
 
+// WatchesConnection reports whether a connection rule judges outages (the
+// watch then goes on while the cluster is unreachable).
+func (e *Engine) WatchesConnection() bool {
+	for _, hr := range e.health.rules {
+		if hr.rule.Kind == KindConnection {
+			return true
+		}
+	}
+	return false
+}
+
 // Sample evaluates the health rules on s. Warnings name rules that wait
 // for a group or topic that does not exist yet (each once).
 func (e *Engine) Sample(s *Sample) (events []Event, warnings []string) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/kx-cli/kx/pkg/alert"
@@ -56,6 +57,9 @@ type Sample struct {
 	Offsets []TopicOffsets
 	WM      map[kafka.TP]kafka.Watermark
 	groups  []GroupLag
+	// groupIDs are every group's id (the groups with no lag on the
+	// selected topics too).
+	groupIDs []string
 }
 
 // Names are the selected topics.
@@ -101,37 +105,63 @@ func Collect(ctx context.Context, client Cluster, opts *Query) (*Sample, error) 
 		s.Offsets = append(s.Offsets, to)
 	}
 	if opts.Groups {
-		if s.groups, s.ngroups, err = groupLag(ctx, client, wm); err != nil {
+		if s.groups, s.groupIDs, err = groupLag(ctx, client, wm); err != nil {
 			return nil, err
 		}
+		s.ngroups = len(s.groupIDs)
 	}
 	return s, nil
 }
 
-// groupLag computes every group's lag on the selected partitions.
-func groupLag(ctx context.Context, client Cluster, wm map[kafka.TP]kafka.Watermark) ([]GroupLag, int, error) {
+// groupLag computes every group's lag on the selected partitions: one
+// round per interval for the lag column and every lag rule. librdkafka
+// takes one group per offsets request, so the requests of a round go out
+// together (at most groupRequests at a time).
+func groupLag(ctx context.Context, client Cluster, wm map[kafka.TP]kafka.Watermark) ([]GroupLag, []string, error) {
 	groups, err := client.ListGroups(ctx)
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, err
 	}
 	highs := make(map[PartitionKey]int64, len(wm))
 	for tp, w := range wm {
 		highs[PartitionKey{Topic: tp.Topic, Partition: tp.Partition}] = w.High
 	}
-	out := []GroupLag{}
-	for _, g := range groups {
-		offs, err := client.GroupOffsets(ctx, g.ID)
-		if err != nil {
-			return nil, 0, err
-		}
-		committed := make(map[PartitionKey]int64, len(offs))
-		for tp, o := range offs {
-			committed[PartitionKey{Topic: tp.Topic, Partition: tp.Partition}] = o
-		}
-		out = append(out, Lag(g.ID, committed, highs)...)
+	ids := make([]string, len(groups))
+	lags := make([][]GroupLag, len(groups))
+	errs := make([]error, len(groups))
+	sem := make(chan struct{}, groupRequests)
+	var wg sync.WaitGroup
+	for i, g := range groups {
+		ids[i] = g.ID
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			offs, err := client.GroupOffsets(ctx, g.ID)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			committed := make(map[PartitionKey]int64, len(offs))
+			for tp, o := range offs {
+				committed[PartitionKey{Topic: tp.Topic, Partition: tp.Partition}] = o
+			}
+			lags[i] = Lag(g.ID, committed, highs)
+		}()
 	}
-	return out, len(groups), nil
+	wg.Wait()
+	out := []GroupLag{}
+	for i := range groups {
+		if errs[i] != nil {
+			return nil, nil, errs[i]
+		}
+		out = append(out, lags[i]...)
+	}
+	return out, ids, nil
 }
+
+// groupRequests bounds the group offset requests in flight.
+const groupRequests = 8
 
 // WindowRates computes each topic's messages per second over the last
 // window from the offsets at now-window: a snapshot needs no second sample.

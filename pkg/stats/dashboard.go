@@ -49,12 +49,15 @@ type Notice struct {
 //	for each interval { d.Notify(...); d.Render(w, tracker, snap) }
 //	io.WriteString(w, stats.LeaveScreen)
 type Dashboard struct {
-	Width      int    // columns (80 when 0)
-	Height     int    // rows (no limit when 0)
-	Color      bool   // ANSI colors; off keeps the same text
-	Title      string // first words of the header line ("kx stats")
-	Brokers    string // bootstrap servers, shown in the header
-	MaxNotices int    // notices kept visible (5 when 0)
+	Width   int    // columns (80 when 0)
+	Height  int    // rows (no limit when 0)
+	Color   bool   // ANSI colors; off keeps the same text
+	Title   string // first words of the header line ("kx stats")
+	Brokers string // bootstrap servers, shown in the header
+	// Connection, when set, is the cluster's state in the header
+	// ("connected", "UNREACHABLE 12s"), shown with a connection rule.
+	Connection string
+	MaxNotices int // notices kept visible (5 when 0)
 	notices    []Notice
 }
 
@@ -171,7 +174,11 @@ func (d *Dashboard) header(snap *Snapshot, width int) string {
 	if title == "" {
 		title = "kx stats"
 	}
-	parts := []string{title, d.Brokers,
+	brokers := d.Brokers
+	if d.Connection != "" {
+		brokers += " " + d.Connection
+	}
+	parts := []string{title, brokers,
 		fmt.Sprintf("%d broker%s", snap.Brokers, plural(snap.Brokers)),
 		fmt.Sprintf("%d topic%s", snap.Totals.Topics, plural(snap.Totals.Topics)),
 		group(snap.Totals.Messages) + " msgs"}

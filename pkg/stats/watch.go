@@ -54,6 +54,11 @@ type Watcher struct {
 	fired    AlertCounts
 	lastSnap *Snapshot
 	names    []string
+
+	prevAt    time.Time
+	prevHigh  int64
+	down      bool // the last sample could not reach the cluster
+	downSince time.Time
 }
 
 // NewWatcher prepares a watch of q on client, reading records through
@@ -74,6 +79,12 @@ func NewWatcher(q *Query, client Cluster, open consume.Opener, out, errOut io.Wr
 		warned:  map[string]bool{},
 	}
 	w.tracker.Latency = q.Latency
+	if w.engine.NeedsGroups() {
+		q.Groups = true // lag rules judge the groups' lag
+	}
+	if dash != nil && w.engine.WatchesConnection() {
+		dash.Connection = "connecting"
+	}
 	if q.By != nil {
 		w.tracker.SetBy(NewByCounter(q.By, q.ByTopic))
 	}
@@ -146,53 +157,25 @@ func JoinBrokers(b []string) string {
 func (w *Watcher) loop(ctx context.Context) error {
 	ticker := time.NewTicker(w.opts.Interval)
 	defer ticker.Stop()
-	var prevAt time.Time
-	var prevHigh int64 = -1
+	w.prevHigh = -1
 	for {
 		s, err := Collect(ctx, w.client, w.opts)
 		if ctx.Err() != nil {
 			return nil
 		}
-		if err != nil {
-			return err
-		}
-		if err := w.startReaders(ctx, s); err != nil {
-			return err
-		}
-		now := time.Now()
-		w.names = s.Names()
-		w.mu.Lock()
-		if prevAt.IsZero() {
-			w.lastActivity = now
-		}
-		if high := totalHigh(s.Offsets); high != prevHigh {
-			if prevHigh >= 0 {
-				w.lastActivity = now
-			}
-			prevHigh = high
-		}
-		w.tracker.ObserveOffsets(now, s.Offsets)
-		evs := w.engine.Advance(now)
-		var interval time.Duration
-		if !prevAt.IsZero() {
-			interval = now.Sub(prevAt)
-		}
-		snap := w.tracker.Snapshot(now, interval, w.names)
-		idleFor := now.Sub(w.lastActivity)
-		w.mu.Unlock()
-		prevAt = now
-		Finish(snap, s)
-		w.lastSnap = snap
-		if err := w.show(snap); err != nil {
-			return err
-		}
-		for _, ev := range evs {
-			if err := w.alert(ev); err != nil {
+		switch {
+		case err != nil && w.engine.WatchesConnection() && errors.Is(err, kafka.ErrUnreachable):
+			// A connection rule judges the outage: keep watching.
+			if err := w.unreachable(err); err != nil {
 				return err
 			}
-		}
-		if w.opts.Idle > 0 && idleFor >= w.opts.Idle {
-			return nil
+		case err != nil:
+			return err
+		default:
+			stop, err := w.refresh(ctx, s)
+			if err != nil || stop {
+				return err
+			}
 		}
 	wait:
 		for {
@@ -210,6 +193,123 @@ func (w *Watcher) loop(ctx context.Context) error {
 			}
 		}
 	}
+}
+
+// refresh shows one interval from a sample of the cluster and evaluates
+// the rules on it; stop is set when --idle has passed.
+func (w *Watcher) refresh(ctx context.Context, s *Sample) (stop bool, err error) {
+	if err := w.startReaders(ctx, s); err != nil {
+		return false, err
+	}
+	prevAt, prevHigh := w.prevAt, w.prevHigh
+	{
+		now := time.Now()
+		w.names = s.Names()
+		w.mu.Lock()
+		if prevAt.IsZero() {
+			w.lastActivity = now
+		}
+		if high := totalHigh(s.Offsets); high != prevHigh {
+			if prevHigh >= 0 {
+				w.lastActivity = now
+			}
+			prevHigh = high
+		}
+		w.tracker.ObserveOffsets(now, s.Offsets)
+		evs := w.engine.Advance(now)
+		hevs, warnings := w.engine.Sample(healthSample(now, s, w.brokers(), w.opts.Groups))
+		evs = append(evs, hevs...)
+		var interval time.Duration
+		if !prevAt.IsZero() {
+			interval = now.Sub(prevAt)
+		}
+		snap := w.tracker.Snapshot(now, interval, w.names)
+		idleFor := now.Sub(w.lastActivity)
+		w.mu.Unlock()
+		w.prevAt, w.prevHigh = now, prevHigh
+		for _, m := range warnings {
+			fmt.Fprintf(w.errOut, "kx: stats: %s\n", m)
+		}
+		if w.down {
+			w.down = false
+			fmt.Fprintf(w.errOut, "kx: stats: the cluster at %s is reachable again\n", strings.Join(w.brokers(), ","))
+		}
+		if w.dash != nil && w.engine.WatchesConnection() {
+			w.dash.Connection = "connected"
+		}
+		Finish(snap, s)
+		w.lastSnap = snap
+		if err := w.show(snap); err != nil {
+			return false, err
+		}
+		for _, ev := range evs {
+			if err := w.alert(ev); err != nil {
+				return false, err
+			}
+		}
+		if w.opts.Idle > 0 && idleFor >= w.opts.Idle {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// brokers are the cluster's addresses, for the connection messages.
+func (w *Watcher) brokers() []string {
+	if b, ok := w.client.(interface{ Brokers() []string }); ok {
+		return b.Brokers()
+	}
+	return nil
+}
+
+// unreachable takes a failed sample: the connection rules judge it, the
+// dashboard header says since when the cluster is unreachable, stderr
+// says so once per outage.
+func (w *Watcher) unreachable(cause error) error {
+	now := time.Now()
+	w.mu.Lock()
+	evs, _ := w.engine.Sample(&alert.Sample{Time: now, Err: cause, Brokers: w.brokers()})
+	w.mu.Unlock()
+	if !w.down {
+		w.down, w.downSince = true, w.prevAt
+		if w.downSince.IsZero() {
+			w.downSince = now
+		}
+		fmt.Fprintf(w.errOut, "kx: stats: %v; still watching\n", cause)
+	}
+	if w.dash != nil {
+		w.dash.Connection = "UNREACHABLE " + now.Sub(w.downSince).Round(time.Second).String()
+		if w.lastSnap != nil {
+			if err := w.show(w.lastSnap); err != nil {
+				return err
+			}
+		}
+	}
+	for _, ev := range evs {
+		if err := w.alert(ev); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// healthSample is what the health rules judge: the offsets and the lag of
+// every group the interval fetched anyway (one round for all rules).
+func healthSample(now time.Time, s *Sample, brokers []string, groups bool) *alert.Sample {
+	hs := &alert.Sample{Time: now, Brokers: brokers, GroupsSampled: groups, Groups: s.groupIDs}
+	hs.Topics = make([]alert.TopicHighs, 0, len(s.Offsets))
+	for _, t := range s.Offsets {
+		th := alert.TopicHighs{Topic: t.Topic, Partitions: make([]alert.PartitionHigh, 0, len(t.Partitions))}
+		for _, p := range t.Partitions {
+			th.Partitions = append(th.Partitions, alert.PartitionHigh{Partition: p.Partition, High: p.High})
+		}
+		hs.Topics = append(hs.Topics, th)
+	}
+	hs.Lags = make([]alert.GroupLag, 0, len(s.groups))
+	for _, g := range s.groups {
+		hs.Lags = append(hs.Lags, alert.GroupLag{Group: g.Group, Topic: g.Topic, Lag: g.Lag, WorstPartition: g.WorstPartition, WorstLag: g.WorstLag})
+	}
+	return hs
 }
 
 func totalHigh(offs []TopicOffsets) int64 {
