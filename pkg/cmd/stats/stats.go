@@ -73,6 +73,12 @@ optional threshold ("> 5 in 10s": more than 5 matches in 10 s; "> 2% in 1m":
 more than 2 % of the topic's records), an optional resolve message (sent
 as a success notification when the rule falls back under its threshold)
 and a message template ({{count}}, {{window}}, {{.field}} of the record).
+Rules with a kind watch the cluster itself, judged once per interval from
+offsets and group commits: lag (a consumer group, or a pattern, over a
+threshold for a window, or growing), throughput (records/s under or over
+a rate, or a multiple of the topic's baseline), skew (one partition's
+share) and connection (the cluster unreachable for longer than a window;
+the watch then goes on through the outage). See docs/stats.md.
 Alerts print as NDJSON objects (kind "alert") when piped and as colored
 notifications on the dashboard. --webhook URL also posts each alert as JSON
 (retried with back-off in the background; a failed post is reported on
