@@ -28,11 +28,26 @@ type Consumer struct {
 // often enough for the lag a dashboard shows to follow the service.
 const commitEvery = 500 * time.Millisecond
 
-// Run consumes until ctx ends; it commits what was processed on the way
-// and at the end.
-func (c *Consumer) Run(ctx context.Context, open consume.Opener) (err error) {
+// Metadata is what Run needs to wait for its topics.
+type Metadata interface {
+	Metadata(ctx context.Context) (*kafka.Metadata, error)
+}
+
+// topicWait is how often Run looks for topics that do not exist yet.
+const topicWait = 250 * time.Millisecond
+
+// Run waits until its topics exist (a scenario creates them as it
+// starts), then consumes until ctx ends; it commits what was processed on
+// the way and at the end.
+func (c *Consumer) Run(ctx context.Context, md Metadata, open consume.Opener) (err error) {
 	if c.Rate <= 0 {
 		return fmt.Errorf("service %s: rate must be positive", c.Group)
+	}
+	for md != nil && !c.topicsExist(ctx, md) {
+		sleepCtx(ctx, topicWait)
+		if ctx.Err() != nil {
+			return nil
+		}
 	}
 	rd, err := open(kafka.ReaderOptions{Group: c.Group, Topics: c.Topics, Properties: map[string]any{
 		"auto.commit.interval.ms": int(commitEvery.Milliseconds()),
@@ -76,6 +91,19 @@ func (c *Consumer) Run(ctx context.Context, open consume.Opener) (err error) {
 		}
 	}
 	return nil
+}
+
+func (c *Consumer) topicsExist(ctx context.Context, md Metadata) bool {
+	m, err := md.Metadata(ctx)
+	if err != nil {
+		return false // not up yet: look again
+	}
+	for _, t := range c.Topics {
+		if _, ok := m.Topic(t); !ok {
+			return false
+		}
+	}
+	return true
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) {

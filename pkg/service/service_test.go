@@ -55,7 +55,7 @@ func TestConsumerStoresWhatItProcessedAtItsRate(t *testing.T) {
 	var slept time.Duration
 	c := &Consumer{Group: "shipping-service", Topics: []string{"orders"}, Rate: 2,
 		sleep: func(_ context.Context, d time.Duration) { slept += d }}
-	err := c.Run(ctx, func(o kafka.ReaderOptions) (consume.Reader, error) { f.opts = o; return f, nil })
+	err := c.Run(ctx, nil, func(o kafka.ReaderOptions) (consume.Reader, error) { f.opts = o; return f, nil })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +77,7 @@ func TestConsumerStopsWithoutStoringAnUnprocessedRecord(t *testing.T) {
 	f := &fakeReader{recs: records(3)}
 	c := &Consumer{Group: "g", Topics: []string{"orders"}, Rate: 1,
 		sleep: func(context.Context, time.Duration) { cancel() }}
-	if err := c.Run(ctx, func(kafka.ReaderOptions) (consume.Reader, error) { return f, nil }); err != nil {
+	if err := c.Run(ctx, nil, func(kafka.ReaderOptions) (consume.Reader, error) { return f, nil }); err != nil {
 		t.Fatal(err)
 	}
 	if len(f.stored) != 1 || !f.closed {
@@ -85,7 +85,37 @@ func TestConsumerStopsWithoutStoringAnUnprocessedRecord(t *testing.T) {
 	}
 	boom := errors.New("boom")
 	c = &Consumer{Group: "g", Rate: 1}
-	if err := c.Run(context.Background(), func(kafka.ReaderOptions) (consume.Reader, error) { return nil, boom }); !errors.Is(err, boom) {
+	if err := c.Run(context.Background(), nil, func(kafka.ReaderOptions) (consume.Reader, error) { return nil, boom }); !errors.Is(err, boom) {
 		t.Errorf("open error: %v", err)
+	}
+}
+
+type fakeMetadata struct{ calls int }
+
+// The topic appears at the third look.
+func (m *fakeMetadata) Metadata(context.Context) (*kafka.Metadata, error) {
+	m.calls++
+	if m.calls < 3 {
+		return &kafka.Metadata{Topics: []kafka.TopicMeta{{Name: "other"}}}, nil
+	}
+	return &kafka.Metadata{Topics: []kafka.TopicMeta{{Name: "orders"}, {Name: "other"}}}, nil
+}
+
+func TestConsumerWaitsForItsTopics(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	md := &fakeMetadata{}
+	f := &fakeReader{recs: records(1), onIdle: cancel}
+	opened := 0
+	c := &Consumer{Group: "g", Topics: []string{"orders"}, Rate: 1000}
+	err := c.Run(ctx, md, func(kafka.ReaderOptions) (consume.Reader, error) {
+		opened++
+		if md.calls < 3 {
+			t.Errorf("opened before the topic exists (%d looks)", md.calls)
+		}
+		return f, nil
+	})
+	if err != nil || opened != 1 || len(f.stored) != 1 {
+		t.Errorf("err %v opened %d stored %v", err, opened, f.stored)
 	}
 }

@@ -35,7 +35,7 @@ func listShippedRules(io *iostreams.IOStreams, format output.Format) error {
 		_ = yaml.Unmarshal(data, &head) // it parsed above
 		row := ShippedRules{Name: name, Description: head.Description, Rules: len(rules)}
 		for _, r := range rules {
-			if !contains(row.Topics, r.Topic) {
+			if r.Topic != "" && !contains(row.Topics, r.Topic) {
 				row.Topics = append(row.Topics, r.Topic)
 			}
 		}
