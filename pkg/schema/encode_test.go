@@ -412,3 +412,38 @@ func TestReferences(t *testing.T) {
 		t.Errorf("JSON Schema $ref: %v", err)
 	}
 }
+
+// TestProtobufRoundTripsThroughDecoder: the decoder's JSON of what the
+// encoder wrote is the encoder's input, and encodes to the same bytes.
+func TestProtobufRoundTripsThroughDecoder(t *testing.T) {
+	dec, err := NewProtobufDecoder("shop.proto", map[string]string{"shop.proto": shopProto})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, msg := range []string{"shop.Order", "shop.Order.Line", "shop.Other"} {
+		e, err := NewEncoder(TypeProtobuf, shopProto, "shop.proto", msg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := map[string]string{
+			"shop.Order":      `{"orderId":"ORD-1","quantity":"3","createdAt":"2026-11-26T01:50:47.048Z","lines":[{"sku":"P","price":1.5}],"attrs":{"a":1},"status":"PAID","card":"4111","blob":"aGk="}`,
+			"shop.Order.Line": `{"sku":"P","price":2}`,
+			"shop.Other":      `{"x":"y"}`,
+		}[msg]
+		out, err := e.Encode(nil, []byte(in))
+		if err != nil {
+			t.Fatal(err)
+		}
+		js, err := dec(nil, out[5:])
+		if err != nil {
+			t.Fatalf("%s: %v", msg, err)
+		}
+		again, err := e.Encode(nil, js)
+		if err != nil {
+			t.Fatalf("%s: the encoder refuses the decoder's JSON %s: %v", msg, js, err)
+		}
+		if !bytes.Equal(again, out) {
+			t.Errorf("%s: round trip changed the bytes\n%s\n% x\n% x", msg, js, out, again)
+		}
+	}
+}
