@@ -462,7 +462,7 @@ func undecodable(r *record.Record) string {
 // report finishes the integrity report (wm: the watermarks after the
 // read), writes it with --report and sums it up on stderr.
 func report(opts *ExportOptions, job export.Job, p *plan, res *readResult, wm map[kafka.TP]kafka.Watermark, started time.Time) error {
-	rep := &Report{KX: build.Current().Version, CommandLine: opts.CommandLine, StartedAt: record.FormatTimestamp(started), Format: opts.Format}
+	rep := &Report{KX: build.Current().Version, CommandLine: cmdutil.RedactArgs(opts.IO, opts.CommandLine), StartedAt: record.FormatTimestamp(started), Format: opts.Format}
 	lowAtEnd := map[record.TopicPartition]int64{}
 	for tp, m := range wm {
 		lowAtEnd[tp] = m.Low

@@ -251,7 +251,7 @@ func run(ctx context.Context, opts *Options) error {
 		}
 		return fmt.Errorf("replay %s → %s: %w", opts.Source, opts.Dest, runErr)
 	}
-	full := &Report{KX: build.Current().Version, CommandLine: redactArgs(opts.IO, opts.CommandLine),
+	full := &Report{KX: build.Current().Version, CommandLine: cmdutil.RedactArgs(opts.IO, opts.CommandLine),
 		StartedAt: record.FormatTimestamp(started), FinishedAt: record.FormatTimestamp(opts.Now()), OK: rep.OK() && runErr == nil, Report: rep}
 	if opts.Report != "" {
 		data, err := json.MarshalIndent(full, "", "  ")
@@ -274,32 +274,6 @@ func run(ctx context.Context, opts *Options) error {
 
 // redactArgs masks the run's registered secrets and the values of
 // secret-looking -X properties in the command line.
-func redactArgs(ios *iostreams.IOStreams, args []string) []string {
-	out := make([]string, len(args))
-	prop := false // the previous argument was -X or --property
-	for i, a := range args {
-		a = ios.Redact(a)
-		kv, isProp := a, prop
-		switch {
-		case strings.HasPrefix(a, "-X") && len(a) > 2:
-			kv, isProp = strings.TrimPrefix(a[2:], "="), true
-		case strings.HasPrefix(a, "--property="):
-			kv, isProp = a[len("--property="):], true
-		}
-		if k, _, ok := strings.Cut(kv, "="); isProp && ok && isSecretKey(k) {
-			a = a[:len(a)-len(kv)] + k + "=[REDACTED]"
-		}
-		prop = a == "-X" || a == "--property"
-		out[i] = a
-	}
-	return out
-}
-
-func isSecretKey(k string) bool {
-	k = strings.ToLower(k)
-	return strings.Contains(k, "password") || strings.Contains(k, "secret") || strings.Contains(k, "jaas")
-}
-
 func printSummary(opts *Options, rep *replay.Report) {
 	w := opts.IO.ErrOut
 	verb := "replayed"
