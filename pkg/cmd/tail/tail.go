@@ -109,6 +109,10 @@ of the records it printed; without it, partitions are read directly and
 nothing is committed. In a group, --from beginning|end applies only to
 partitions without a committed offset.
 
+Transactions: tail (like export and trace) reads committed records only;
+records of aborted transactions are hidden. To see uncommitted and aborted
+records too: -X isolation.level=read_uncommitted.
+
 --exit-status exits 1 when no record was printed, like grep, for CI:
 
   kx tail payment.transactions --from -5m -e --jq '.status=="ERROR"' --exit-status`,
