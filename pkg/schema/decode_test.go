@@ -246,10 +246,13 @@ func TestAvroRoundTripsThroughEncoder(t *testing.T) {
 			}
 			// Block counts may be written differently; the values
 			// must be the same.
+			// An Avro map's entries have no order (hamba/avro writes
+			// Go's map order), so compare the JSON values, not bytes.
 			back, err := NewAvroDecoder(sch)(nil, again[5:])
-			if err != nil || string(back) != string(js) {
-				t.Fatalf("round trip changed the value\n%s\n%s (%v)", js, back, err)
+			if err != nil {
+				t.Fatalf("round trip: %v", err)
 			}
+			sameJSON(t, back, string(js))
 		})
 	}
 }
