@@ -12,6 +12,7 @@ import (
 
 	"github.com/kx-cli/kx/pkg/cmdutil"
 	"github.com/kx-cli/kx/pkg/config"
+	"github.com/kx-cli/kx/pkg/consume"
 	"github.com/kx-cli/kx/pkg/embedded"
 	"github.com/kx-cli/kx/pkg/exitcode"
 	"github.com/kx-cli/kx/pkg/kafka"
@@ -19,6 +20,7 @@ import (
 	"github.com/kx-cli/kx/pkg/registry"
 	"github.com/kx-cli/kx/pkg/scenario"
 	"github.com/kx-cli/kx/pkg/schema"
+	"github.com/kx-cli/kx/pkg/service"
 	"github.com/kx-cli/kx/scenarios"
 )
 
@@ -193,6 +195,23 @@ func Run(ctx context.Context, opts *Options) error {
 		p.NewView = dash.view
 	}
 
+	// The demo's shipping service: a consumer group of orders.created
+	// that processes 25 orders per second of scenario time, so it falls
+	// behind during Black Friday and catches up after (the lag alert).
+	for _, t := range s.Topics {
+		if t.Name == "orders.created" {
+			sctx, scancel := context.WithCancel(ctx)
+			done := make(chan struct{})
+			svc := &service.Consumer{Group: "shipping-service", Topics: []string{t.Name}, Rate: 25 * p.Speed}
+			go func() {
+				defer close(done)
+				if err := svc.Run(sctx, client, consume.Readers(client.NewReader)); err != nil {
+					fmt.Fprintf(p.IO.ErrOut, "kx demo: %v\n", err)
+				}
+			}()
+			defer func() { scancel(); <-done }()
+		}
+	}
 	if err := play.Run(ctx, &p); err != nil {
 		return err
 	}
