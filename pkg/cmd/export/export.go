@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -202,6 +203,9 @@ func (opts *ExportOptions) Validate() error {
 	}
 	if (opts.Reconcile == "") != (opts.On == "") {
 		return cmdutil.UsageErrorf("--reconcile and --on go together")
+	}
+	if opts.Out != "" && opts.Report != "" && sameFile(opts.Out, opts.Report) {
+		return cmdutil.UsageErrorf("--out and --report are the same file (%s): the report would replace the export", opts.Report)
 	}
 	if opts.SLA != 0 && opts.Reconcile == "" {
 		return cmdutil.UsageErrorf("--sla needs --reconcile")
@@ -590,4 +594,30 @@ func startProgress(ios *iostreams.IOStreams, read *atomic.Int64, total int64) fu
 		}
 	}()
 	return func() { close(done); <-stopped }
+}
+
+// sameFile reports whether two paths name one file, symlinks resolved
+// (a path that does not exist yet is compared as written, made absolute).
+func sameFile(a, b string) bool {
+	resolve := func(p string) string {
+		// A link to a file not written yet: follow it by hand.
+		for i := 0; i < 8; i++ {
+			t, err := os.Readlink(p)
+			if err != nil {
+				break
+			}
+			if !filepath.IsAbs(t) {
+				t = filepath.Join(filepath.Dir(p), t)
+			}
+			p = t
+		}
+		if r, err := filepath.EvalSymlinks(p); err == nil {
+			p = r
+		} else if dir, err := filepath.EvalSymlinks(filepath.Dir(p)); err == nil {
+			p = filepath.Join(dir, filepath.Base(p))
+		}
+		abs, _ := filepath.Abs(p)
+		return abs
+	}
+	return resolve(a) == resolve(b)
 }
