@@ -5,17 +5,27 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/kx-cli/kx/alerts"
+	"github.com/kx-cli/kx/pkg/config"
+	"github.com/kx-cli/kx/pkg/kafka"
+	"github.com/kx-cli/kx/scenarios"
 )
 
+// completionBudget bounds a completion that asks the cluster: a TAB must
+// answer fast and quietly even when no broker does.
+const completionBudget = 800 * time.Millisecond
+
 // CompleteTopics completes topic names from the cluster, for commands whose
-// arguments are topics. It gives up quietly after two seconds.
+// arguments are topics. It gives up quietly after completionBudget.
 func CompleteTopics(f *Factory) cobra.CompletionFunc {
 	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-		client, err := f.Kafka()
+		client, err := completionClient(f)
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
-		ctx, cancel := context.WithTimeout(cmd.Context(), 2*time.Second)
+		defer client.Close()
+		ctx, cancel := context.WithTimeout(completionContext(cmd), completionBudget)
 		defer cancel()
 		md, err := client.Metadata(ctx)
 		if err != nil {
@@ -30,15 +40,16 @@ func CompleteTopics(f *Factory) cobra.CompletionFunc {
 }
 
 // CompleteGroups completes consumer group names, for --group flags and
-// commands whose argument is a group. It gives up quietly after two
-// seconds.
+// commands whose argument is a group. It gives up quietly after
+// completionBudget.
 func CompleteGroups(f *Factory) cobra.CompletionFunc {
 	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-		client, err := f.Kafka()
+		client, err := completionClient(f)
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
-		ctx, cancel := context.WithTimeout(cmd.Context(), 2*time.Second)
+		defer client.Close()
+		ctx, cancel := context.WithTimeout(completionContext(cmd), completionBudget)
 		defer cancel()
 		gs, err := client.ListGroups(ctx)
 		if err != nil {
@@ -61,4 +72,71 @@ func CompleteGroupArg(f *Factory) cobra.CompletionFunc {
 		}
 		return groups(cmd, args, toComplete)
 	}
+}
+
+// completionClient is the run's cluster with completionBudget as its
+// timeout, so closing it never waits out the configured --timeout.
+func completionClient(f *Factory) (*kafka.Client, error) {
+	client, err := f.Kafka()
+	if err != nil {
+		return nil, err
+	}
+	return client.WithTimeout(completionBudget), nil
+}
+
+// completionContext is the command's context, or a background one (cobra's
+// __complete runs without the one main sets).
+func completionContext(cmd *cobra.Command) context.Context {
+	if ctx := cmd.Context(); ctx != nil {
+		return ctx
+	}
+	return context.Background()
+}
+
+// CompleteFirstTopic completes the first argument only (produce TOPIC).
+func CompleteFirstTopic(f *Factory) cobra.CompletionFunc {
+	topics := CompleteTopics(f)
+	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+		if len(args) > 0 {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		return topics(cmd, args, toComplete)
+	}
+}
+
+// CompleteProfiles completes profile names from the config file.
+func CompleteProfiles(f *Factory) cobra.CompletionFunc {
+	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+		path := f.Flags.ConfigFile
+		if path == "" {
+			path = config.DefaultPath()
+		}
+		file, err := config.Load(path, false)
+		if err != nil || file == nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		return config.ProfileNames(file), cobra.ShellCompDirectiveNoFileComp
+	}
+}
+
+// CompleteScenarios completes play's argument: the shipped scenarios by
+// name, and *.yaml files.
+func CompleteScenarios(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+	if len(args) > 0 {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	return shippedAndYAML(scenarios.Names())
+}
+
+// CompleteAlertRules completes --alerts: the shipped rule sets by name, and
+// *.yaml files.
+func CompleteAlertRules(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+	return shippedAndYAML(alerts.Names())
+}
+
+// shippedAndYAML offers the shipped names, and the shell's file
+// completion for a scenario or rules file of one's own. (cobra cannot mix
+// a list with an extension filter, so every file is offered.)
+func shippedAndYAML(names []string) ([]string, cobra.ShellCompDirective) {
+	return names, cobra.ShellCompDirectiveDefault
 }

@@ -47,6 +47,14 @@ func New(opts Options) *Client {
 	return &Client{opts: opts}
 }
 
+// WithTimeout returns a new client for the same cluster whose operations
+// wait at most d (shell completion must answer fast). Close it when done.
+func (c *Client) WithTimeout(d time.Duration) *Client {
+	o := c.opts
+	o.Timeout = d
+	return New(o)
+}
+
 // Timeout is the configured cluster timeout.
 func (c *Client) Timeout() time.Duration { return c.opts.Timeout }
 

@@ -123,3 +123,34 @@ func dedupe(s []string) []string {
 	}
 	return out
 }
+
+// Every topic argument and topic-, group-, profile- or rules-valued flag
+// completes (from the cluster, the config file or the shipped files).
+func TestArgumentsAndFlagsComplete(t *testing.T) {
+	ios, _, _, _ := iostreams.Test()
+	root := NewCmdRoot(cmdutil.New(ios))
+	for _, path := range []string{"kx tail", "kx export", "kx stats", "kx produce", "kx play", "kx replay",
+		"kx topics", "kx topics describe", "kx topics delete", "kx groups describe", "kx groups reset"} {
+		c, _, err := root.Find(strings.Fields(path)[1:])
+		if err != nil || c.CommandPath() != path {
+			t.Errorf("%s: not found (%v)", path, err)
+			continue
+		}
+		if c.ValidArgsFunction == nil {
+			t.Errorf("%s: its arguments do not complete", path)
+		}
+	}
+	completes := map[string]bool{"group": true, "topic": true, "reconcile": true, "profile": true, "to-profile": true, "alerts": true}
+	walk(root, func(cmd *cobra.Command) {
+		cmd.Flags().VisitAll(func(fl *pflag.Flag) {
+			if !completes[fl.Name] {
+				return
+			}
+			if _, ok := cmd.GetFlagCompletionFunc(fl.Name); !ok {
+				if _, ok := root.GetFlagCompletionFunc(fl.Name); !ok {
+					t.Errorf("%s: --%s does not complete", cmd.CommandPath(), fl.Name)
+				}
+			}
+		})
+	})
+}

@@ -96,7 +96,21 @@ choose); progress, logs and warnings go to stderr. Exit codes are listed in
 			cmd.AddCommand(c)
 		}
 	}
-	completeGroupFlags(cmd, cmdutil.CompleteGroups(f))
+	completeFlags(cmd, map[string]cobra.CompletionFunc{
+		"group":      cmdutil.CompleteGroups(f),
+		"topic":      cmdutil.CompleteTopics(f),
+		"reconcile":  cmdutil.CompleteTopics(f),
+		"profile":    cmdutil.CompleteProfiles(f),
+		"to-profile": cmdutil.CompleteProfiles(f),
+		"alerts":     cmdutil.CompleteAlertRules,
+	})
+	completeArgs(cmd, map[string]cobra.CompletionFunc{
+		"kx tail":    cmdutil.CompleteTopics(f),
+		"kx export":  cmdutil.CompleteTopics(f),
+		"kx stats":   cmdutil.CompleteTopics(f),
+		"kx produce": cmdutil.CompleteFirstTopic(f),
+		"kx play":    cmdutil.CompleteScenarios,
+	})
 	cmd.SetHelpCommandGroupID("setup")
 	cmd.SetCompletionCommandGroupID("setup")
 	cmd.AddCommand(&cobra.Command{
@@ -107,17 +121,40 @@ choose); progress, logs and warnings go to stderr. Exit codes are listed in
 	return cmd
 }
 
-// completeGroupFlags completes consumer group names on every --group flag
-// of the tree, whichever command defines it.
-func completeGroupFlags(cmd *cobra.Command, fn cobra.CompletionFunc) {
-	if cmd.Flags().Lookup("group") != nil {
-		if _, ok := cmd.GetFlagCompletionFunc("group"); !ok {
-			_ = cmd.RegisterFlagCompletionFunc("group", fn)
+// completeFlags completes the flags of the whole tree by name (every
+// --group, every topic-valued flag, …), wherever a command defines them,
+// unless the command completes the flag itself.
+func completeFlags(cmd *cobra.Command, byName map[string]cobra.CompletionFunc) {
+	for name, fn := range byName {
+		fl := cmd.Flags().Lookup(name)
+		if fl == nil {
+			fl = cmd.PersistentFlags().Lookup(name)
+		}
+		if fl == nil {
+			continue
+		}
+		if _, ok := cmd.GetFlagCompletionFunc(name); !ok {
+			_ = cmd.RegisterFlagCompletionFunc(name, fn)
 		}
 	}
 	for _, c := range cmd.Commands() {
-		completeGroupFlags(c, fn)
+		completeFlags(c, byName)
 	}
+}
+
+// completeArgs completes the positional arguments of the commands named
+// (by command path) that do not complete them already.
+func completeArgs(root *cobra.Command, byPath map[string]cobra.CompletionFunc) {
+	var walk func(*cobra.Command)
+	walk = func(c *cobra.Command) {
+		if fn, ok := byPath[c.CommandPath()]; ok && c.ValidArgsFunction == nil {
+			c.ValidArgsFunction = fn
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
 }
 
 // Execute runs the command tree; cobra's own argument errors become usage
