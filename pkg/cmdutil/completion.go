@@ -19,30 +19,39 @@ const completionBudget = 800 * time.Millisecond
 // CompleteTopics completes topic names from the cluster, for commands whose
 // arguments are topics. It gives up quietly after completionBudget.
 func CompleteTopics(f *Factory) cobra.CompletionFunc {
-	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-		client, err := completionClient(f)
-		if err != nil {
-			return nil, cobra.ShellCompDirectiveNoFileComp
-		}
-		defer client.Close()
-		ctx, cancel := context.WithTimeout(completionContext(cmd), completionBudget)
-		defer cancel()
+	return fromCluster(f, func(ctx context.Context, client *kafka.Client) ([]string, error) {
 		md, err := client.Metadata(ctx)
 		if err != nil {
-			return nil, cobra.ShellCompDirectiveNoFileComp
+			return nil, err
 		}
 		names := make([]string, 0, len(md.Topics))
 		for _, t := range md.Topics {
 			names = append(names, t.Name)
 		}
-		return names, cobra.ShellCompDirectiveNoFileComp
-	}
+		return names, nil
+	})
 }
 
 // CompleteGroups completes consumer group names, for --group flags and
 // commands whose argument is a group. It gives up quietly after
 // completionBudget.
 func CompleteGroups(f *Factory) cobra.CompletionFunc {
+	return fromCluster(f, func(ctx context.Context, client *kafka.Client) ([]string, error) {
+		gs, err := client.ListGroups(ctx)
+		if err != nil {
+			return nil, err
+		}
+		names := make([]string, 0, len(gs))
+		for _, g := range gs {
+			names = append(names, g.ID)
+		}
+		return names, nil
+	})
+}
+
+// fromCluster completes with names the cluster gives within
+// completionBudget, and with nothing (quietly) when it does not answer.
+func fromCluster(f *Factory, names func(context.Context, *kafka.Client) ([]string, error)) cobra.CompletionFunc {
 	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
 		client, err := completionClient(f)
 		if err != nil {
@@ -51,15 +60,11 @@ func CompleteGroups(f *Factory) cobra.CompletionFunc {
 		defer client.Close()
 		ctx, cancel := context.WithTimeout(completionContext(cmd), completionBudget)
 		defer cancel()
-		gs, err := client.ListGroups(ctx)
+		out, err := names(ctx, client)
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
-		names := make([]string, 0, len(gs))
-		for _, g := range gs {
-			names = append(names, g.ID)
-		}
-		return names, cobra.ShellCompDirectiveNoFileComp
+		return out, cobra.ShellCompDirectiveNoFileComp
 	}
 }
 
