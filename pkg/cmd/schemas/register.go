@@ -27,9 +27,28 @@ type RegisterOptions struct {
 	Message  string // Protobuf message type checked for being defined
 }
 
+// bindSubjectFile gives register and check their SUBJECT FILE arguments,
+// their -o flag, and runs run (or runF in tests).
+func bindSubjectFile(f *cmdutil.Factory, cmd *cobra.Command, opts *RegisterOptions,
+	runF, run func(context.Context, *RegisterOptions) error) {
+	var outputFlag string
+	cmd.Args = cmdutil.ExactArgs(2, "a subject and a schema file")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		opts.Subject, opts.File = args[0], args[1]
+		var err error
+		if opts.Output, err = f.ResolveOutput(outputFlag, output.Table, output.NDJSON); err != nil {
+			return err
+		}
+		if runF != nil {
+			return runF(cmd.Context(), opts)
+		}
+		return run(cmd.Context(), opts)
+	}
+	cmdutil.AddOutputFlag(cmd, &outputFlag, output.Table, output.NDJSON)
+}
+
 func newCmdRegister(f *cmdutil.Factory, runF func(context.Context, *RegisterOptions) error) *cobra.Command {
 	opts := &RegisterOptions{IO: f.IOStreams, Registry: f.Registry}
-	var outputFlag string
 	cmd := &cobra.Command{
 		Use:   "register SUBJECT FILE",
 		Short: "Register a schema file under a subject",
@@ -43,20 +62,8 @@ Prints the subject, version, id and type (NDJSON: subject, version, id,
 type).`,
 		Example: `  kx schemas register orders.created-value order.avsc
   kx schemas register payments-value payment.proto`,
-		Args: cmdutil.ExactArgs(2, "a subject and a schema file"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Subject, opts.File = args[0], args[1]
-			var err error
-			if opts.Output, err = f.ResolveOutput(outputFlag, output.Table, output.NDJSON); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return runRegister(cmd.Context(), opts)
-		},
 	}
-	cmdutil.AddOutputFlag(cmd, &outputFlag, output.Table, output.NDJSON)
+	bindSubjectFile(f, cmd, opts, runF, runRegister)
 	cmd.Flags().StringVar(&opts.Message, "message", "", "a .proto's message type that must exist (the file is registered whole)")
 	return cmd
 }
@@ -93,7 +100,6 @@ type RegisteredRow struct {
 
 func newCmdCheck(f *cmdutil.Factory, runF func(context.Context, *RegisterOptions) error) *cobra.Command {
 	opts := &RegisterOptions{IO: f.IOStreams, Registry: f.Registry}
-	var outputFlag string
 	cmd := &cobra.Command{
 		Use:   "check SUBJECT FILE",
 		Short: "Check a schema file is compatible with a subject's latest version",
@@ -112,20 +118,8 @@ NDJSON: subject, version, level, compatible (true, false or null when
 unchecked), message.`,
 		Example: `  kx schemas check orders.created-value order-v2.avsc
   kx schemas check payments-value payment.proto -o ndjson`,
-		Args: cmdutil.ExactArgs(2, "a subject and a schema file"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Subject, opts.File = args[0], args[1]
-			var err error
-			if opts.Output, err = f.ResolveOutput(outputFlag, output.Table, output.NDJSON); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return runCheck(cmd.Context(), opts)
-		},
 	}
-	cmdutil.AddOutputFlag(cmd, &outputFlag, output.Table, output.NDJSON)
+	bindSubjectFile(f, cmd, opts, runF, runCheck)
 	cmd.Flags().StringVar(&opts.Message, "message", "", "a .proto's message type that must exist")
 	return cmd
 }
