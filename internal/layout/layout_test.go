@@ -1,7 +1,7 @@
 // Package layout checks the rules the source tree keeps (docs/architecture.md):
 // commands never import each other, only the adapter imports
-// confluent-kafka-go and it knows no exit code, and every package is named
-// after its folder.
+// confluent-kafka-go, only the command layer knows exit codes, and every
+// package is named after its folder.
 package layout
 
 import (
@@ -37,12 +37,20 @@ func violations(pkgs []pkg) []string {
 			if strings.HasPrefix(imp, "github.com/confluentinc/confluent-kafka-go") && p.Path != module+"/pkg/kafka" {
 				out = append(out, p.Path+": imports "+imp+"; only pkg/kafka may")
 			}
-			if p.Path == module+"/pkg/kafka" && imp == module+"/pkg/exitcode" {
-				out = append(out, p.Path+": the adapter imports pkg/exitcode; only the command layer knows exit codes")
+			if imp == module+"/pkg/exitcode" && !commandLayer(p.Path) {
+				out = append(out, p.Path+": imports pkg/exitcode; only the command layer knows exit codes")
 			}
 		}
 	}
 	return out
+}
+
+// commandLayer reports whether a package belongs to the command floor:
+// main, the commands and what they share (pkg/cmdutil), or is pkg/exitcode.
+func commandLayer(importPath string) bool {
+	rel := strings.TrimPrefix(importPath, module+"/")
+	return strings.HasPrefix(rel, "cmd/") || strings.HasPrefix(rel, "pkg/cmd/") ||
+		rel == "pkg/cmdutil" || rel == "pkg/exitcode"
 }
 
 // commandOf is the command a package belongs to: X for pkg/cmd/X and
@@ -103,14 +111,17 @@ func TestViolationsAreFound(t *testing.T) {
 		{Path: module + "/pkg/broker", Name: "embedded"},
 		{Path: module + "/pkg/schema", Name: "schema", Imports: []string{"github.com/confluentinc/confluent-kafka-go/v2/schemaregistry"}},
 		{Path: module + "/pkg/kafka", Name: "kafka", Imports: []string{module + "/pkg/exitcode"}},
+		{Path: module + "/pkg/config", Name: "config", Imports: []string{module + "/pkg/exitcode"}},
 		// Allowed: the command tree, a command's own subpackage, the adapter, main.
 		{Path: module + "/pkg/cmd/root", Name: "root", Imports: []string{module + "/pkg/cmd/play"}},
 		{Path: module + "/pkg/cmd/play/internal/x", Name: "x", Imports: []string{module + "/pkg/cmd/play"}},
 		{Path: module + "/pkg/kafka", Name: "kafka", Imports: []string{"github.com/confluentinc/confluent-kafka-go/v2/kafka"}},
-		{Path: module + "/cmd/kx", Name: "main"},
+		{Path: module + "/cmd/kx", Name: "main", Imports: []string{module + "/pkg/exitcode"}},
+		{Path: module + "/pkg/cmdutil", Name: "cmdutil", Imports: []string{module + "/pkg/exitcode"}},
+		{Path: module + "/pkg/cmd/tail", Name: "tail", Imports: []string{module + "/pkg/exitcode"}},
 	}
 	got := violations(bad)
-	want := []string{"command demo imports command play", "command flow imports command trace", "package embedded in folder broker", "pkg/schema: imports github.com/confluentinc", "the adapter imports pkg/exitcode"}
+	want := []string{"command demo imports command play", "command flow imports command trace", "package embedded in folder broker", "pkg/schema: imports github.com/confluentinc", "pkg/kafka: imports pkg/exitcode", "pkg/config: imports pkg/exitcode"}
 	if len(got) != len(want) {
 		t.Fatalf("got %d violations, want %d:\n%s", len(got), len(want), strings.Join(got, "\n"))
 	}

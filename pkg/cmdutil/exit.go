@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"github.com/kx-cli/kx/pkg/alert"
+	"github.com/kx-cli/kx/pkg/config"
 	"github.com/kx-cli/kx/pkg/exitcode"
 	"github.com/kx-cli/kx/pkg/jqfilter"
 	"github.com/kx-cli/kx/pkg/kafka"
@@ -50,10 +51,10 @@ func ExitCode(err error) int {
 }
 
 // IsBadInput reports whether err is a domain package's error about its
-// input: a scenario, a jq expression, an alert rules file, a schema or a
-// value that does not fit its schema.
+// input: the configuration, a scenario, a jq expression, an alert rules
+// file, a schema or a value that does not fit its schema.
 func IsBadInput(err error) bool {
-	return errors.As(err, new(*scenario.Error)) || errors.As(err, new(*jqfilter.Error)) ||
+	return errors.As(err, new(*config.Error)) || errors.As(err, new(*scenario.Error)) || errors.As(err, new(*jqfilter.Error)) ||
 		errors.As(err, new(*alert.FileError)) || errors.As(err, new(*play.InputError)) || errors.As(err, new(*schema.SchemaError)) ||
 		errors.As(err, new(*schema.FieldError))
 }

@@ -17,8 +17,6 @@ import (
 
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
-
-	"github.com/kx-cli/kx/pkg/exitcode"
 )
 
 // Compressions are the codecs kx's producers may use (--compression, a
@@ -215,7 +213,7 @@ func Load(path string, mustExist bool) (*File, error) {
 		if errors.Is(err, fs.ErrNotExist) && !mustExist {
 			return f, nil
 		}
-		return nil, exitcode.Newf(exitcode.Usage, "config %s: %w", path, err)
+		return nil, errorf("config %s: %w", path, err)
 	}
 	// "::" as key delimiter keeps librdkafka property names like
 	// "fetch.max.bytes" as they are instead of nesting them.
@@ -223,10 +221,10 @@ func Load(path string, mustExist bool) (*File, error) {
 	v.SetConfigFile(path)
 	v.SetConfigType("yaml")
 	if err := v.ReadInConfig(); err != nil {
-		return nil, exitcode.Newf(exitcode.Usage, "config %s: %w", path, err)
+		return nil, errorf("config %s: %w", path, err)
 	}
 	if err := v.UnmarshalExact(f); err != nil {
-		return nil, exitcode.Newf(exitcode.Usage, "config %s: %w", path, err)
+		return nil, errorf("config %s: %w", path, err)
 	}
 	return f, nil
 }
@@ -268,7 +266,7 @@ func Resolve(flags *Flags, flagSet *pflag.FlagSet, getenv func(string) string) (
 	if profileName != "" {
 		p, ok := file.Profiles[strings.ToLower(profileName)]
 		if !ok {
-			return nil, exitcode.Newf(exitcode.Usage, "profile %q not found in %s (profiles: %s)", profileName, path, strings.Join(ProfileNames(file), ", "))
+			return nil, errorf("profile %q not found in %s (profiles: %s)", profileName, path, strings.Join(ProfileNames(file), ", "))
 		}
 		prof = p
 		r.Profile = profileName
@@ -292,7 +290,7 @@ func Resolve(flags *Flags, flagSet *pflag.FlagSet, getenv func(string) string) (
 	if e := env("timeout"); e != "" {
 		d, err := time.ParseDuration(e)
 		if err != nil {
-			return nil, exitcode.Newf(exitcode.Usage, "KX_TIMEOUT %q: %w", e, err)
+			return nil, errorf("KX_TIMEOUT %q: %w", e, err)
 		}
 		v.Set("timeout", d)
 	}
@@ -309,11 +307,11 @@ func Resolve(flags *Flags, flagSet *pflag.FlagSet, getenv func(string) string) (
 		}
 	}
 	if len(r.Brokers) == 0 {
-		return nil, exitcode.Newf(exitcode.Usage, "no brokers given (--brokers, KX_BROKERS or a profile)")
+		return nil, errorf("no brokers given (--brokers, KX_BROKERS or a profile)")
 	}
 	r.Timeout = v.GetDuration("timeout")
 	if r.Timeout <= 0 {
-		return nil, exitcode.Newf(exitcode.Usage, "--timeout must be positive")
+		return nil, errorf("--timeout must be positive")
 	}
 
 	if err := r.applyProfile(prof, getenv); err != nil {
@@ -330,7 +328,7 @@ func Resolve(flags *Flags, flagSet *pflag.FlagSet, getenv func(string) string) (
 	for _, kv := range flags.Properties {
 		k, val, ok := strings.Cut(kv, "=")
 		if !ok || strings.TrimSpace(k) == "" {
-			return nil, exitcode.Newf(exitcode.Usage, "-X %q: want key=value", kv)
+			return nil, errorf("-X %q: want key=value", kv)
 		}
 		k = strings.TrimSpace(k)
 		r.Properties[k] = val
@@ -363,7 +361,7 @@ func (r *Resolved) applyProfile(p Profile, getenv func(string) string) error {
 	set("security.protocol", p.SecurityProtocol)
 	if c := strings.ToLower(p.Compression); c != "" {
 		if !slices.Contains(Compressions, c) {
-			return exitcode.Newf(exitcode.Usage, "profile compression %q: must be one of %s", p.Compression, strings.Join(Compressions, "|"))
+			return errorf("profile compression %q: must be one of %s", p.Compression, strings.Join(Compressions, "|"))
 		}
 		r.Compression = c
 	}
@@ -416,7 +414,7 @@ func (r *Resolved) resolveRegistry(p SchemaRegistry, profileName string, flags *
 	}
 	u, err := url.Parse(g.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return exitcode.Newf(exitcode.Usage, "schema registry %q (%s): want an http:// or https:// URL", RedactURL(g.URL), g.Source)
+		return errorf("schema registry %q (%s): want an http:// or https:// URL", RedactURL(g.URL), g.Source)
 	}
 	if pw, ok := u.User.Password(); ok && pw != "" {
 		r.Secrets = append(r.Secrets, pw)
@@ -427,13 +425,13 @@ func (r *Resolved) resolveRegistry(p SchemaRegistry, profileName string, flags *
 		case file != "":
 			b, err := os.ReadFile(file)
 			if err != nil {
-				return "", exitcode.Newf(exitcode.Usage, "schema_registry %s-file: %w", what, err)
+				return "", errorf("schema_registry %s-file: %w", what, err)
 			}
 			return strings.TrimRight(string(b), "\r\n"), nil
 		case env != "":
 			v := getenv(env)
 			if v == "" {
-				return "", exitcode.Newf(exitcode.Usage, "schema_registry %s-env: $%s is empty or unset", what, env)
+				return "", errorf("schema_registry %s-env: $%s is empty or unset", what, env)
 			}
 			return v, nil
 		}
@@ -446,7 +444,7 @@ func (r *Resolved) resolveRegistry(p SchemaRegistry, profileName string, flags *
 		return err
 	}
 	if g.Token != "" && g.Username != "" {
-		return exitcode.Newf(exitcode.Usage, "schema_registry: set either username/password or a token, not both")
+		return errorf("schema_registry: set either username/password or a token, not both")
 	}
 	for _, s := range []string{g.Password, g.Token} {
 		if s != "" {
@@ -462,13 +460,13 @@ func (s SASL) password(getenv func(string) string) (string, error) {
 	case s.PasswordFile != "":
 		b, err := os.ReadFile(s.PasswordFile)
 		if err != nil {
-			return "", exitcode.Newf(exitcode.Usage, "sasl password-file: %w", err)
+			return "", errorf("sasl password-file: %w", err)
 		}
 		return strings.TrimRight(string(b), "\r\n"), nil
 	case s.PasswordEnv != "":
 		pw := getenv(s.PasswordEnv)
 		if pw == "" {
-			return "", exitcode.Newf(exitcode.Usage, "sasl password-env: $%s is empty or unset", s.PasswordEnv)
+			return "", errorf("sasl password-env: $%s is empty or unset", s.PasswordEnv)
 		}
 		return pw, nil
 	}

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -8,8 +9,6 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
-
-	"github.com/kx-cli/kx/pkg/exitcode"
 )
 
 // flagSet mimics the root command's global flags; args are parsed so
@@ -184,8 +183,8 @@ func TestErrorsAreUsageErrors(t *testing.T) {
 	} {
 		fl := &Flags{}
 		_, err := Resolve(fl, flagSet(t, fl, args...), envOf(nil))
-		if exitcode.Of(err) != exitcode.Usage {
-			t.Errorf("%s: err %v (code %d), want a usage error", name, err, exitcode.Of(err))
+		if !isConfigError(err) {
+			t.Errorf("%s: err %v, want a *config.Error", name, err)
 		}
 	}
 }
@@ -203,7 +202,7 @@ func TestSetCurrentProfileKeepsComments(t *testing.T) {
 	if st.Mode().Perm() != 0o600 {
 		t.Errorf("mode %v, want 0600 kept", st.Mode().Perm())
 	}
-	if err := SetCurrentProfile(path, "nope"); exitcode.Of(err) != exitcode.Usage {
+	if err := SetCurrentProfile(path, "nope"); !isConfigError(err) {
 		t.Errorf("unknown profile: %v", err)
 	}
 }
@@ -243,7 +242,7 @@ func TestFlows(t *testing.T) {
 	}
 	unknown := writeConfig(t, "flows:\n  f:\n    field: id\n    stages:\n      - {topic: t, keys: id}\n", 0o600)
 	fl = &Flags{}
-	if _, err := Resolve(fl, flagSet(t, fl, "--config", unknown), envOf(nil)); exitcode.Of(err) != exitcode.Usage {
+	if _, err := Resolve(fl, flagSet(t, fl, "--config", unknown), envOf(nil)); !isConfigError(err) {
 		t.Errorf("unknown stage key: %v, want a usage error", err)
 	}
 }
@@ -309,13 +308,13 @@ func TestSchemaRegistry(t *testing.T) {
 	if err != nil || r.Registry.Token != "tok" || !contains(r.Secrets, "tok") {
 		t.Errorf("bearer: %+v, %v", r.Registry, err)
 	}
-	if _, err = resolve(nil, "--profile", "bearer"); exitcode.Of(err) != exitcode.Usage || !strings.Contains(err.Error(), "SR_TOKEN") {
+	if _, err = resolve(nil, "--profile", "bearer"); !isConfigError(err) || !strings.Contains(err.Error(), "SR_TOKEN") {
 		t.Errorf("unset token env: %v", err)
 	}
-	if _, err = resolve(nil, "--profile", "both"); exitcode.Of(err) != exitcode.Usage {
+	if _, err = resolve(nil, "--profile", "both"); !isConfigError(err) {
 		t.Errorf("both basic and token: %v", err)
 	}
-	if _, err = resolve(nil, "--profile", "badurl"); exitcode.Of(err) != exitcode.Usage {
+	if _, err = resolve(nil, "--profile", "badurl"); !isConfigError(err) {
 		t.Errorf("bad URL: %v", err)
 	}
 
@@ -343,4 +342,11 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// isConfigError reports whether err is the configuration error the command
+// layer maps to a usage exit.
+func isConfigError(err error) bool {
+	var ce *Error
+	return errors.As(err, &ce)
 }

@@ -7,7 +7,6 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/kx-cli/kx/internal/atomicfile"
-	"github.com/kx-cli/kx/pkg/exitcode"
 )
 
 // SetCurrentProfile sets current-profile in the file at path, keeping the
@@ -18,7 +17,7 @@ func SetCurrentProfile(path, name string) error {
 		return err
 	}
 	if _, ok := f.Profiles[strings.ToLower(name)]; !ok {
-		return exitcode.Newf(exitcode.Usage, "profile %q not found in %s (profiles: %s)", name, path, strings.Join(ProfileNames(f), ", "))
+		return errorf("profile %q not found in %s (profiles: %s)", name, path, strings.Join(ProfileNames(f), ", "))
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -26,10 +25,10 @@ func SetCurrentProfile(path, name string) error {
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return exitcode.Newf(exitcode.Usage, "config %s: %w", path, err)
+		return errorf("config %s: %w", path, err)
 	}
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
-		return exitcode.Newf(exitcode.Usage, "config %s: not a YAML mapping", path)
+		return errorf("config %s: not a YAML mapping", path)
 	}
 	m := doc.Content[0]
 	found := false
