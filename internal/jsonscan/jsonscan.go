@@ -82,6 +82,9 @@ func (s *Scanner) End() bool {
 	return s.pos == len(s.b)
 }
 
+// Pos is the scanner's position in b: after a Value, the end of the value.
+func (s *Scanner) Pos() int { return s.pos }
+
 // Peek returns the byte at the scanner's position, 0 at the end.
 func (s *Scanner) Peek() byte {
 	if s.pos < len(s.b) {
@@ -161,8 +164,14 @@ func (s *Scanner) Object(depth int, member func(key []byte, escaped bool) bool) 
 	}
 }
 
-func (s *Scanner) array(depth int) bool {
-	if depth >= MaxDepth {
+func (s *Scanner) array(depth int) bool { return s.Array(depth, nil) }
+
+// Array scans the array at the scanner's position, which depth objects and
+// arrays enclose. For each element it calls elem with the scanner at the
+// element; elem must scan it and report whether to go on. A nil elem scans
+// elements with Value(depth+1).
+func (s *Scanner) Array(depth int, elem func() bool) bool {
+	if depth >= MaxDepth || s.Peek() != '[' {
 		return false
 	}
 	if s.open(']') {
@@ -170,7 +179,11 @@ func (s *Scanner) array(depth int) bool {
 	}
 	for {
 		s.space()
-		if !s.Value(depth + 1) {
+		if elem == nil {
+			if !s.Value(depth + 1) {
+				return false
+			}
+		} else if !elem() {
 			return false
 		}
 		if more, ok := s.more(']'); !more {

@@ -206,3 +206,30 @@ func BenchmarkAppendJSONEmbedded(b *testing.B) {
 		buf = AppendJSONEmbedded(buf[:0], r)
 	}
 }
+
+// A value nested MaxDepth levels deep is embedded as JSON and reads back;
+// one level more is a utf8 string and reads back too (issue 12, item 7):
+// the envelope around a value takes nothing from its depth.
+func TestDeepValuesRoundTrip(t *testing.T) {
+	nest := func(n int) []byte {
+		return []byte(strings.Repeat(`{"a":[`, n/2) + strings.Repeat("[", n%2) + "1" + strings.Repeat("]", n%2) + strings.Repeat(`]}`, n/2))
+	}
+	for _, c := range []struct {
+		depth int
+		enc   string
+	}{{MaxDepth, EncodingJSON}, {MaxDepth + 1, EncodingUTF8}} {
+		v := nest(c.depth)
+		if got := Classify(v); got != c.enc {
+			t.Fatalf("depth %d: Classify = %q, want %q", c.depth, got, c.enc)
+		}
+		in := &Record{Topic: "t", Key: v, Value: v, Headers: []Header{{Key: "h", Value: v}}}
+		line := AppendJSON(nil, in)
+		r, ok, err := DecodeIfEnvelope(line)
+		if err != nil || !ok {
+			t.Fatalf("depth %d: DecodeIfEnvelope: ok=%v err=%v", c.depth, ok, err)
+		}
+		if !bytes.Equal(r.Key, v) || !bytes.Equal(r.Value, v) || len(r.Headers) != 1 || !bytes.Equal(r.Headers[0].Value, v) {
+			t.Errorf("depth %d: the key, value or header changed", c.depth)
+		}
+	}
+}
