@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"math"
 	"time"
 
 	ck "github.com/confluentinc/confluent-kafka-go/v2/kafka"
@@ -126,9 +127,48 @@ func (p *Producer) forward() {
 // closed by Close.
 func (p *Producer) Deliveries() <-chan Delivery { return p.deliveries }
 
+// LatestTimestamp is the latest record timestamp kx can produce:
+// confluent-kafka-go converts a time through int64 nanoseconds
+// (time.Time.UnixNano), which wraps after it.
+var LatestTimestamp = time.Unix(0, math.MaxInt64).Truncate(time.Millisecond).UTC()
+
+// TimestampError says why a record timestamp cannot be produced.
+type TimestampError struct {
+	Timestamp time.Time
+	Reason    string
+}
+
+func (e *TimestampError) Error() string {
+	return fmt.Sprintf("timestamp %s (%d ms): %s", record.FormatTimestamp(e.Timestamp), e.Timestamp.UnixMilli(), e.Reason)
+}
+
+// CheckTimestamp tells whether t can be produced as it is. The zero time
+// is none (the producer stamps the time of sending). Kafka holds any
+// millisecond count from 0 up, but librdkafka takes 0 as "none" and
+// confluent-kafka-go wraps times after LatestTimestamp: both would change the
+// timestamp silently, so they are refused, as are times before 1970.
+func CheckTimestamp(t time.Time) error {
+	if t.IsZero() {
+		return nil
+	}
+	switch ms := t.UnixMilli(); {
+	case ms < 0:
+		return &TimestampError{t, "before 1970-01-01, which Kafka timestamps cannot hold"}
+	case ms == 0:
+		return &TimestampError{t, "librdkafka, kx's producer, sends 0 as the time of sending; kx cannot produce it"}
+	case t.After(LatestTimestamp):
+		return &TimestampError{t, "after " + record.FormatTimestamp(LatestTimestamp) + ", the latest timestamp kx's producer (librdkafka through confluent-kafka-go) can send"}
+	}
+	return nil
+}
+
 // Produce queues r (r.Partition < 0 lets the partitioner choose). When the
-// local queue is full it waits for room until ctx ends.
+// local queue is full it waits for room until ctx ends. A timestamp
+// CheckTimestamp refuses is an error: nothing is queued.
 func (p *Producer) Produce(ctx context.Context, r *record.Record, opaque any) error {
+	if err := CheckTimestamp(r.Timestamp); err != nil {
+		return err
+	}
 	t := r.Topic
 	partition := r.Partition
 	if partition < 0 {

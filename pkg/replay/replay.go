@@ -418,7 +418,7 @@ func Run(ctx context.Context, src Source, open consume.Opener, dst Destination, 
 			if readCtx.Err() != nil {
 				return consume.ErrStop
 			}
-			return fmt.Errorf("produce to %s: %w", opts.Dest, err)
+			return fmt.Errorf("produce %s/%d@%d to %s: %w", r.Topic, r.Partition, r.Offset, opts.Dest, err)
 		}
 		mu.Lock()
 		rep.Sent++

@@ -66,7 +66,10 @@ and timestamp, encodings decoded, so
   kx tail -e A | kx produce B
 
 copies topic A to B byte for byte: binary values, empty values and
-tombstones included. The envelope's topic is ignored; its partition is kept
+tombstones included, and CreateTime timestamps to the millisecond. A
+timestamp kx cannot send unchanged is a malformed line: 0 (librdkafka
+sends the time of sending instead), before 1970, or after
+2262-04-11T23:47:16.854Z (confluent-kafka-go would wrap it). The envelope's topic is ignored; its partition is kept
 only with --keep-partition (otherwise the key decides, with the murmur2
 partitioner of the Java client, so the same key lands in the same partition
 of a topic with the same partition count).
@@ -214,6 +217,8 @@ func (c *converter) convert(line []byte) (*record.Record, error) {
 		}
 		if r.TimestampType == record.TimestampLogAppendTime {
 			r.Timestamp = time.Time{} // the broker's time, not the producer's
+		} else if err := kafka.CheckTimestamp(r.Timestamp); err != nil {
+			return nil, err
 		}
 	} else {
 		if !record.IsJSON(line) {

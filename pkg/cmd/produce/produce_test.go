@@ -150,3 +150,35 @@ func TestTally(t *testing.T) {
 		t.Errorf("no failure: %v", err)
 	}
 }
+
+// Issue 12 item 3: a timestamp librdkafka would change (0 is "now" to it)
+// or confluent-kafka-go would wrap (after 2262-04-11) refuses the line; the
+// latest it can send and year 1 ms go through unchanged.
+func TestConvertTimestamps(t *testing.T) {
+	c := &converter{topic: "dst", opts: &Options{Partition: -1}, parted: 1}
+	line := func(ts string) []byte {
+		return []byte(`{"topic":"a","partition":0,"offset":0,"timestamp":"` + ts + `","timestamp_type":"CreateTime","key":null,"value":1,"headers":[]}`)
+	}
+	for ts, want := range map[string]string{
+		"1970-01-01T00:00:00.000Z": "librdkafka, kx's producer, sends 0 as the time of sending",
+		"1969-12-31T23:59:59.999Z": "before 1970-01-01",
+		"2262-04-11T23:47:16.855Z": "after 2262-04-11T23:47:16.854Z",
+		"2999-12-31T23:59:59.999Z": "after 2262-04-11T23:47:16.854Z",
+		"1970-01-01T00:00:00.001Z": "",
+		"2262-04-11T23:47:16.854Z": "",
+	} {
+		r, err := c.convert(line(ts))
+		switch {
+		case want == "" && err != nil:
+			t.Errorf("%s: %v", ts, err)
+		case want == "" && record.FormatTimestamp(r.Timestamp) != ts:
+			t.Errorf("%s became %s", ts, record.FormatTimestamp(r.Timestamp))
+		case want != "" && (err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), ts)):
+			t.Errorf("%s: error %v, want one naming it and %q", ts, err, want)
+		}
+	}
+	// LogAppendTime is the target broker's to set: never refused.
+	if _, err := c.convert([]byte(`{"topic":"a","partition":0,"offset":0,"timestamp":"2999-12-31T23:59:59.999Z","timestamp_type":"LogAppendTime","value":1}`)); err != nil {
+		t.Errorf("LogAppendTime: %v", err)
+	}
+}
