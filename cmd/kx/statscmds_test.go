@@ -158,13 +158,20 @@ func ratesWithin(ts *testscript.TestScript, neg bool, args []string) {
 // ptyRun: pty-run OUT DURATION PROG ARGS...: run PROG (from the script's
 // PATH, with the script's environment) on an 80x24 pseudo-terminal, send
 // it Ctrl-C (SIGINT) after DURATION, and save everything it drew to OUT.
-// It fails unless PROG exits 0 within 10 s of the interrupt.
+// It fails unless PROG exits 0 within 10 s of the interrupt. DURATION
+// "exit" waits for PROG to end by itself instead (a bound of 3 minutes
+// only catches a hang).
 func ptyRun(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) < 3 {
-		ts.Fatalf("usage: pty-run OUT DURATION [-size COLSxROWS] PROG ARGS...")
+		ts.Fatalf("usage: pty-run OUT DURATION|exit [-size COLSxROWS] PROG ARGS...")
 	}
-	dur, err := time.ParseDuration(args[1])
-	ts.Check(err)
+	var dur time.Duration
+	untilExit := args[1] == "exit"
+	if !untilExit {
+		var err error
+		dur, err = time.ParseDuration(args[1])
+		ts.Check(err)
+	}
 	cols, rows := 80, 24
 	if args[2] == "-size" && len(args) > 4 {
 		cols, rows = parseSize(ts, args[3])
@@ -182,15 +189,24 @@ func ptyRun(ts *testscript.TestScript, neg bool, args []string) {
 		_, _ = io.Copy(&out, f) // ends with EIO when the program exits
 		close(copied)
 	}()
-	time.Sleep(dur)
-	ts.Check(cmd.Process.Signal(syscall.SIGINT))
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
-	select {
-	case err = <-done:
-	case <-time.After(10 * time.Second):
-		_ = cmd.Process.Kill()
-		ts.Fatalf("%s did not exit within 10s of Ctrl-C", args[2])
+	if untilExit {
+		select {
+		case err = <-done:
+		case <-time.After(3 * time.Minute):
+			_ = cmd.Process.Kill()
+			ts.Fatalf("%s did not end within 3 minutes", args[2])
+		}
+	} else {
+		time.Sleep(dur)
+		ts.Check(cmd.Process.Signal(syscall.SIGINT))
+		select {
+		case err = <-done:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			ts.Fatalf("%s did not exit within 10s of Ctrl-C", args[2])
+		}
 	}
 	select {
 	case <-copied:

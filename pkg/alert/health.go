@@ -88,7 +88,8 @@ func (h *HealthThreshold) String(k Kind) string {
 	return b.String()
 }
 
-// Window is the rule's window: its "for", or DefaultWindow.
+// Window is the rule's window: its "for", or DefaultWindow (scaled, see
+// Scale).
 func (r *Rule) Window() time.Duration {
 	switch {
 	case r.Kind == KindConnection:
@@ -98,7 +99,45 @@ func (r *Rule) Window() time.Duration {
 	case r.Health != nil && r.Health.For > 0:
 		return r.Health.For
 	}
+	if r.defaultWindow > 0 {
+		return r.defaultWindow
+	}
 	return DefaultWindow
+}
+
+// MinScaledWindow is the shortest window Scale leaves a rule.
+const MinScaledWindow = 100 * time.Millisecond
+
+// Scale puts rules written in a scenario's time onto a clock that runs
+// speed times faster (kx demo --speed): windows and "for" durations are
+// divided by speed (down to MinScaledWindow), rates in records per second
+// multiplied by it. Counts, lags, shares and baseline multiples stay as
+// written: the same records arrive, only sooner. Connection rules stay in
+// wall-clock time, since an outage of the cluster is not part of the
+// scenario.
+func Scale(rules []*Rule, speed float64) {
+	if speed <= 0 || speed == 1 {
+		return
+	}
+	scale := func(d time.Duration) time.Duration {
+		return max(time.Duration(float64(d)/speed), MinScaledWindow)
+	}
+	for _, r := range rules {
+		switch {
+		case r.Kind == KindConnection:
+		case r.Threshold != nil:
+			r.Threshold.Window = scale(r.Threshold.Window)
+		case r.Health != nil:
+			if r.Health.For > 0 {
+				r.Health.For = scale(r.Health.For)
+			} else {
+				r.defaultWindow = scale(DefaultWindow)
+			}
+			if r.Kind == KindThroughput && !r.Health.Baseline {
+				r.Health.Value *= speed
+			}
+		}
+	}
 }
 
 // ReadsRecords reports whether the rule is evaluated on records (its

@@ -472,3 +472,64 @@ func TestConnection(t *testing.T) {
 		t.Errorf("default resolve: %v %+v", got, evs)
 	}
 }
+
+func TestScaleToDemoSpeed(t *testing.T) {
+	rules := mustParse(t, `rules:
+  - {name: errors, topic: orders, when: .bad, severity: error, threshold: "> 5 in 10s", message: m}
+  - {name: stopped, kind: throughput, topic: orders, severity: error, threshold: "< 0.05/s for 1m", message: m}
+  - {name: spike, kind: throughput, topic: orders, severity: info, threshold: "> 3x baseline for 5s", message: m}
+  - {name: lag, kind: lag, group: g, severity: warning, threshold: "> 200", for: 2s, message: m}
+  - {name: skew, kind: skew, topic: orders, severity: warning, threshold: "> 50%", message: m}
+  - {name: conn, kind: connection, severity: error, for: 10s, message: m}
+  - {name: tiny, kind: lag, group: g, severity: warning, threshold: "> 1 for 500ms", message: m}
+`)
+	Scale(rules, 10)
+	want := map[string]string{
+		"errors":  "> 5 in 1s",
+		"stopped": "< 0.5/s for 6s",
+		"spike":   "> 3x baseline for 500ms",
+		"lag":     "> 200 for 200ms",
+		"skew":    "> 50% 3s",
+		"conn":    "10s",
+		"tiny":    "> 1 for 100ms",
+	}
+	for _, r := range rules {
+		var got string
+		switch {
+		case r.Threshold != nil:
+			got = r.Threshold.String()
+		case r.Kind == KindSkew:
+			got = r.Health.String(r.Kind) + " " + r.Window().String()
+		case r.Health != nil:
+			got = r.Health.String(r.Kind)
+		default:
+			got = r.Window().String()
+		}
+		if got != want[r.Name] {
+			t.Errorf("%s scaled: %q, want %q", r.Name, got, want[r.Name])
+		}
+	}
+
+	// At --speed 10, orders at 1/s of wall time are 0.1/s of scenario
+	// time: over 0.05/s, no alert. After the last one (10 s), the 6 s
+	// window (the scenario's minute) ending at 14 s holds two orders:
+	// 0.33/s of wall time, under 0.5/s.
+	e := NewEngine(rules[1:2])
+	var samples []*Sample
+	var high int64
+	for i := 0; i <= 20; i++ {
+		if i <= 10 {
+			high++
+		}
+		samples = append(samples, topicSample(float64(i), high))
+	}
+	if got, _, _ := run(e, samples...); strings.Join(got, " ") != "14:stopped/error" {
+		t.Errorf("events %v, want the rule to fire at 14 s", got)
+	}
+	// Speed 1 (or none) leaves rules as written.
+	rules = mustParse(t, "rules:\n  - {name: s, kind: throughput, topic: orders, severity: error, threshold: \"< 1/s\", message: m}\n")
+	Scale(rules, 1)
+	if rules[0].Window() != DefaultWindow || rules[0].Health.Value != 1 {
+		t.Errorf("speed 1 changed the rule: %v %v", rules[0].Window(), rules[0].Health.Value)
+	}
+}

@@ -94,6 +94,8 @@ type Rule struct {
 	MinRecords int
 	// Line and Col locate the rule in its file.
 	Line, Col int
+	// defaultWindow replaces DefaultWindow in a scaled rule (Scale).
+	defaultWindow time.Duration
 }
 
 // FileError is a rules-file error at file:line:col.

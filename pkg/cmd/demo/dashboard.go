@@ -10,11 +10,12 @@ import (
 
 	"github.com/kx-cli/kx/alerts"
 	"github.com/kx-cli/kx/pkg/alert"
-	"github.com/kx-cli/kx/pkg/consume"
+	"github.com/kx-cli/kx/pkg/cmdutil"
 	"github.com/kx-cli/kx/pkg/iostreams"
 	"github.com/kx-cli/kx/pkg/kafka"
 	"github.com/kx-cli/kx/pkg/play"
 	"github.com/kx-cli/kx/pkg/scenario"
+	"github.com/kx-cli/kx/pkg/schema"
 	"github.com/kx-cli/kx/pkg/stats"
 )
 
@@ -33,29 +34,33 @@ type dashboard struct {
 // stderr lines go through the returned gate: held while the dashboard owns
 // the screen, printed after it closes.
 //
-// The rules' windows are in scenario time: at --speed 10 a "10s" window
-// lasts one second, so alerts fire and resolve with the story.
-func startDashboard(ctx context.Context, ios *iostreams.IOStreams, client *kafka.Client, speed float64) (*dashboard, error) {
+// The rules are in scenario time (alert.Scale): at --speed 10 a "10s"
+// window lasts one second and "0.05/s" means 0.5 records a second, so
+// alerts fire and resolve with the story. Records in a Schema Registry
+// format are decoded through reg (nil: none), so the rules' jq sees JSON.
+func startDashboard(ctx context.Context, ios *iostreams.IOStreams, client *kafka.Client, reg *kafka.Registry, speed float64) (*dashboard, error) {
 	rules, err := alert.Parse("alerts/ecommerce.yaml (embedded)", alerts.Ecommerce)
 	if err != nil {
 		return nil, fmt.Errorf("demo: alert rules: %w", err)
 	}
-	for _, r := range rules {
-		if r.Threshold != nil && speed > 0 {
-			r.Threshold.Window = max(time.Duration(float64(r.Threshold.Window)/speed), 100*time.Millisecond)
-		}
-	}
+	alert.Scale(rules, speed)
 	dctx, cancel := context.WithCancel(ctx)
 	d := &dashboard{cancel: cancel, done: make(chan struct{}), gate: &gatedWriter{w: ios.ErrOut}}
 	// The dashboard's own warnings wait behind the same gate.
 	dio := *ios
 	dio.ErrOut = d.gate
+	dec, err := cmdutil.NewRecordDecoder(reg, cmdutil.SchemaFlags{KeyFormat: schema.FormatAuto, ValueFormat: schema.FormatAuto}, d.gate)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
 	go func() {
 		defer close(d.done)
 		q := &stats.Query{Interval: time.Second, Window: time.Minute, Rules: rules, From: "beginning", Title: "kx demo"}
 		_, height := dio.TerminalSize() // the dashboard never scrolls
 		dash := &stats.Dashboard{Width: min(dio.TerminalWidth(), 120), Height: height, Color: dio.ColorEnabled(), Title: q.Title, Brokers: stats.JoinBrokers(client.Brokers())}
-		d.err = stats.NewWatcher(q, client, consume.Readers(client.NewReader), dio.Out, dio.ErrOut, dash).Run(dctx)
+		d.err = stats.NewWatcher(q, client, cmdutil.Readers(client, dec), dio.Out, dio.ErrOut, dash).Run(dctx)
+		dec.Report()
 	}()
 	return d, nil
 }

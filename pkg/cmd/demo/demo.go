@@ -72,7 +72,12 @@ On a terminal, the demo shows the live kx stats dashboard while it plays:
 throughput sparklines per topic, current and peak rates, payment SUCCESS
 vs ERROR, and the alerts of the shipped ecommerce rules as coloured
 notifications (payment errors red, out-of-stock orange, shipping delays
-blue, resolutions green). --no-dashboard shows play's status lines instead.
+blue, resolutions green) and the health rules' (orders spiking on Black
+Friday, the demo's shipping-service consumer group falling behind and
+catching up). The rules run in scenario time: at --speed 10 their windows
+last a tenth as long and their rates in records/s are ten times higher
+(the connection rule stays in wall-clock time). --no-dashboard shows
+play's status lines instead.
 
 Without --brokers (flag, KX_BROKERS or a profile) kx demo starts an
 embedded broker in-process on 127.0.0.1 (--port, default a free port) and
@@ -90,8 +95,9 @@ Confluent wire format, with the schemas shipped inside kx (one per topic,
 registered under TOPIC-value). The Schema Registry is the configured one
 (--schema-registry, KX_SCHEMA_REGISTRY, the profile) or, on the embedded
 broker, an embedded registry (--schema-registry-port, default a free port).
-kx tail, trace, flow, stats and export decode the records when pointed at
-that registry, so the tour's commands work unchanged.`,
+The dashboard decodes them for its alert rules; kx tail, trace, flow, stats
+and export decode them when pointed at that registry, so the tour's
+commands work unchanged.`,
 		Example: `  kx demo --speed 10                      # about 30 s, embedded broker
   kx demo --speed 10 --keep --port 9092   # then, in another terminal: kx topics
   kx demo -b localhost:9092               # against your cluster, in real time
@@ -167,12 +173,15 @@ func Run(ctx context.Context, opts *Options) error {
 		}
 	}
 	var sr *embedded.Registry
+	var reg *kafka.Registry // decodes what the dashboard reads
 	if opts.Format != "json" {
 		var closeRegistry func()
-		if sr, closeRegistry, err = demoSchemas(opts, s, b != nil, &p); err != nil {
+		if sr, reg, closeRegistry, err = demoSchemas(opts, s, b != nil, &p); err != nil {
 			return err
 		}
 		defer closeRegistry()
+	} else if reg, err = opts.Registry(); err != nil {
+		return err
 	}
 	client := kafka.New(kafka.Options{
 		Brokers: brokers, Properties: cfg.Properties, Timeout: cfg.Timeout,
@@ -184,7 +193,7 @@ func Run(ctx context.Context, opts *Options) error {
 	// On a terminal with nothing else on stdout, the live dashboard of kx
 	// stats (with the demo's alert rules) replaces play's status lines.
 	if opts.NewView == nil && !opts.NoDashboard && !p.Quiet && io.IsStdoutTTY() && p.Output == play.OutputNone {
-		dash, err := startDashboard(ctx, io, client, p.Speed)
+		dash, err := startDashboard(ctx, io, client, reg, p.Speed)
 		if err != nil {
 			return err
 		}
@@ -241,9 +250,9 @@ func loadScenario(file string) (*scenario.Scenario, error) {
 
 // demoSchemas attaches the shipped schemas of --value-format to the demo's
 // topics and finds the registry: the configured one, else on the embedded
-// broker an embedded one (returned), and a function that closes what it
-// started.
-func demoSchemas(opts *Options, s *scenario.Scenario, embeddedBroker bool, p *play.Options) (*embedded.Registry, func(), error) {
+// broker an embedded one (returned). It returns a client of that registry
+// and a function that closes what it started.
+func demoSchemas(opts *Options, s *scenario.Scenario, embeddedBroker bool, p *play.Options) (*embedded.Registry, *kafka.Registry, func(), error) {
 	for _, t := range s.Topics {
 		var enc *schema.Encoder
 		var err error
@@ -251,46 +260,46 @@ func demoSchemas(opts *Options, s *scenario.Scenario, embeddedBroker bool, p *pl
 			file := "schemas/" + t.Name + ".avsc"
 			text, rerr := scenarios.FS.ReadFile(file)
 			if rerr != nil {
-				return nil, nil, fmt.Errorf("demo: no Avro schema for topic %s: %w", t.Name, rerr)
+				return nil, nil, nil, fmt.Errorf("demo: no Avro schema for topic %s: %w", t.Name, rerr)
 			}
 			enc, err = schema.NewEncoder(schema.TypeAvro, string(text), "scenarios/"+file+" (embedded)", "")
 		} else {
 			text, rerr := scenarios.FS.ReadFile(scenarios.DemoProto)
 			if rerr != nil {
-				return nil, nil, fmt.Errorf("demo: %w", rerr)
+				return nil, nil, nil, fmt.Errorf("demo: %w", rerr)
 			}
 			enc, err = schema.NewEncoder(schema.TypeProtobuf, string(text), scenarios.DemoProto, scenarios.DemoMessages[t.Name])
 		}
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		if err := s.SetSchema(t.Name, enc); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 	}
 	reg, err := opts.Registry()
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if reg != nil {
 		p.Registry = func() (registry.Client, error) { return reg, nil }
-		return nil, func() {}, nil
+		return nil, reg, func() {}, nil
 	}
 	if !embeddedBroker {
-		return nil, nil, cmdutil.UsageErrorf("--value-format %s needs a schema registry: --schema-registry URL, KX_SCHEMA_REGISTRY or schema_registry in the profile", opts.Format)
+		return nil, nil, nil, cmdutil.UsageErrorf("--value-format %s needs a schema registry: --schema-registry URL, KX_SCHEMA_REGISTRY or schema_registry in the profile", opts.Format)
 	}
 	sr, err := embedded.StartRegistry(embedded.RegistryOptions{Port: opts.RegistryPort})
 	if err != nil {
-		return nil, nil, exitcode.Newf(exitcode.Unreachable, "demo: schema registry: %w", err)
+		return nil, nil, nil, exitcode.Newf(exitcode.Unreachable, "demo: schema registry: %w", err)
 	}
 	client, err := kafka.NewRegistry(kafka.RegistryOptions{URL: sr.URL()})
 	if err != nil {
 		sr.Close()
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	p.Registry = func() (registry.Client, error) { return client, nil }
 	if !p.Quiet {
 		fmt.Fprintf(p.IO.ErrOut, "kx demo: embedded schema registry on %s; events in %s\n", sr.URL(), opts.Format)
 	}
-	return sr, func() { client.Close(); sr.Close() }, nil
+	return sr, client, func() { client.Close(); sr.Close() }, nil
 }
