@@ -44,19 +44,20 @@ func run() int {
 	return cmdutil.ExitCode(err)
 }
 
-// interruptContext is cancelled by the first Ctrl-C or SIGTERM, so commands
-// stop cleanly; a second one exits at once with 130.
+// interruptContext is cancelled by the first Ctrl-C or SIGTERM, with the
+// signal as its cause (cmdutil.Interrupted), so commands stop cleanly; a
+// second one exits at once with 128 + its number (130, 143).
 func interruptContext() (context.Context, context.CancelFunc) {
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancelCause(context.Background())
 	sig := make(chan os.Signal, 2)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	go func() {
-		<-sig
-		cancel()
-		<-sig
-		os.Exit(exitcode.Interrupted)
+		s := (<-sig).(syscall.Signal)
+		cancel(&cmdutil.SignalCause{Signal: s})
+		second := &cmdutil.SignalCause{Signal: (<-sig).(syscall.Signal)}
+		os.Exit(second.ExitCode())
 	}()
-	return ctx, cancel
+	return ctx, func() { cancel(nil) }
 }
 
 // startProfile writes a CPU profile to $KX_CPUPROFILE and a heap profile

@@ -17,7 +17,8 @@ const (
 	Integrity   = 5   // lost, missing or unverifiable data
 	Alert       = 6   // an alert threshold was breached (--fail-on)
 	Failure     = 7   // an I/O failure or any error no other code describes
-	Interrupted = 130 // a second Ctrl-C
+	Interrupted = 130 // SIGINT stopped a bounded read, or a second Ctrl-C
+	Terminated  = 143 // SIGTERM stopped a bounded read, or a second SIGTERM
 )
 
 // Help is the text of `kx help exit-codes`.
@@ -33,7 +34,14 @@ const Help = `kx exits with one of these codes:
   6    an alert of the --fail-on severity or worse fired (stats --alerts)
   7    I/O failure or any other error: a full disk, an unwritable --out, a closed
        stdout, a record the broker refused (never "no match")
-  130  interrupted by a second Ctrl-C (the first one stops cleanly with 0)
+  130  interrupted by Ctrl-C (SIGINT) before the end of a bounded read (export,
+       tail -e/--to/-c, trace, flow): what was written is complete lines, but
+       not all of it; or a second Ctrl-C
+  143  the same for SIGTERM (timeout, systemd, Kubernetes)
+
+Ctrl-C or SIGTERM is the normal end of a follow read (tail without
+-e/--to/-c, trace --follow, stats, topics --watch), play, demo and broker:
+they stop cleanly and exit as they would have (0 when all went well).
 `
 
 // Coder is implemented by errors that know their exit code.

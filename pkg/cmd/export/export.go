@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -332,9 +333,9 @@ type readResult struct {
 }
 
 // read writes the export and checks it as it goes; the reconciliation
-// reads the reference topic beside it, both streams merged by time. A nil
-// result without error means the read was interrupted (reported on
-// stderr); the output is then discarded.
+// reads the reference topic beside it, both streams merged by time. An
+// interrupted read returns cmdutil.Interrupted's error: --out is then
+// discarded, stdout ends with the last whole record.
 func read(ctx context.Context, open consume.Opener, opts *ExportOptions, job export.Job, p *plan) (*readResult, error) {
 	out, err := export.Create(opts.Out, opts.IO.Out)
 	if err != nil {
@@ -425,12 +426,19 @@ func read(ctx context.Context, open consume.Opener, opts *ExportOptions, job exp
 	if ctx.Err() != nil {
 		cancelRecon()
 		<-reconDone
+		after := "after " + output.Count(n.Load(), "record")
 		if opts.Out != "" {
-			fmt.Fprintf(opts.IO.ErrOut, "kx: export interrupted after %d records; nothing written to %s\n", n.Load(), opts.Out)
-		} else {
-			fmt.Fprintf(opts.IO.ErrOut, "kx: export interrupted after %d records; the output is incomplete\n", n.Load())
+			return nil, cmdutil.Interrupted(ctx, "export", after+"; nothing written to "+opts.Out)
 		}
-		return nil, nil
+		// The writer holds whole records: writing them out leaves a
+		// complete last line on stdout.
+		if closeErr == nil {
+			closeErr = out.Commit()
+		}
+		if closeErr != nil && !errors.Is(closeErr, syscall.EPIPE) {
+			return nil, closeErr
+		}
+		return nil, cmdutil.Interrupted(ctx, "export", after+"; the output is incomplete")
 	}
 	if readErr != nil {
 		cancelRecon()

@@ -183,8 +183,8 @@ func graph(ctx context.Context, client cluster, open consume.Opener, opts *Optio
 	if err != nil {
 		return err
 	}
-	if ctx.Err() != nil {
-		return nil
+	if err := cmdutil.Interrupted(ctx, "flow", "after reading "+output.Count(g.Keys, "key")+"; nothing printed"); err != nil {
+		return err
 	}
 	if g.Keys == 0 {
 		return exitcode.Newf(exitcode.NoMatch, "flow: no record carries %s", g.Field)

@@ -60,7 +60,8 @@ func NewCmdTail(f *cmdutil.Factory, runF func(context.Context, *Options) error) 
 expression ('orders\..*' matches every topic starting with "orders.").
 
 By default it follows new records from the end, like tail -f, until Ctrl-C
-(which exits 0). Where to start:
+(which exits 0). A bounded read (-e, --to, -c) stopped by Ctrl-C or SIGTERM
+before its end exits 130 or 143, its last line whole. Where to start:
 
   --from beginning|end|OFFSET|TIMESTAMP|-DURATION
          TIMESTAMP is RFC 3339 or epoch milliseconds; -10m means ten minutes
@@ -272,6 +273,13 @@ func tail(ctx context.Context, client cluster, open consume.Opener, opts *Option
 	}
 	if readErr != nil {
 		return readErr
+	}
+	// A bounded read (-e, --to, -c) stopped by a signal did not print all
+	// it was asked for; following, a signal is the normal end.
+	if bounded := !w.follow || opts.Max > 0; bounded && (opts.Max == 0 || w.printed < opts.Max) {
+		if err := cmdutil.Interrupted(ctx, "tail", "after "+output.Count(w.printed, "record")+"; the output is incomplete"); err != nil {
+			return err
+		}
 	}
 	if opts.ExitStatus && w.printed == 0 {
 		return exitcode.Silent(exitcode.NoMatch)

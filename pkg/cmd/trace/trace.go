@@ -255,7 +255,10 @@ func trace(ctx context.Context, client cluster, open consume.Opener, opts *Optio
 		return err
 	}
 	if ctx.Err() != nil {
-		return nil
+		if opts.Follow {
+			return nil // a signal is how a follow ends
+		}
+		return cmdutil.Interrupted(ctx, "trace", "after reading "+output.Count(res.Records.Load(), "record")+"; nothing printed")
 	}
 	w := bufio.NewWriterSize(opts.IO.Out, 64<<10)
 	found := 0

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"os/exec"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+func init() {
+	scriptCmds["interrupt"] = interruptCmd
+}
+
+// interrupt SIGNAL LINES CODE PROG ARGS...: run PROG, send it SIGNAL (INT
+// or TERM) once its stdout holds LINES whole lines, and check it exits
+// with CODE. Its stdout and stderr are left in interrupt.stdout and
+// interrupt.stderr (grep them).
+func interruptCmd(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 4 {
+		ts.Fatalf("usage: interrupt INT|TERM LINES CODE PROG ARGS...")
+	}
+	sig := map[string]syscall.Signal{"INT": syscall.SIGINT, "TERM": syscall.SIGTERM}[args[0]]
+	if sig == 0 {
+		ts.Fatalf("interrupt: signal %q: want INT or TERM", args[0])
+	}
+	lines, err := strconv.Atoi(args[1])
+	ts.Check(err)
+	want, err := strconv.Atoi(args[2])
+	ts.Check(err)
+	cmd := exec.Command(lookPath(ts, args[3]), args[4:]...)
+	cmd.Dir = ts.MkAbs(".")
+	cmd.Env = scriptEnv(ts)
+	out := &lockedBuffer{}
+	var errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = out, &errOut
+	ts.Check(cmd.Start())
+	deadline := time.Now().Add(20 * time.Second)
+	for out.lines() < lines && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if out.lines() < lines {
+		cmd.Process.Kill()
+		cmd.Wait()
+		ts.Fatalf("interrupt: %d lines on stdout after 20s, want %d; stderr:\n%s", out.lines(), lines, errOut.String())
+	}
+	ts.Check(cmd.Process.Signal(sig))
+	err = cmd.Wait()
+	got := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		got = ee.ExitCode()
+	} else {
+		ts.Check(err)
+	}
+	ts.Check(os.WriteFile(ts.MkAbs("interrupt.stdout"), out.bytes(), 0o644))
+	ts.Check(os.WriteFile(ts.MkAbs("interrupt.stderr"), errOut.Bytes(), 0o644))
+	if got != want {
+		ts.Fatalf("interrupt: %s exited %d, want %d; stderr:\n%s", args[3], got, want, errOut.String())
+	}
+}
+
+// lockedBuffer is a stdout read while the process writes it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) lines() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return bytes.Count(b.buf.Bytes(), []byte("\n"))
+}
+
+func (b *lockedBuffer) bytes() []byte {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return bytes.Clone(b.buf.Bytes())
+}
