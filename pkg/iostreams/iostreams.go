@@ -5,6 +5,7 @@ package iostreams
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"os"
 	"strings"
@@ -32,9 +33,13 @@ type IOStreams struct {
 // secret that reaches a log line or an error is masked.
 func System() *IOStreams {
 	r := &Redactor{w: os.Stderr}
+	var out io.Writer = os.Stdout
+	if closedAtStart(int(os.Stdout.Fd())) {
+		out = closedWriter{}
+	}
 	s := &IOStreams{
 		In:        os.Stdin,
-		Out:       os.Stdout,
+		Out:       out,
 		ErrOut:    r,
 		stdoutTTY: term.IsTerminal(int(os.Stdout.Fd())),
 		stderrTTY: term.IsTerminal(int(os.Stderr.Fd())),
@@ -47,6 +52,18 @@ func System() *IOStreams {
 		}
 	}
 	return s
+}
+
+// ErrClosed is the write error of a stdout that was closed when kx started
+// (`kx … >&-`): the data has nowhere to go, which is a failure, unlike a
+// reader that went away (EPIPE, `kx … | head`), which is a normal end.
+var ErrClosed = errors.New("stdout is closed")
+
+// closedWriter is stdout closed at start: every write fails.
+type closedWriter struct{}
+
+func (closedWriter) Write([]byte) (int, error) {
+	return 0, &os.PathError{Op: "write", Path: "stdout", Err: ErrClosed}
 }
 
 // Test returns streams over buffers: not terminals, no color.

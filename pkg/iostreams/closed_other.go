@@ -1,0 +1,5 @@
+//go:build !unix
+
+package iostreams
+
+func closedAtStart(int) bool { return false }
