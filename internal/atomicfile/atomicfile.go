@@ -18,6 +18,8 @@ type File struct {
 	mode   os.FileMode
 	tmp    *os.File
 	direct *os.File
+	// renamed is set once Commit has put the temporary file in place.
+	renamed bool
 }
 
 // Create starts writing path. A new file gets mode; an existing one keeps
@@ -75,6 +77,7 @@ func (f *File) Commit() error {
 	}
 	if err == nil {
 		err = os.Rename(tmp.Name(), f.path)
+		f.renamed = err == nil
 	}
 	if err != nil {
 		os.Remove(tmp.Name())
@@ -113,4 +116,30 @@ func WriteFile(path string, data []byte, mode os.FileMode) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return f.Commit()
+}
+
+// CommitAll commits files in order, so that either all of them appear or
+// none: when one fails, the ones already renamed into place are removed
+// again and the rest aborted. (A device written in place cannot be taken
+// back.) Nil files are skipped.
+func CommitAll(files ...*File) error {
+	for i, f := range files {
+		if f == nil {
+			continue
+		}
+		if err := f.Commit(); err != nil {
+			for _, done := range files[:i] {
+				if done != nil && done.renamed {
+					os.Remove(done.path)
+				}
+			}
+			for _, rest := range files[i+1:] {
+				if rest != nil {
+					rest.Abort()
+				}
+			}
+			return err
+		}
+	}
+	return nil
 }

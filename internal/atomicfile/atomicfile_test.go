@@ -78,3 +78,37 @@ func TestDevicesAreWrittenInPlace(t *testing.T) {
 		t.Errorf("the FIFO was replaced: %v", err)
 	}
 }
+
+// CommitAll: when the second file cannot be put in place, the first one,
+// already renamed, is removed again: neither appears.
+func TestCommitAll(t *testing.T) {
+	dir, gone := t.TempDir(), filepath.Join(t.TempDir(), "gone")
+	if err := os.Mkdir(gone, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	a, err := Create(filepath.Join(dir, "export.csv"), 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Create(filepath.Join(gone, "report.json"), 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Write([]byte("data"))
+	b.Write([]byte("{}"))
+	os.RemoveAll(gone) // the rename of b fails
+	if err := CommitAll(a, nil, b); err == nil {
+		t.Fatal("CommitAll succeeded without report.json's directory")
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("left %v, want nothing", entries)
+	}
+	a, _ = Create(filepath.Join(dir, "export.csv"), 0o644)
+	b, _ = Create(filepath.Join(dir, "report.json"), 0o644)
+	if err := CommitAll(a, b); err != nil {
+		t.Fatal(err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 2 {
+		t.Errorf("left %v, want both files", entries)
+	}
+}

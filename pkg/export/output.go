@@ -55,11 +55,12 @@ func (o *Output) Path() string { return o.path }
 // Bytes is how much was written.
 func (o *Output) Bytes() int64 { return o.n }
 
-// SHA256 is the hex digest of everything written (call after Commit).
+// SHA256 is the hex digest of everything written (call after Flush).
 func (o *Output) SHA256() string { return hex.EncodeToString(o.sum.Sum(nil)) }
 
-// Commit flushes, syncs and renames the file into place.
-func (o *Output) Commit() error {
+// Flush writes what is buffered; to stdout, the output is then complete. A
+// file still has to be committed.
+func (o *Output) Flush() error {
 	if err := o.buf.Flush(); err != nil {
 		o.Abort()
 		if o.path == "" {
@@ -67,12 +68,22 @@ func (o *Output) Commit() error {
 		}
 		return fmt.Errorf("export to %s: %w", o.path, err)
 	}
-	if o.file == nil {
-		return nil
+	return nil
+}
+
+// Commit flushes, syncs and renames the file into place, together with
+// others (the report): either all of them appear or none
+// (atomicfile.CommitAll).
+func (o *Output) Commit(others ...*atomicfile.File) error {
+	if err := o.Flush(); err != nil {
+		for _, f := range others {
+			f.Abort()
+		}
+		return err
 	}
-	err := o.file.Commit()
+	file := o.file
 	o.file = nil
-	if err != nil {
+	if err := atomicfile.CommitAll(append([]*atomicfile.File{file}, others...)...); err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
 	return nil

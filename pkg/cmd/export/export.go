@@ -17,6 +17,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/kx-cli/kx/internal/atomicfile"
 	"github.com/kx-cli/kx/pkg/build"
 	"github.com/kx-cli/kx/pkg/cmdutil"
 	"github.com/kx-cli/kx/pkg/consume"
@@ -89,7 +90,9 @@ is written raw with value_error and fails the export (exit 5) unless
 --skip-invalid leaves it out; the report counts them (undecodable).
 
 --out FILE writes to a temporary file in the same directory and renames it
-at the end, so an interrupted export never leaves a file at FILE.
+at the end, with the --report: FILE appears only when the whole export
+succeeds, the report included, so an interrupted or failed export never
+leaves a file at FILE.
 
 Integrity: per partition, the range asked for and read, the count, gaps
 (offsets with no record: "deleted" below the low watermark, an error;
@@ -248,8 +251,15 @@ func exportTopics(ctx context.Context, c cluster, open consume.Opener, opts *Exp
 	if err != nil {
 		return err
 	}
-	res, err := read(ctx, open, opts, job, p)
-	if err != nil || res == nil {
+	// --out appears only when the whole command succeeds, the report
+	// included: any error before the commit in report leaves nothing.
+	out, err := export.Create(opts.Out, opts.IO.Out)
+	if err != nil {
+		return err
+	}
+	defer out.Abort()
+	res, err := read(ctx, open, opts, job, p, out)
+	if err != nil {
 		return err
 	}
 	wm, err := c.Watermarks(ctx, consume.TPs(p.ranges))
@@ -335,13 +345,9 @@ type readResult struct {
 // read writes the export and checks it as it goes; the reconciliation
 // reads the reference topic beside it, both streams merged by time. An
 // interrupted read returns cmdutil.Interrupted's error: --out is then
-// discarded, stdout ends with the last whole record.
-func read(ctx context.Context, open consume.Opener, opts *ExportOptions, job export.Job, p *plan) (*readResult, error) {
-	out, err := export.Create(opts.Out, opts.IO.Out)
-	if err != nil {
-		return nil, err
-	}
-	defer out.Abort()
+// discarded, stdout ends with the last whole record. The output is
+// flushed, not committed: report commits it.
+func read(ctx context.Context, open consume.Opener, opts *ExportOptions, job export.Job, p *plan, out *export.Output) (*readResult, error) {
 	res := &readResult{out: out, checker: export.NewChecker(p.ranges, opts.Unique)}
 
 	var completed chan export.Event
@@ -433,7 +439,7 @@ func read(ctx context.Context, open consume.Opener, opts *ExportOptions, job exp
 		// The writer holds whole records: writing them out leaves a
 		// complete last line on stdout.
 		if closeErr == nil {
-			closeErr = out.Commit()
+			closeErr = out.Flush()
 		}
 		if closeErr != nil && !errors.Is(closeErr, syscall.EPIPE) {
 			return nil, closeErr
@@ -453,7 +459,7 @@ func read(ctx context.Context, open consume.Opener, opts *ExportOptions, job exp
 	if err := <-reconDone; err != nil {
 		return nil, err
 	}
-	if err := out.Commit(); err != nil {
+	if err := out.Flush(); err != nil {
 		return nil, err
 	}
 	return res, nil
@@ -472,7 +478,9 @@ func undecodable(r *record.Record) string {
 }
 
 // report finishes the integrity report (wm: the watermarks after the
-// read), writes it with --report and sums it up on stderr.
+// read), commits --out and --report together (both or neither) and sums it
+// up on stderr. An integrity failure still writes both: they are its
+// evidence.
 func report(opts *ExportOptions, job export.Job, p *plan, res *readResult, wm map[kafka.TP]kafka.Watermark, started time.Time) error {
 	rep := &Report{KX: build.Current().Version, CommandLine: cmdutil.RedactArgs(opts.IO, opts.CommandLine), StartedAt: record.FormatTimestamp(started), Format: opts.Format}
 	lowAtEnd := map[record.TopicPartition]int64{}
@@ -514,14 +522,24 @@ func report(opts *ExportOptions, job export.Job, p *plan, res *readResult, wm ma
 		rep.Warnings = append(rep.Warnings, rep.Reconcile.Warnings()...)
 	}
 	rep.OK = len(rep.Failures) == 0
+	var reportFile []*atomicfile.File
 	if opts.Report != "" {
 		data, err := output.MarshalIndent(rep, "  ")
 		if err != nil {
 			return err
 		}
-		if err := export.WriteFileAtomic(opts.Report, append(data, '\n')); err != nil {
+		f, err := atomicfile.Create(opts.Report, 0o644)
+		if err != nil {
 			return fmt.Errorf("--report: %w", err)
 		}
+		reportFile = append(reportFile, f)
+		if _, err := f.Write(append(data, '\n')); err != nil {
+			f.Abort()
+			return fmt.Errorf("--report: write %s: %w", opts.Report, err)
+		}
+	}
+	if err := res.out.Commit(reportFile...); err != nil {
+		return err
 	}
 	printSummary(opts.IO.ErrOut, rep, len(p.ranges))
 	if !rep.OK {
