@@ -113,6 +113,7 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 	"screen-check": screenCheck,
 	// Commands of the Schema Registry scripts (schemacmds_test.go).
 	"sr-seed": srSeed,
+	"sr-auth": srAuth,
 	// Commands of the reconciliation scripts (reconcilecmds_test.go).
 	"match-env":   matchEnv,
 	"open-orders": openOrders,

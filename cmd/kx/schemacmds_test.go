@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/base64"
 	"strconv"
 	"strings"
 
@@ -41,4 +42,18 @@ func srSeed(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("sr-seed: type %q: want avro, protobuf or json", args[3])
 	}
 	scriptRegistry(ts).Fake().SeedSchema(args[0], version, id, sr.Schema{Schema: ts.ReadFile(args[4]), Type: typ})
+}
+
+// srAuth: sr-auth VAR USER:PASSWORD starts another embedded registry that
+// answers 401 to a request without that basic authentication, and sets
+// VAR to its URL (no credentials in it) and VAR_ADDR to its host:port.
+func srAuth(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 || !strings.Contains(args[1], ":") {
+		ts.Fatalf("usage: sr-auth VAR USER:PASSWORD")
+	}
+	reg, err := embedded.StartRegistry(embedded.RegistryOptions{Auth: "Basic " + base64.StdEncoding.EncodeToString([]byte(args[1]))})
+	ts.Check(err)
+	ts.Defer(reg.Close)
+	ts.Setenv(args[0], reg.URL())
+	ts.Setenv(args[0]+"_ADDR", strings.TrimPrefix(reg.URL(), "http://"))
 }

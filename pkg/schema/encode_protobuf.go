@@ -22,17 +22,41 @@ import (
 )
 
 // newProtobufEncoderFile compiles a .proto file; its imports are looked
-// up next to it, google/protobuf/* built in.
+// up next to it, then in the directories above it (import paths are
+// relative to a root such as proto/ in proto/shop/order.proto importing
+// "shop/money.proto"), google/protobuf/* built in.
 func newProtobufEncoderFile(path, text, message string) (*Encoder, error) {
 	dir, base := filepath.Split(path)
+	found := map[string]string{base: path} // import path → file
 	read := func(name string) (string, error) {
 		if name == base {
 			return text, nil
 		}
-		b, err := os.ReadFile(filepath.Join(dir, name))
-		return string(b), err
+		var first error
+		for d := filepath.Clean(dir); ; d = filepath.Dir(d) {
+			b, err := os.ReadFile(filepath.Join(d, name))
+			if err == nil {
+				found[name] = filepath.Join(d, name)
+				return string(b), nil
+			}
+			if first == nil {
+				first = err
+			}
+			if !errors.Is(err, os.ErrNotExist) || filepath.Dir(d) == d {
+				if errors.Is(err, os.ErrNotExist) {
+					err = first // name the place next to the file
+				}
+				return "", err
+			}
+		}
 	}
-	return compileProto(base, read, message, func(name string) string { return filepath.Join(dir, name) })
+	display := func(name string) string {
+		if p, ok := found[name]; ok {
+			return p
+		}
+		return filepath.Join(dir, name)
+	}
+	return compileProto(base, read, message, display)
 }
 
 // newProtobufEncoderText compiles .proto text; its imports other than
