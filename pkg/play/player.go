@@ -18,6 +18,7 @@ import (
 	"github.com/kx-cli/kx/pkg/record"
 	"github.com/kx-cli/kx/pkg/registry"
 	"github.com/kx-cli/kx/pkg/scenario"
+	"github.com/kx-cli/kx/pkg/schema"
 )
 
 // Output modes of kx play and kx demo.
@@ -327,48 +328,21 @@ func (p *Player) dryRun(ctx context.Context) error {
 	return p.finish(r)
 }
 
-// live plays against the cluster.
+// live plays against the cluster: connect, produce (paced, with the view
+// and the delivery reports running beside it), then verify.
 func (p *Player) live(ctx context.Context) error {
-	client, err := p.opts.Kafka()
-	if err != nil {
+	lr, err := p.connect(ctx)
+	if err != nil || lr == nil {
 		return err
 	}
-	topics, err := p.prepareTopics(ctx, client)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil // Ctrl-C before anything was produced
-		}
-		return err
-	}
-	encs := p.encoders()
-	if err := p.registerSchemas(ctx, encs); err != nil {
-		if ctx.Err() != nil {
-			return nil
-		}
-		return err
-	}
-	tps := kafka.Partitions(topics)
-	// After the first Ctrl-C the run still needs the cluster to flush and
-	// verify: those calls use a context Ctrl-C does not cancel.
-	bg := context.WithoutCancel(ctx)
-	before, err := client.ListOffsets(ctx, tps, kafka.Latest)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil
-		}
-		return err
-	}
-	// Without printed records, the reports need no copy of keys and values.
-	prod, err := client.NewProducer(kafka.ProducerOptions{NoReportContents: p.opts.Output != OutputRecords, Compression: p.opts.Compression})
-	if err != nil {
-		return err
-	}
-
 	began := time.Now()
 	start := p.start()
 	g := p.generator(start)
 	t := NewTracker(p.played(), start)
 
+	// After the first Ctrl-C the run still needs the cluster to flush and
+	// verify: those calls use a context Ctrl-C does not cancel.
+	bg := context.WithoutCancel(ctx)
 	// abort stops producing on a fatal producer error or a closed stdout.
 	prodCtx, abort := context.WithCancelCause(bg)
 	defer abort(nil)
@@ -377,30 +351,112 @@ func (p *Player) live(ctx context.Context) error {
 	delivered.Add(1)
 	go func() {
 		defer delivered.Done()
-		p.deliveries(prod, t, abort)
+		p.deliveries(lr.prod, t, abort)
 	}()
+	stopView := p.showProgress(t)
 
+	src := &eventSource{g: g}
+	produceErr, encodeErr := p.produce(ctx, prodCtx, abort, lr, src, t, began)
+
+	// Flush what is in flight; librdkafka's message timeout bounds it.
+	flushCtx, cancelFlush := context.WithTimeout(prodCtx, 3*lr.client.Timeout()+5*time.Second)
+	lr.prod.Flush(flushCtx)
+	cancelFlush()
+	lr.prod.Close()
+	delivered.Wait()
+	stopView()
+	if encodeErr != nil {
+		return encodeErr
+	}
+
+	cause := context.Cause(prodCtx)
+	if errors.Is(cause, syscall.EPIPE) {
+		return cause // stdout closed (kx play … | head): stop quietly
+	}
+	if produceErr != nil {
+		cause = produceErr
+	}
+	if errors.Is(cause, context.Canceled) {
+		cause = nil
+	}
+	p.warnGenerator(g)
+	return p.verify(bg, lr, cause, start, began, g, t, src.interrupted)
+}
+
+// liveRun is what a live run holds from connecting to verifying.
+type liveRun struct {
+	client Cluster
+	prod   Producer
+	tps    []kafka.TP
+	encs   map[string]*schema.Encoder
+	before map[kafka.TP]kafka.OffsetInfo // high watermarks before the run
+}
+
+// connect makes the scenario's topics, registers its schemas, notes the
+// high watermarks and opens the producer. A nil run with a nil error means
+// Ctrl-C came before anything was produced.
+func (p *Player) connect(ctx context.Context) (*liveRun, error) {
+	client, err := p.opts.Kafka()
+	if err != nil {
+		return nil, err
+	}
+	quiet := func(err error) (*liveRun, error) {
+		if ctx.Err() != nil {
+			return nil, nil // Ctrl-C before anything was produced
+		}
+		return nil, err
+	}
+	topics, err := p.prepareTopics(ctx, client)
+	if err != nil {
+		return quiet(err)
+	}
+	lr := &liveRun{client: client, tps: kafka.Partitions(topics), encs: p.encoders()}
+	if err := p.registerSchemas(ctx, lr.encs); err != nil {
+		return quiet(err)
+	}
+	if lr.before, err = client.ListOffsets(ctx, lr.tps, kafka.Latest); err != nil {
+		return quiet(err)
+	}
+	// Without printed records, the reports need no copy of keys and values.
+	lr.prod, err = client.NewProducer(kafka.ProducerOptions{NoReportContents: p.opts.Output != OutputRecords, Compression: p.opts.Compression})
+	if err != nil {
+		return nil, err
+	}
+	return lr, nil
+}
+
+// showProgress updates the view every 250 ms until the returned stop,
+// which draws the view's last state.
+func (p *Player) showProgress(t *Tracker) (stop func()) {
 	view := p.view()
-	stopView := make(chan struct{})
-	var viewDone sync.WaitGroup
-	viewDone.Add(1)
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
 	go func() {
-		defer viewDone.Done()
+		defer wg.Done()
 		tick := time.NewTicker(250 * time.Millisecond)
 		defer tick.Stop()
 		for {
 			select {
-			case <-stopView:
+			case <-done:
 				return
 			case <-tick.C:
 				view.Update(t.Snapshot(p.timeline()))
 			}
 		}
 	}()
+	return func() {
+		close(done)
+		wg.Wait()
+		view.Close(t.Snapshot(p.timeline()))
+	}
+}
 
-	src := &eventSource{g: g}
+// produce sends the events on schedule until the scenario ends, Ctrl-C
+// has drained the flows in flight, or the run is aborted. It returns the
+// producer's error and an event its schema refused, each aborting the run.
+func (p *Player) produce(ctx, prodCtx context.Context, abort context.CancelCauseFunc, lr *liveRun, src *eventSource, t *Tracker, began time.Time) (produceErr, encodeErr error) {
 	var pacer Pacer
-	var produceErr, encodeErr error
 	for prodCtx.Err() == nil {
 		ev, ok := src.next(ctx)
 		if !ok {
@@ -418,59 +474,38 @@ func (p *Player) live(ctx context.Context) error {
 				t.Behind(behind)
 			}
 		}
-		value, err := p.encodeEvent(encs, &ev)
+		value, err := p.encodeEvent(lr.encs, &ev)
 		if err != nil {
-			encodeErr = err
 			abort(err)
-			break
+			return nil, err
 		}
 		meta := t.Sent(&ev)
-		if encs[ev.Topic] != nil && p.opts.Output == OutputRecords {
+		if lr.encs[ev.Topic] != nil && p.opts.Output == OutputRecords {
 			meta.json = ev.Value // printed decoded, as kx tail shows it
 		}
 		rec := &record.Record{Topic: ev.Topic, Partition: -1, Timestamp: ev.Time, Key: ev.Key, Value: value}
-		if err := prod.Produce(prodCtx, rec, meta); err != nil {
+		if err := lr.prod.Produce(prodCtx, rec, meta); err != nil {
 			t.Failed(meta)
 			if prodCtx.Err() == nil {
-				produceErr = err
 				abort(err)
+				return err, nil
 			}
-			break
+			return nil, nil
 		}
 	}
+	return nil, nil
+}
 
-	// Flush what is in flight; librdkafka's message timeout bounds it.
-	flushCtx, cancelFlush := context.WithTimeout(prodCtx, 3*client.Timeout()+5*time.Second)
-	prod.Flush(flushCtx)
-	cancelFlush()
-	prod.Close()
-	delivered.Wait()
-	close(stopView)
-	viewDone.Wait()
-	view.Close(t.Snapshot(p.timeline()))
-	if encodeErr != nil {
-		return encodeErr
-	}
-
-	cause := context.Cause(prodCtx)
-	if errors.Is(cause, syscall.EPIPE) {
-		return cause // stdout closed (kx play … | head): stop quietly
-	}
-	if produceErr != nil {
-		cause = produceErr
-	}
-	if errors.Is(cause, context.Canceled) {
-		cause = nil
-	}
-	p.warnGenerator(g)
-
-	after, err := client.ListOffsets(bg, tps, kafka.Latest)
+// verify compares the logs' growth with the acknowledged records, prints
+// the report and fails the run on a shortfall or a producer error (cause).
+func (p *Player) verify(ctx context.Context, lr *liveRun, cause error, start, began time.Time, g *scenario.Generator, t *Tracker, interrupted bool) error {
+	after, err := lr.client.ListOffsets(ctx, lr.tps, kafka.Latest)
 	if err != nil {
 		return fmt.Errorf("%s: verification: %w", p.opts.Name, err)
 	}
 	r := p.report(start, time.Since(began), g, t)
-	r.Interrupted = src.interrupted
-	r.Verification = Verify(r.Topics, t.AckedByPartition(), offsets(before), offsets(after))
+	r.Interrupted = interrupted
+	r.Verification = Verify(r.Topics, t.AckedByPartition(), offsets(lr.before), offsets(after))
 	r.Verified = cause == nil && Shortfall(r.Verification) == ""
 	if err := p.finish(r); err != nil {
 		return err
