@@ -143,7 +143,27 @@ func WriteJSONLine(w io.Writer, v any) error {
 
 // WriteTable renders a borderless, left-aligned table in the style of
 // kubectl and rpk: easy to read and to grep.
+// Cells go through Text: names and values from the cluster (a group id,
+// a config value) may hold control characters.
 func WriteTable(w io.Writer, header []string, rows [][]string) error {
+	return writeTable(w, header, textRows(rows))
+}
+
+// textRows is a copy of rows with every cell through Text.
+func textRows(rows [][]string) [][]string {
+	safe := make([][]string, len(rows))
+	for i, row := range rows {
+		safe[i] = make([]string, len(row))
+		for j, c := range row {
+			safe[i][j] = Text(c)
+		}
+	}
+	return safe
+}
+
+// writeTable renders rows whose cells are safe already; a newline in a
+// cell is a line break of that cell.
+func writeTable(w io.Writer, header []string, rows [][]string) error {
 	var buf bytes.Buffer
 	t := NewTable(&buf)
 	t.Header(header)

@@ -113,3 +113,28 @@ func TestTrimTrailingSpaces(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 }
+
+// Cells from the cluster (a group id another client chose, a config value)
+// never reach the terminal as control sequences (issue 12, item 6).
+func TestWriteTableEscapesCells(t *testing.T) {
+	for _, write := range []func(*bytes.Buffer, [][]string) error{
+		func(b *bytes.Buffer, rows [][]string) error { return WriteTable(b, []string{"group", "state"}, rows) },
+		func(b *bytes.Buffer, rows [][]string) error {
+			return WriteTableWidth(b, []string{"group", "state"}, rows, 30)
+		},
+	} {
+		var b bytes.Buffer
+		if err := write(&b, [][]string{{"g\x1b]0;owned\x07", "Stable word word word word word"}, {"ok", "a\rb\u202ec"}}); err != nil {
+			t.Fatal(err)
+		}
+		got := b.String()
+		if strings.ContainsAny(got, "\x1b\x07\r\u202e") || !strings.Contains(got, `"g\x1b]0;owned\a"`) || !strings.Contains(got, `"a\rb\u202ec"`) {
+			t.Errorf("cells not escaped:\n%q", got)
+		}
+	}
+	for in, want := range map[string]string{"plain é 日本": "plain é 日本", "tab\there": `"tab\there"`, "\xff": `"\xff"`, "nbsp\u00a0ok": "nbsp\u00a0ok"} {
+		if got := Text(in); got != want {
+			t.Errorf("Text(%q) = %s, want %s", in, got, want)
+		}
+	}
+}

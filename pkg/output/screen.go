@@ -108,8 +108,9 @@ func maxWidth(lines []string) int {
 // (statuses, messages), wraps at spaces instead of letting the terminal cut
 // a word in two.
 func WriteTableWidth(w io.Writer, header []string, rows [][]string, width int) error {
+	rows = textRows(rows)
 	if width <= 0 || len(header) == 0 {
-		return WriteTable(w, header, rows)
+		return writeTable(w, header, rows)
 	}
 	last := len(header) - 1
 	widths := make([]int, len(header))
@@ -129,7 +130,7 @@ func WriteTableWidth(w io.Writer, header []string, rows [][]string, width int) e
 	}
 	avail := width - before
 	if before+widths[last] <= width || avail < 10 {
-		return WriteTable(w, header, rows)
+		return writeTable(w, header, rows)
 	}
 	wrapped := make([][]string, len(rows))
 	for i, r := range rows {
@@ -138,7 +139,7 @@ func WriteTableWidth(w io.Writer, header []string, rows [][]string, width int) e
 			wrapped[i][last] = wrapWords(r[last], avail)
 		}
 	}
-	return WriteTable(w, header, wrapped)
+	return writeTable(w, header, wrapped)
 }
 
 // wrapWords breaks s at spaces into lines of at most width columns (a word

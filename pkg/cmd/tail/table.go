@@ -2,6 +2,7 @@ package tail
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/kx-cli/kx/pkg/iostreams"
+	"github.com/kx-cli/kx/pkg/output"
 	"github.com/kx-cli/kx/pkg/record"
 )
 
@@ -45,14 +47,17 @@ func (t *tableWriter) write(w io.Writer, r *record.Record, outputs [][]byte) err
 	ts, age := "-", "-"
 	if !r.Timestamp.IsZero() {
 		ts = r.Timestamp.Local().Format("15:04:05.000")
-		age = formatAge(t.now().Sub(r.Timestamp))
+		age = formatAge(t.now(), r.Timestamp)
 	}
-	values := outputs
-	if values == nil {
-		values = [][]byte{showBytes(r.Value)}
+	var values []string
+	if outputs == nil {
+		values = []string{showBytes(r.Value, false)}
+	}
+	for _, o := range outputs {
+		values = append(values, output.Text(string(o)))
 	}
 	for _, v := range values {
-		line := t.row(ts, age, r.Topic, strconv.Itoa(int(r.Partition)), strconv.FormatInt(r.Offset, 10), string(showBytes(r.Key)), string(v))
+		line := t.row(ts, age, output.Text(r.Topic), strconv.Itoa(int(r.Partition)), strconv.FormatInt(r.Offset, 10), showBytes(r.Key, true), v)
 		if t.color {
 			switch status(r.Value) {
 			case "ERROR":
@@ -98,20 +103,37 @@ func cut(s string, n int) string {
 	return string(r[:n-1]) + "…"
 }
 
-// showBytes renders a key or value for people: text as it is, control
-// characters escaped, binary as base64, a null as "null", empty as "".
-func showBytes(b []byte) []byte {
+// Markers of the table cells that hold no bytes to show; a key or value
+// whose text is one of them is quoted, so they are never confused.
+const (
+	cellNoKey     = "(no key)"
+	cellTombstone = "(tombstone)"
+	cellEmpty     = "(empty)"
+)
+
+// showBytes renders a key or value for people: JSON and text as they are
+// (control and format characters escaped, see output.Text), binary as
+// "base64:" and its base64 as in the envelope, a nil key as "(no key)", a
+// nil value (a tombstone) as "(tombstone)", empty bytes as "(empty)". So the
+// text null, a missing key and a tombstone never look alike.
+func showBytes(b []byte, isKey bool) string {
 	switch record.Classify(b) {
 	case "":
-		return []byte("null")
+		if isKey {
+			return cellNoKey
+		}
+		return cellTombstone
 	case record.EncodingBase64:
-		return []byte("base64:" + fmt.Sprintf("%x", b[:min(len(b), 32)]))
+		return "base64:" + base64.StdEncoding.EncodeToString(b)
 	}
-	if bytes.ContainsAny(b, "\n\r\t\x1b") {
-		q := strconv.Quote(string(b))
-		return []byte(q[1 : len(q)-1])
+	switch s := string(b); s {
+	case "":
+		return cellEmpty
+	case cellNoKey, cellTombstone, cellEmpty:
+		return strconv.Quote(s)
+	default:
+		return output.Text(s)
 	}
-	return b
 }
 
 // status is the value's top-level "status" field, if any.
@@ -128,12 +150,20 @@ func status(v []byte) string {
 	return strings.ToUpper(s.Status)
 }
 
-// formatAge prints a duration in one or two units: 850ms, 4.2s, 3m10s, 5h2m, 3d4h.
-func formatAge(d time.Duration) string {
+// formatAge prints how long before now ts was, in one or two units: 850ms,
+// 4.2s, 3m10s, 5h2m, 3d4h, 12y; negative for a time after now. It counts in
+// milliseconds, so a timestamp centuries away (year 2999) still fits.
+func formatAge(now, ts time.Time) string {
+	ms := now.UnixMilli() - ts.UnixMilli()
 	neg := ""
-	if d < 0 {
-		neg, d = "-", -d
+	if ms < 0 {
+		neg, ms = "-", -ms
 	}
+	const day = 24 * 3600 * 1000
+	if ms >= 365*day {
+		return neg + strconv.FormatInt(ms/(365*day), 10) + "y"
+	}
+	d := time.Duration(ms) * time.Millisecond
 	switch {
 	case d < time.Second:
 		return neg + strconv.Itoa(int(d.Milliseconds())) + "ms"

@@ -102,7 +102,9 @@ value_error member, counted and reported on stderr; --strict makes it fatal
 (exit 2).
 table, the default on a terminal, shows time, age (read time minus record
 time), topic, partition, offset, key and a shortened value, in red when its
-"status" field is ERROR and yellow when WARN. raw prints each value as it
+"status" field is ERROR and yellow when WARN; binary as base64:…, no key as
+(no key), a tombstone as (tombstone), empty as (empty), and text holding
+control characters (ESC, CR, NUL…) Go-quoted, never sent raw. raw prints each value as it
 is on the wire (or jq output, strings unquoted) and a newline, like kcat. --pretty indents JSON.
 
 --group NAME reads as a member of a consumer group and commits the offsets

@@ -189,9 +189,62 @@ func TestFormatAge(t *testing.T) {
 	for d, want := range map[time.Duration]string{
 		850 * time.Millisecond: "850ms", 4200 * time.Millisecond: "4.2s", 190 * time.Second: "3m10s",
 		5*time.Hour + 2*time.Minute: "5h2m", 76 * time.Hour: "3d4h", -2 * time.Second: "-2.0s",
+		400 * 24 * time.Hour: "1y",
 	} {
-		if got := formatAge(d); got != want {
+		if got := formatAge(now, now.Add(-d)); got != want {
 			t.Errorf("formatAge(%s) = %s, want %s", d, got, want)
 		}
 	}
+	// Beyond time.Duration's ±292 years (issue 12, item 6: a record from
+	// year 2999 showed --9223372036854ms).
+	for ts, want := range map[time.Time]string{
+		time.Date(2999, 12, 31, 23, 59, 59, 999e6, time.UTC): "-973y",
+		time.UnixMilli(0): "56y",
+	} {
+		if got := formatAge(now, ts); got != want {
+			t.Errorf("formatAge(%s) = %s, want %s", ts, got, want)
+		}
+	}
+}
+
+// Records other clients write, in the table (issue 12, item 6): binary in
+// base64 as in the envelope, a missing key, a tombstone, an empty value and
+// the text null all told apart, control and format characters escaped,
+// timestamps far from now in a sane age.
+func TestTableOtherClients(t *testing.T) {
+	t.Setenv("TZ", "UTC")
+	ios, _, out, _ := iostreams.Test()
+	w := newWriter(&Options{IO: ios, Now: func() time.Time { return now }, Output: output.Table}, nil)
+	ts := now.Add(-time.Second)
+	for i, r := range []record.Record{
+		{Key: []byte("bin"), Value: []byte{0xc3, 0x28}},
+		{Key: nil, Value: []byte("null")},
+		{Key: []byte("null"), Value: nil},
+		{Key: []byte{}, Value: []byte{}},
+		{Key: []byte("(tombstone)"), Value: []byte("(no key)")},
+		{Key: []byte("esc"), Value: []byte("\x1b]0;owned\x07\x1b[2Jclear")},
+		{Key: []byte("cr\rnul\x00"), Value: []byte("a\x7fb\u0085c")},
+		{Key: []byte("bidi"), Value: []byte("abc\u202edcba")},
+		{Key: []byte("json"), Value: []byte(`{"s":"\u001b[31m","t":"é"}`)},
+		{Key: []byte("y2999"), Value: []byte("1"), Timestamp: time.Date(2999, 12, 31, 23, 59, 59, 999e6, time.UTC)},
+		{Key: []byte("zero"), Value: []byte("2"), Timestamp: time.UnixMilli(0)},
+	} {
+		r.Topic, r.Offset = "t", int64(i)
+		if r.Timestamp.IsZero() {
+			r.Timestamp = ts
+		}
+		if err := w.write(&r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.finish(); err != nil {
+		t.Fatal(err)
+	}
+	got := out.Bytes()
+	for _, c := range got {
+		if c < 0x20 && c != '\n' || c == 0x7f {
+			t.Fatalf("control byte %#x reached the terminal:\n%q", c, got)
+		}
+	}
+	golden.Assert(t, got)
 }
