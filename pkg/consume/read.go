@@ -56,6 +56,9 @@ type Options struct {
 	OnIdle func() error
 	// Properties are passed to the readers Read opens.
 	Properties map[string]any
+	// Reuse: fn is done with each record when it returns, so the reader
+	// may reuse its memory (kafka.ReaderOptions.Reuse).
+	Reuse bool
 }
 
 // Read opens a reader assigned to ranges, reads them (see Loop) and closes
@@ -70,7 +73,7 @@ func Read(ctx context.Context, open Opener, ranges []Range, opts Options, fn fun
 	if len(assign) == 0 {
 		return nil
 	}
-	rd, err := open(kafka.ReaderOptions{Assign: assign, Properties: opts.Properties})
+	rd, err := open(kafka.ReaderOptions{Assign: assign, Properties: opts.Properties, Reuse: opts.Reuse})
 	if err != nil {
 		return err
 	}

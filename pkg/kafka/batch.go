@@ -108,6 +108,11 @@ type batchReader struct {
 	topics map[*C.char]string
 	recs   []record.Record
 	next   int
+	// reuse: the arena and the record slab are kept from batch to batch
+	// (see ReaderOptions.Reuse).
+	reuse bool
+	arena []byte
+	slab  []record.Record
 }
 
 // newBatchReader reaches the consumer queue of c (the queue its Poll
@@ -157,8 +162,19 @@ func (b *batchReader) poll(r *Reader, timeout time.Duration) (*record.Record, er
 			size += int(out[i].key_len) + int(out[i].value_len)
 		}
 	}
-	arena := make([]byte, 0, size)
-	recs := make([]record.Record, 0, n)
+	var arena []byte
+	var recs []record.Record
+	if b.reuse && cap(b.arena) >= size && cap(b.slab) >= n {
+		arena, recs = b.arena[:0], b.slab[:0]
+	} else {
+		arena, recs = make([]byte, 0, size), make([]record.Record, 0, n)
+		if b.reuse {
+			// Room for a larger batch next time.
+			arena = make([]byte, 0, max(size, 2*cap(b.arena)))
+			recs = make([]record.Record, 0, batchSize)
+			b.arena, b.slab = arena, recs
+		}
+	}
 	var firstErr error
 	for i := range out {
 		m := &out[i]

@@ -75,14 +75,22 @@ func produceShapes(t *testing.T, c *Client, topic string, partitions, n int) {
 	}
 }
 
-// readAll reads n records of topic with the batch path or with Poll's.
-func readAll(t *testing.T, c *Client, topic string, partitions, n int, batch bool) map[int32][]record.Record {
+// The ways readAll reads.
+const (
+	viaPoll  = iota // confluent-kafka-go's Poll
+	viaBatch        // the batch read
+	viaReuse        // the batch read reusing its memory (ReaderOptions.Reuse)
+)
+
+// readAll reads n records of topic one of the ways above; the records are
+// copied, as the reused ones are overwritten at the next Poll.
+func readAll(t *testing.T, c *Client, topic string, partitions, n int, via int) map[int32][]record.Record {
 	t.Helper()
 	var assign []Assignment
 	for p := 0; p < partitions; p++ {
 		assign = append(assign, Assignment{TP: TP{Topic: topic, Partition: int32(p)}, Offset: OffsetBeginning})
 	}
-	r, err := c.NewReader(ReaderOptions{Assign: assign})
+	r, err := c.NewReader(ReaderOptions{Assign: assign, Reuse: via == viaReuse})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +98,7 @@ func readAll(t *testing.T, c *Client, topic string, partitions, n int, batch boo
 	if r.batch == nil {
 		t.Fatal("the batch read is not available with this confluent-kafka-go: its handle layout changed")
 	}
-	if !batch {
+	if via == viaPoll {
 		r.batch.free()
 		r.batch = nil
 	}
@@ -107,38 +115,55 @@ func readAll(t *testing.T, c *Client, topic string, partitions, n int, batch boo
 		if rec == nil {
 			continue
 		}
-		got[rec.Partition] = append(got[rec.Partition], *rec)
+		cp := *rec
+		cp.Key, cp.Value = clone(rec.Key), clone(rec.Value)
+		cp.Headers = nil
+		for _, h := range rec.Headers {
+			cp.Headers = append(cp.Headers, record.Header{Key: h.Key, Value: clone(h.Value)})
+		}
+		got[rec.Partition] = append(got[rec.Partition], cp)
 		count++
 	}
 	return got
 }
 
-// TestBatchReadMatchesPoll: the batch read gives the same records, byte
-// for byte and nil for nil, in the same order per partition, as
-// confluent-kafka-go's Poll.
+// clone copies b, keeping nil and empty apart.
+func clone(b []byte) []byte {
+	if b == nil {
+		return nil
+	}
+	return append([]byte{}, b...)
+}
+
+// TestBatchReadMatchesPoll: the batch read, reusing its memory or not,
+// gives the same records, byte for byte and nil for nil, in the same order
+// per partition, as confluent-kafka-go's Poll.
 func TestBatchReadMatchesPoll(t *testing.T) {
 	c := startBroker(t)
 	const partitions, n = 3, 3000
 	produceShapes(t, c, "shapes", partitions, n)
-	viaPoll := readAll(t, c, "shapes", partitions, n, false)
-	viaBatch := readAll(t, c, "shapes", partitions, n, true)
+	polled := readAll(t, c, "shapes", partitions, n, viaPoll)
+	batched := readAll(t, c, "shapes", partitions, n, viaBatch)
+	reused := readAll(t, c, "shapes", partitions, n, viaReuse)
 	for p := int32(0); p < partitions; p++ {
-		a, b := viaPoll[p], viaBatch[p]
-		if len(a) != len(b) {
-			t.Fatalf("partition %d: Poll read %d records, the batch read %d", p, len(a), len(b))
-		}
-		for i := range a {
-			if !reflect.DeepEqual(a[i], b[i]) {
-				t.Fatalf("partition %d record %d:\nPoll  %#v\nbatch %#v", p, i, a[i], b[i])
+		a := polled[p]
+		for name, b := range map[string][]record.Record{"batch": batched[p], "reused": reused[p]} {
+			if len(a) != len(b) {
+				t.Fatalf("partition %d: Poll read %d records, the %s read %d", p, len(a), name, len(b))
+			}
+			for i := range a {
+				if !reflect.DeepEqual(a[i], b[i]) {
+					t.Fatalf("partition %d record %d:\nPoll   %#v\n%-6s %#v", p, i, a[i], name, b[i])
+				}
 			}
 		}
 	}
 	// The shapes really differ: a tombstone and an empty value both came.
 	var tomb, empty bool
-	for _, r := range viaBatch[2] {
+	for _, r := range batched[2] {
 		tomb = tomb || (r.Value == nil && string(r.Key) == "tomb")
 	}
-	for _, r := range viaBatch[1] {
+	for _, r := range batched[1] {
 		empty = empty || (r.Value != nil && len(r.Value) == 0)
 	}
 	if !tomb || !empty {

@@ -260,15 +260,9 @@ func tail(ctx context.Context, client cluster, open consume.Opener, opts *Option
 		if err != nil {
 			return fmt.Errorf("tail: %w", err)
 		}
-		if consume.Bounded(ranges) {
-			pl := newPipeline(w)
-			readErr = consume.Read(ctx, open, ranges, consume.Options{Idle: opts.Idle, OnIdle: pl.idle}, pl.add)
-			if err := pl.close(); err != nil && (readErr == nil || errors.Is(readErr, consume.ErrStop)) {
-				readErr = err
-			}
-		} else {
-			readErr = consume.Read(ctx, open, ranges, consume.Options{Idle: opts.Idle, OnIdle: w.idle}, w.write)
-		}
+		// The writer is done with a record when it returns (it neither
+		// keeps it nor hands it on), so the reader reuses its memory.
+		readErr = consume.Read(ctx, open, ranges, consume.Options{Idle: opts.Idle, OnIdle: w.idle, Reuse: true}, w.write)
 	}
 	if err := w.finish(); err != nil && readErr == nil {
 		readErr = err
@@ -355,8 +349,7 @@ type writer struct {
 	buf     []byte
 	table   *tableWriter
 	onFlush func() error
-	// dec decodes Schema Registry formats here rather than in the read
-	// loop, so a bounded read's pipeline overlaps it with polling.
+	// dec decodes Schema Registry formats (nil: none).
 	dec *cmdutil.RecordDecoder
 	ctx context.Context
 
