@@ -56,6 +56,9 @@ type Options struct {
 	OnIdle func() error
 	// Properties are passed to the readers Read opens.
 	Properties map[string]any
+	// QueueKB is passed to the readers (kafka.ReaderOptions.QueueKB);
+	// ReadParallel sets it.
+	QueueKB int
 	// Reuse: fn is done with each record when it returns, so the reader
 	// may reuse its memory (kafka.ReaderOptions.Reuse).
 	Reuse bool
@@ -73,7 +76,7 @@ func Read(ctx context.Context, open Opener, ranges []Range, opts Options, fn fun
 	if len(assign) == 0 {
 		return nil
 	}
-	rd, err := open(kafka.ReaderOptions{Assign: assign, Properties: opts.Properties, Reuse: opts.Reuse})
+	rd, err := open(kafka.ReaderOptions{Assign: assign, Properties: opts.Properties, Reuse: opts.Reuse, QueueKB: opts.QueueKB})
 	if err != nil {
 		return err
 	}
@@ -179,20 +182,30 @@ func reachedEnd(rd Reader, remaining map[kafka.TP]int64) error {
 	return nil
 }
 
+// parallelQueueKB is what the readers of ReadParallel may pre-fetch in
+// all (librdkafka's queue is per partition): a flow read of 24 partitions
+// in 6 readers with the single reader's 4 MB each peaked at 255 MB.
+const parallelQueueKB = 24 << 10
+
 // ReadParallel reads ranges with one reader per topic, in parallel. fn is
 // called concurrently from several goroutines. The error of the first
 // topic (in ranges' order) that failed is returned.
 func ReadParallel(ctx context.Context, open Opener, ranges []Range, opts Options, fn func(*record.Record) error) error {
 	byTopic := map[string][]Range{}
 	var order []string
+	partitions := 0
 	for _, r := range ranges {
 		if r.Empty() {
 			continue
 		}
+		partitions++
 		if _, ok := byTopic[r.Topic]; !ok {
 			order = append(order, r.Topic)
 		}
 		byTopic[r.Topic] = append(byTopic[r.Topic], r)
+	}
+	if opts.QueueKB == 0 && len(order) > 1 {
+		opts.QueueKB = min(4096, max(512, parallelQueueKB/partitions))
 	}
 	var wg sync.WaitGroup
 	errs := make([]error, len(order))

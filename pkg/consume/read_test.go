@@ -312,11 +312,42 @@ func TestReadParallel(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got collect
-	if err := consume.ReadParallel(ctx, consume.Readers(c.NewReader), rs, consume.Options{}, got.add); err != nil {
+	var mu sync.Mutex
+	var queues []int
+	open := func(o kafka.ReaderOptions) (consume.Reader, error) {
+		mu.Lock()
+		queues = append(queues, o.QueueKB)
+		mu.Unlock()
+		return c.NewReader(o)
+	}
+	if err := consume.ReadParallel(ctx, open, rs, consume.Options{}, got.add); err != nil {
 		t.Fatal(err)
+	}
+	// Three partitions in two readers: each partition's pre-fetch queue
+	// is bounded (the share of the total is above the 4 MB default).
+	if !slices.Equal(queues, []int{4096, 4096}) {
+		t.Errorf("queue sizes %v, want 4096 for both readers", queues)
 	}
 	if len(got.sorted()) != 7 {
 		t.Errorf("read %v", got.sorted())
+	}
+	// 43 partitions: each gets its share of the 24 MB.
+	c.CreateTopic("w", 40)
+	wide := slices.Clone(tps)
+	for p := range int32(40) {
+		c.MustAdd(record.Record{Topic: "w", Partition: p})
+		wide = append(wide, kafka.TP{Topic: "w", Partition: p})
+	}
+	wrs, err := consume.Plan(ctx, c, wide, nil, consume.Spec{From: pos(t, "beginning")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	queues = nil
+	if err := consume.ReadParallel(ctx, open, wrs, consume.Options{}, func(*record.Record) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(queues, []int{24 << 10 / 43, 24 << 10 / 43, 24 << 10 / 43}) {
+		t.Errorf("queue sizes %v, want %d for each of the three readers", queues, 24<<10/43)
 	}
 	if !slices.Equal(consume.TPs(rs), tps) {
 		t.Errorf("TPs %v", consume.TPs(rs))

@@ -2,6 +2,7 @@ package kafka
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"sync/atomic"
 	"time"
@@ -32,6 +33,11 @@ type ReaderOptions struct {
 	Topics []string
 	// Properties override kx's consumer defaults (after the user's -X).
 	Properties map[string]any
+	// QueueKB bounds the records librdkafka pre-fetches per partition,
+	// in kilobytes (0: kx's default, 4096); the user's -X wins. Commands
+	// reading many partitions at once (several readers in parallel) give
+	// each less, so their memory stays bounded.
+	QueueKB int
 	// Reuse lets an assign-only reader reuse the memory of the records it
 	// returned at its next Poll: a caller that is done with each record
 	// before polling again saves an allocation per batch (and the GC work
@@ -84,7 +90,14 @@ func (c *Client) NewReader(opts ReaderOptions) (*Reader, error) {
 		// auto-commit off it never appears in the group list.
 		overrides["group.id"] = fmt.Sprintf("kx-reader-%d-%d", os.Getpid(), readerSeq.Add(1))
 	}
-	cfg, logs := c.configMap(readerDefaults, overrides)
+	defaults := readerDefaults
+	if opts.QueueKB > 0 {
+		defaults = maps.Clone(readerDefaults)
+		defaults["queued.max.messages.kbytes"] = opts.QueueKB
+		// A fetch need not be larger than what may be queued.
+		defaults["max.partition.fetch.bytes"] = min(opts.QueueKB*1024, readerDefaults["max.partition.fetch.bytes"].(int))
+	}
+	cfg, logs := c.configMap(defaults, overrides)
 	consumer, err := ck.NewConsumer(cfg)
 	if err != nil {
 		logs.close()
