@@ -320,8 +320,8 @@ func Resolve(flags *Flags, flagSet *pflag.FlagSet, getenv func(string) string) (
 	if err := r.resolveRegistry(prof.SchemaRegistry, profileName, flags, changed, getenv); err != nil {
 		return nil, err
 	}
-	if prof.SASL.Password != "" || prof.SchemaRegistry.Password != "" || prof.SchemaRegistry.Token != "" {
-		if w := worldReadable(path); w != "" {
+	if what := inlineSecret(prof); what != "" {
+		if w := worldReadable(path, what); w != "" {
 			r.Warnings = append(r.Warnings, w)
 		}
 	}
@@ -473,13 +473,38 @@ func (s SASL) password(getenv func(string) string) (string, error) {
 	return s.Password, nil
 }
 
-func worldReadable(path string) string {
+// inlineSecret names the first secret a profile holds in the file itself
+// (sasl.password, a registry password or token, a secret librdkafka
+// property per IsSecretKey), "" when none.
+func inlineSecret(p Profile) string {
+	switch {
+	case p.SASL.Password != "":
+		return "sasl.password"
+	case p.SchemaRegistry.Password != "":
+		return "schema_registry.password"
+	case p.SchemaRegistry.Token != "":
+		return "schema_registry.token"
+	}
+	keys := make([]string, 0, len(p.Properties))
+	for k, v := range p.Properties {
+		if IsSecretKey(k) && v != "" {
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) == 0 {
+		return ""
+	}
+	slices.Sort(keys)
+	return "properties." + keys[0]
+}
+
+func worldReadable(path, what string) string {
 	st, err := os.Stat(path)
 	if err != nil {
 		return ""
 	}
 	if st.Mode().Perm()&0o044 != 0 {
-		return fmt.Sprintf("%s holds a password and is readable by other users (mode %04o); run: chmod 600 %s", path, st.Mode().Perm(), path)
+		return fmt.Sprintf("%s holds a secret (%s) and is readable by other users (mode %04o); run: chmod 600 %s", path, what, st.Mode().Perm(), path)
 	}
 	return ""
 }

@@ -144,28 +144,47 @@ func TestSecurityProperties(t *testing.T) {
 	}
 }
 
+// A secret in a file others can read warns, whether it sits under sasl:
+// or under properties: (one rule: IsSecretKey).
 func TestPasswordInReadableFileWarns(t *testing.T) {
-	body := "current-profile: p\nprofiles:\n  p:\n    sasl:\n      mechanism: PLAIN\n      username: u\n      password: inline-secret\n"
-	path := writeConfig(t, body, 0o644)
-	fl := &Flags{}
-	r, err := Resolve(fl, flagSet(t, fl, "--config", path), envOf(nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(r.Warnings) != 1 || !strings.Contains(r.Warnings[0], "chmod 600") {
-		t.Errorf("warnings %v, want one about chmod 600", r.Warnings)
-	}
-	for _, w := range r.Warnings {
-		if strings.Contains(w, "inline-secret") {
-			t.Error("warning leaks the secret")
+	for _, tc := range []struct{ profile, what string }{
+		{"    sasl:\n      mechanism: PLAIN\n      username: u\n      password: inline-secret\n", "sasl.password"},
+		{"    properties:\n      sasl.password: inline-secret\n", "properties.sasl.password"},
+		{"    properties:\n      ssl.key.password: inline-secret\n", "properties.ssl.key.password"},
+		{"    properties:\n      ssl.key.pem: inline-secret\n", "properties.ssl.key.pem"},
+		{"    properties:\n      sasl.oauthbearer.config: scope=x principal=inline-secret\n", "properties.sasl.oauthbearer.config"},
+		{"    properties:\n      sasl.oauthbearer.client.secret: inline-secret\n", "properties.sasl.oauthbearer.client.secret"},
+		{"    properties:\n      fetch.max.bytes: \"1048576\"\n      my.api.token: inline-secret\n", "properties.my.api.token"},
+		{"    properties:\n      fetch.max.bytes: \"1048576\"\n", ""},
+	} {
+		body := "current-profile: p\nprofiles:\n  p:\n    brokers: b:9092\n" + tc.profile
+		path := writeConfig(t, body, 0o644)
+		fl := &Flags{}
+		r, err := Resolve(fl, flagSet(t, fl, "--config", path), envOf(nil))
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	if err := os.Chmod(path, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	fl = &Flags{}
-	if r, err = Resolve(fl, flagSet(t, fl, "--config", path), envOf(nil)); err != nil || len(r.Warnings) != 0 {
-		t.Errorf("0600 file: warnings %v, err %v", r.Warnings, err)
+		if tc.what == "" {
+			if len(r.Warnings) != 0 {
+				t.Errorf("no secret: warnings %v", r.Warnings)
+			}
+			continue
+		}
+		if len(r.Warnings) != 1 || !strings.Contains(r.Warnings[0], "chmod 600") || !strings.Contains(r.Warnings[0], "("+tc.what+")") {
+			t.Errorf("%s: warnings %v, want one naming it and chmod 600", tc.what, r.Warnings)
+		}
+		for _, w := range r.Warnings {
+			if strings.Contains(w, "inline-secret") {
+				t.Error("warning leaks the secret")
+			}
+		}
+		if err := os.Chmod(path, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		fl = &Flags{}
+		if r, err = Resolve(fl, flagSet(t, fl, "--config", path), envOf(nil)); err != nil || len(r.Warnings) != 0 {
+			t.Errorf("%s: 0600 file: warnings %v, err %v", tc.what, r.Warnings, err)
+		}
 	}
 }
 
