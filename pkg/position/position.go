@@ -147,3 +147,24 @@ func Resolve(ctx context.Context, c OffsetLister, wm map[kafka.TP]kafka.Watermar
 	}
 	return out, nil
 }
+
+// CheckRange refuses a from that comes after to when the two can be
+// compared without the cluster: two offsets, two times, or two counts
+// before the end. (Such a range reads nothing; the caller names the flags.)
+func CheckRange(from, to Spec) error {
+	after := false
+	switch {
+	case from.Kind == Offset && to.Kind == Offset:
+		after = from.Offset > to.Offset
+	case from.Kind == Time && to.Kind == Time:
+		after = from.Time.After(to.Time)
+	case from.Kind == FromEnd && to.Kind == FromEnd:
+		after = from.Offset < to.Offset
+	case from.Kind == End && to.Kind == Beginning:
+		after = true
+	}
+	if after {
+		return fmt.Errorf("the start is after the end, so nothing would be read")
+	}
+	return nil
+}

@@ -72,3 +72,29 @@ func TestResolveClamps(t *testing.T) {
 	check(Spec{Kind: FromEnd, Offset: 5}, nil, 15, 0)
 	check(Spec{Kind: Time}, fakeLister{map[kafka.TP]kafka.OffsetInfo{a: {Offset: 12}, b: {Offset: -1}}}, 12, 3)
 }
+
+func TestCheckRange(t *testing.T) {
+	now := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		from, to string
+		ok       bool
+	}{
+		{"5", "2", false}, {"2", "5", true}, {"5", "5", true},
+		{"2026-11-25T10:00:00Z", "2026-11-24", false}, {"-1h", "-2h", false}, {"-2h", "-1h", true},
+		{"-2", "-5", false}, {"-5", "-2", true},
+		{"end", "beginning", false}, {"beginning", "end", true},
+		{"5", "2026-11-24", true}, // an offset and a time: only the cluster knows
+	} {
+		from, err := Parse(tc.from, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		to, err := Parse(tc.to, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := CheckRange(from, to); (err == nil) != tc.ok {
+			t.Errorf("--from %s --to %s: %v, want ok=%v", tc.from, tc.to, err, tc.ok)
+		}
+	}
+}

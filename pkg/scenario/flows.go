@@ -340,6 +340,12 @@ func (l *loader) phases(n *yaml.Node) {
 			if l.ok() && p.Rate < 0 {
 				l.failf(v, "%s.rate: must not be negative, got %v", what, p.Rate)
 			}
+			if l.ok() && p.Rate > MaxRate {
+				l.failf(v, "%s.rate: %g flows per second is more than the maximum of %g", what, p.Rate, float64(MaxRate))
+			}
+			if l.ok() && p.Rate*p.Duration.Seconds() > MaxFlows {
+				l.failf(v, "%s.rate: %g flows per second for %v is %g flows, more than the maximum of %g", what, p.Rate, p.Duration, p.Rate*p.Duration.Seconds(), float64(MaxFlows))
+			}
 		}
 		if v := f.get("count"); v != nil {
 			c := l.integer(v, what+".count")

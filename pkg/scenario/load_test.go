@@ -57,6 +57,8 @@ func TestParseErrors(t *testing.T) {
 		{"wrong type", "    duration: 10s", "    duration: [10]", "bad.yaml:27:15:", "expected a string"},
 		{"wrong type rate", "    rate: 2", "    rate: fast", "bad.yaml:28:11:", "expected a number"},
 		{"negative rate", "    rate: 2", "    rate: -5", "bad.yaml:28:11:", "must not be negative"},
+		{"rate over the maximum", "    rate: 2", "    rate: 1e12", "bad.yaml:28:11:", "more than the maximum of 1e+06"},
+		{"flows over the maximum", "    duration: 10s\n    rate: 2", "    duration: 2h\n    rate: 1e6", "bad.yaml:28:11:", "more than the maximum of 1e+09"},
 		{"negative duration", "    duration: 10s", "    duration: -3s", "bad.yaml:27:15:", "negative duration"},
 		{"negative delay", "      - emit: ev\n", "      - emit: ev\n        after: -1s\n", "bad.yaml:18:16:", "negative duration"},
 		{"undefined topic", "    topic: a\n", "    topic: nope\n", "bad.yaml:9:12:", `undefined topic "nope"`},

@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/itchyny/gojq"
@@ -81,6 +82,29 @@ type Phase struct {
 type FlowWeight struct {
 	Flow   string
 	Weight float64
+}
+
+// MaxRate is the most flows a phase may start per second, --rate-scale
+// included: far beyond what one producer sends, so a typo (rate: 1e12)
+// is an error instead of a run that never ends. MaxFlows is the most
+// flows one phase may start (rate × duration, or count).
+const (
+	MaxRate  = 1e6
+	MaxFlows = 1e9
+)
+
+// CheckRateScale reports the first phase that rateScale would take past
+// MaxRate or MaxFlows.
+func (s *Scenario) CheckRateScale(rateScale float64) error {
+	for _, p := range s.Phases {
+		if r := p.Rate * rateScale; r > MaxRate {
+			return fmt.Errorf("phase %s would start %g flows per second, more than the maximum of %g", p.Name, r, float64(MaxRate))
+		}
+		if p.Count == 0 && p.Rate*rateScale*p.Duration.Seconds() > MaxFlows {
+			return fmt.Errorf("phase %s would start %g flows, more than the maximum of %g", p.Name, p.Rate*rateScale*p.Duration.Seconds(), float64(MaxFlows))
+		}
+	}
+	return nil
 }
 
 // End is the phase's end in scenario time.

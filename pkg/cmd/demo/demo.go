@@ -147,6 +147,9 @@ func Run(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
+	if err := cmdutil.CheckRateScale(s, opts.Play.RateScale); err != nil {
+		return err
+	}
 	cfg, err := opts.Config()
 	if err != nil {
 		return err

@@ -280,6 +280,9 @@ func (opts *ExportOptions) job(started time.Time) (export.Job, consume.Spec, err
 	if err != nil {
 		return job, consume.Spec{}, cmdutil.UsageErrorf("--to: %v", err)
 	}
+	if err := cmdutil.CheckRange(&fromSpec, &toSpec, opts.From, opts.To); err != nil {
+		return job, consume.Spec{}, err
+	}
 	if opts.Columns != "" {
 		if job.Columns, err = export.ParseColumns(opts.Columns); err != nil {
 			return job, consume.Spec{}, fmt.Errorf("--columns: %w", err)

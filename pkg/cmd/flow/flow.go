@@ -106,6 +106,9 @@ block to paste into a README or an issue; -o dot a Graphviz digraph
 				}
 				*p.dst = &s
 			}
+			if err := cmdutil.CheckRange(opts.From, opts.To, fromFlag, toFlag); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}

@@ -138,6 +138,9 @@ func Run(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
+	if err := cmdutil.CheckRateScale(s, opts.RateScale); err != nil {
+		return err
+	}
 	opts.Scenario = s
 	return play.Run(ctx, &opts.Options)
 }

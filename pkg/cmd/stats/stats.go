@@ -128,13 +128,13 @@ the fields.`,
 				return printShippedRules(opts.IO, printRules)
 			}
 			if opts.Interval <= 0 {
-				return cmdutil.UsageErrorf("--interval must be positive")
+				return cmdutil.UsageErrorf("--interval %s: must be positive", opts.Interval)
 			}
 			if opts.Window <= 0 {
-				return cmdutil.UsageErrorf("--window must be positive")
+				return cmdutil.UsageErrorf("--window %s: must be positive", opts.Window)
 			}
-			if opts.Idle < 0 {
-				return cmdutil.UsageErrorf("--idle must not be negative")
+			if err := cmdutil.NotNegative("--idle", opts.Idle); err != nil {
+				return err
 			}
 			if byExpr != "" {
 				if opts.ByTopic == "" {

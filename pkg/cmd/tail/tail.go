@@ -156,6 +156,9 @@ records too: -X isolation.level=read_uncommitted.
 			if opts.Max < 0 {
 				return cmdutil.UsageErrorf("--max %d: must be 0 or more", opts.Max)
 			}
+			if err := cmdutil.NotNegative("--idle", opts.Idle); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -210,6 +213,9 @@ func run(ctx context.Context, opts *Options) error {
 			return cmdutil.UsageErrorf("--to %s: want an offset, a time or now", opts.To)
 		}
 		to = &s
+		if err := cmdutil.CheckRange(&from, to, fromText, opts.To); err != nil {
+			return err
+		}
 	}
 	if opts.Group != "" && from.Kind != position.Beginning && from.Kind != position.End {
 		return cmdutil.UsageErrorf("--group: --from must be beginning or end (a group resumes from its committed offsets)")

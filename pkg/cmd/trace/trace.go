@@ -131,6 +131,12 @@ Exit status: 0 when at least one key was found, 1 when none was.`,
 			if opts.To, err = parsePosition("--to", toFlag, now); err != nil {
 				return err
 			}
+			if err := cmdutil.CheckRange(opts.From, opts.To, fromFlag, toFlag); err != nil {
+				return err
+			}
+			if err := cmdutil.NotNegative("--skew", opts.Skew); err != nil {
+				return err
+			}
 			if _, err := partitioner.ByName(opts.Partitioner); err != nil {
 				return cmdutil.UsageErrorf("--partitioner: %v", err)
 			}
