@@ -27,7 +27,8 @@
 #
 # Data sets, each loaded once, when a case first needs it: bench.payments
 # (BENCH_RECORDS payments of about 170 B, by kx produce: tail, export,
-# produce cases); the six e-commerce topics of scenarios/ecommerce-demo.yaml
+# produce cases); bench.payments.avro (the same payments in Avro, through
+# the broker's embedded Schema Registry: tail_jq_avro); the six e-commerce topics of scenarios/ecommerce-demo.yaml
 # played with a past --start and a --rate-scale giving about BENCH_RECORDS
 # records (trace, flow); the produce and play cases write to topics that are
 # deleted and created again before each run.
@@ -57,7 +58,7 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/kx-bench.XXXXXX")
 TOPIC=bench.payments
 SCENARIO=$ROOT/scenarios/ecommerce-demo.yaml
 ECO_TOPICS=(orders.created orders.completed inventory.updates customer.notifications payment.transactions shipping.events)
-CASES=(${BENCH_CASES:-tail tail_pipe tail_jq export trace produce produce_keyed play play_paced memory})
+CASES=(${BENCH_CASES:-tail tail_pipe tail_jq tail_jq_avro export trace produce produce_keyed play play_paced memory})
 # The producer settings of kx (pkg/kafka/producer.go) given to kcat -P.
 KCAT_PRODUCE_SETTINGS="-X enable.idempotence=true -X acks=all -X compression.codec=lz4 -X topic.partitioner=murmur2_random -X linger.ms=5"
 
@@ -98,9 +99,12 @@ setup() {
 		KX=$WORK/kx
 	fi
 	PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	SR_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 	BROKERS=127.0.0.1:$PORT
+	# The embedded Schema Registry, named only by the Avro case's commands.
+	SR=http://127.0.0.1:$SR_PORT
 	export KX_BROKERS=$BROKERS
-	"$KX" broker --port "$PORT" >"$WORK/broker.log" 2>&1 &
+	"$KX" broker --port "$PORT" --schema-registry-port "$SR_PORT" >"$WORK/broker.log" 2>&1 &
 	BROKER_PID=$!
 	for _ in $(seq 100); do
 		"$KX" topics -o ndjson >/dev/null 2>&1 && break
@@ -139,6 +143,24 @@ load_payments() {
 	awk -F'"' '{print $8 "\t" $0}' "$WORK/payments.ndjson" >"$WORK/payments.tsv"
 	log "bench: loading $BENCH_RECORDS records ($(wc -c <"$WORK/payments.ndjson") bytes) into $TOPIC ($BENCH_PARTITIONS partitions)"
 	"$KX" produce "$TOPIC" --key-jq .orderId <"$WORK/payments.ndjson" 2>"$WORK/produce.log"
+}
+
+# load_payments_avro produces the same payments to bench.payments.avro in
+# Avro (Confluent wire format, schema registered in the embedded registry).
+load_payments_avro() {
+	[[ -z ${AVRO_LOADED:-} ]] || return 0
+	AVRO_LOADED=1
+	load_payments
+	cat >"$WORK/payment.avsc" <<'AVSC'
+{"type": "record", "name": "Payment", "namespace": "bench", "fields": [
+  {"name": "transactionId", "type": "string"}, {"name": "orderId", "type": "string"},
+  {"name": "customerId", "type": "string"}, {"name": "amount", "type": "double"},
+  {"name": "currency", "type": "string"}, {"name": "method", "type": "string"},
+  {"name": "channel", "type": "string"}, {"name": "status", "type": "string"}]}
+AVSC
+	"$KX" topics create "$TOPIC.avro" --partitions "$BENCH_PARTITIONS" 2>/dev/null
+	log "bench: loading the same $BENCH_RECORDS records in Avro into $TOPIC.avro"
+	"$KX" produce "$TOPIC.avro" --key-jq .orderId --value-schema "$WORK/payment.avsc" --schema-registry "$SR" <"$WORK/payments.ndjson" 2>"$WORK/produce_avro.log"
 }
 
 # rate_scale N: the --rate-scale that makes the demo scenario produce about
@@ -291,6 +313,21 @@ case_tail_jq() {
 	"$JQ" -r '"\(.partition) \(.offset)"' "${FILE_OF["kcat -C -e -J | jq select"]}.out" | sort >"$WORK/kcat_jq.ids"
 	cmp -s "$WORK/kx_jq.ids" "$WORK/kcat_jq.ids" && same=yes
 	echo "  kx --jq and kcat | jq selected the same records (partition, offset): $same ($(wc -l <"$WORK/kx_jq.ids") records)"
+}
+
+# tail --jq on Avro (issue 14): the ERROR payments selected from the
+# payments in Avro, decoded through the registry, against the same command
+# on the same payments in JSON. Target: within 1.5x, under 150 MB.
+case_tail_jq_avro() {
+	load_payments_avro
+	compare "tail --jq select on Avro: $BENCH_RECORDS records, one in $BENCH_ERROR_EVERY selected" file "wall<=1.5 cpu<=1.5" \
+		"kx tail -e --jq select (Avro)" "\"\$KX\" tail -e -o ndjson $TOPIC.avro --jq '.status==\"ERROR\"' --schema-registry $SR" \
+		"kx tail -e --jq select (JSON)" "\"\$KX\" tail -e -o ndjson $TOPIC --jq '.status==\"ERROR\"'"
+	local same=no
+	"$JQ" -c '.value | .amount |= (. * 100 | round)' "${FILE_OF["kx tail -e --jq select (Avro)"]}.out" | sort >"$WORK/avro_jq.values"
+	"$JQ" -c '.value | .amount |= (. * 100 | round)' "${FILE_OF["kx tail -e --jq select (JSON)"]}.out" | sort >"$WORK/json_jq.values"
+	cmp -s "$WORK/avro_jq.values" "$WORK/json_jq.values" && same=yes
+	echo "  Avro and JSON selected the same values: $same ($(wc -l <"$WORK/avro_jq.values") records)"
 }
 
 # export (issue 7): the same columns both ways, metadata then every field.
