@@ -342,7 +342,8 @@ func Run(ctx context.Context, src Source, open consume.Opener, dst Destination, 
 			mu.Unlock()
 			return store(false)
 		}
-		value := r.Value
+		// A value decoded from a Schema Registry format is sent as it was.
+		value, rewritten := r.RawValue(), false
 		if opts.JQ != nil {
 			res, err := opts.JQ.Eval(r)
 			if err != nil {
@@ -359,7 +360,10 @@ func Run(ctx context.Context, src Source, open consume.Opener, dst Destination, 
 				if len(res.Outputs) != 1 || len(res.Outputs[0]) == 0 || res.Outputs[0][0] != '{' {
 					return skip(SkipNotObject)
 				}
-				value = res.Outputs[0]
+				if d := r.ValueSchema; d != nil && d.Err == "" && d.Format != "json" {
+					return &UsageError{Err: fmt.Errorf("%s@%d: --jq rewrote a value in %s (schema id %d), which kx replay cannot re-encode: select with a boolean --jq, or rewrite with kx tail -e | jq | kx produce --value-subject", r.TP(), r.Offset, d.Format, d.SchemaID)}
+				}
+				value, rewritten = res.Outputs[0], true
 			}
 		}
 		rep.Selected++
@@ -375,7 +379,7 @@ func Run(ctx context.Context, src Source, open consume.Opener, dst Destination, 
 				seen[string(keyBuf)] = struct{}{}
 			}
 		}
-		out := &record.Record{Topic: opts.Dest, Partition: -1, Offset: -1, Key: r.Key, Value: value}
+		out := &record.Record{Topic: opts.Dest, Partition: -1, Offset: -1, Key: r.RawKey(), Value: value}
 		if opts.KeepPartition {
 			out.Partition = r.Partition
 		}
@@ -390,7 +394,17 @@ func Run(ctx context.Context, src Source, open consume.Opener, dst Destination, 
 				record.Header{Key: HeaderRun, Value: []byte(opts.RunID)})
 		}
 		if opts.DryRun {
-			dryBuf = record.AppendJSON(dryBuf[:0], out)
+			shown := out
+			if r.KeySchema != nil || r.ValueSchema != nil && !rewritten {
+				// Shown decoded, as kx tail shows it; sent as it was.
+				c := *out
+				c.Key, c.KeySchema = r.Key, r.KeySchema
+				if !rewritten {
+					c.Value, c.ValueSchema = r.Value, r.ValueSchema
+				}
+				shown = &c
+			}
+			dryBuf = record.AppendJSON(dryBuf[:0], shown)
 			dryBuf = append(dryBuf, '\n')
 			ps.lastRead = r.Offset
 			_, err := opts.DryRunOut.Write(dryBuf)
@@ -466,7 +480,8 @@ func Run(ctx context.Context, src Source, open consume.Opener, dst Destination, 
 	return rep, nil
 }
 
-// UsageError is bad input found before anything was read.
+// UsageError is bad input: found before anything was read, or a --jq that
+// rewrites a value kx cannot re-encode (then nothing after it is sent).
 type UsageError struct{ Err error }
 
 func (e *UsageError) Error() string { return e.Err.Error() }

@@ -18,7 +18,6 @@ import (
 
 	"github.com/kx-cli/kx/pkg/build"
 	"github.com/kx-cli/kx/pkg/cmdutil"
-	"github.com/kx-cli/kx/pkg/consume"
 	"github.com/kx-cli/kx/pkg/exitcode"
 	"github.com/kx-cli/kx/pkg/export"
 	"github.com/kx-cli/kx/pkg/iostreams"
@@ -31,9 +30,13 @@ import (
 
 // Options of kx replay.
 type Options struct {
-	IO          *iostreams.IOStreams
-	Kafka       func() (*kafka.Client, error)
-	KafkaTo     func(profile, brokers string) (*kafka.Client, bool, error)
+	IO      *iostreams.IOStreams
+	Kafka   func() (*kafka.Client, error)
+	KafkaTo func(profile, brokers string) (*kafka.Client, bool, error)
+	// Decoder builds the Schema Registry decoder --jq and --dedupe-on
+	// look through (nil: none).
+	Decoder     func(cmdutil.SchemaFlags) (*cmdutil.RecordDecoder, error)
+	Schema      cmdutil.SchemaFlags
 	Now         func() time.Time
 	CommandLine []string
 
@@ -56,7 +59,7 @@ type Options struct {
 
 // NewCmdReplay builds kx replay.
 func NewCmdReplay(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
-	opts := &Options{IO: f.IOStreams, Kafka: f.Kafka, KafkaTo: f.KafkaTo, Now: time.Now, CommandLine: os.Args}
+	opts := &Options{IO: f.IOStreams, Kafka: f.Kafka, KafkaTo: f.KafkaTo, Decoder: f.RecordDecoder, Now: time.Now, CommandLine: os.Args}
 	cmd := &cobra.Command{
 		Use:   "replay SRC DST",
 		Short: "Re-drive records from one topic to another, filtered, deduplicated, paced, with an audit trail",
@@ -69,6 +72,10 @@ a replay always stops, at --to or at the end each partition had at start
 records; one yielding an object replaces the value with it (jq-rewritten
 records); anything else skips the record (counted in the report).
 --dedupe-on EXPR (jq, e.g. .orderId) sends each key once per run.
+Avro, Protobuf and JSON Schema values (Schema Registry wire format) are
+decoded for --jq and --dedupe-on as kx tail decodes them (--value-format,
+--key-format, --strict) and sent as they were, byte for byte, with their
+schema ids; --jq cannot rewrite such a value (exit 2).
 
 --group G makes the replay resumable: it reads as consumer group G from its
 committed offsets, and commits an offset only once DST acknowledged every
@@ -143,6 +150,7 @@ Ctrl-C stops reading, waits for the records in flight, and reports.`,
 	fl.StringVar(&opts.ToBrokers, "to-brokers", "", "send to these brokers (host:port[,…]) with this run's settings")
 	fl.StringVar(&opts.Report, "report", "", "write the integrity report to FILE as JSON")
 	_ = cmd.MarkFlagFilename("report", "json")
+	cmdutil.AddSchemaFlags(cmd, &opts.Schema)
 	return cmd
 }
 
@@ -238,7 +246,15 @@ func run(ctx context.Context, opts *Options) error {
 		},
 		FlushTimeout: 3 * dst.Timeout(),
 	}
-	rep, runErr := replay.Run(ctx, src, consume.Readers(src.NewReader), destination, ro)
+	// Only --jq and --dedupe-on look into values: decode for them alone.
+	var dec *cmdutil.RecordDecoder
+	if (ro.JQ != nil || ro.DedupeOn != nil) && opts.Decoder != nil {
+		if dec, err = opts.Decoder(opts.Schema); err != nil {
+			return err
+		}
+	}
+	rep, runErr := replay.Run(ctx, src, cmdutil.Readers(src, dec), destination, ro)
+	dec.Report()
 	if out != nil {
 		if err := out.Flush(); err != nil && runErr == nil {
 			runErr = err
@@ -264,7 +280,11 @@ func run(ctx context.Context, opts *Options) error {
 	}
 	printSummary(opts, rep)
 	if runErr != nil {
-		return fmt.Errorf("replay %s → %s: %w", opts.Source, opts.Dest, runErr)
+		err := fmt.Errorf("replay %s → %s: %w", opts.Source, opts.Dest, runErr)
+		if errors.As(runErr, new(*replay.UsageError)) {
+			return exitcode.New(exitcode.Usage, err)
+		}
+		return err
 	}
 	if !rep.OK() {
 		return exitcode.Silent(exitcode.Integrity)
