@@ -232,92 +232,24 @@ func Load(path string, mustExist bool) (*File, error) {
 // Resolve computes the effective configuration. flagSet tells which flags the
 // user set; getenv reads the environment (os.Getenv outside tests).
 func Resolve(flags *Flags, flagSet *pflag.FlagSet, getenv func(string) string) (*Resolved, error) {
-	v := viper.NewWithOptions(viper.KeyDelimiter("::"))
-	v.SetEnvPrefix("KX")
-	for _, key := range []string{"brokers", "profile", "config", "timeout"} {
-		_ = v.BindEnv(key)
-	}
-	// viper's env lookup reads os.Getenv; tests pass their own getenv.
-	env := func(key string) string { return getenv("KX_" + strings.ToUpper(key)) }
-	changed := func(name string) bool {
-		f := flagSet.Lookup(name)
-		return f != nil && f.Changed
-	}
-
-	path, mustExist := DefaultPath(), false
-	if changed("config") {
-		path, mustExist = flags.ConfigFile, true
-	} else if p := env("config"); p != "" {
-		path, mustExist = p, true
-	}
+	in := sources{flags: flags, flagSet: flagSet, getenv: getenv}
+	path, mustExist := in.configPath()
 	file, err := Load(path, mustExist)
 	if err != nil {
 		return nil, err
 	}
 	r := &Resolved{ConfigFile: path, Properties: map[string]string{}, Flows: file.Flows}
-
-	profileName := file.CurrentProfile
-	if changed("profile") {
-		profileName = flags.Profile
-	} else if p := env("profile"); p != "" {
-		profileName = p
+	prof, err := r.selectProfile(file, in)
+	if err != nil {
+		return nil, err
 	}
-	var prof Profile
-	if profileName != "" {
-		p, ok := file.Profiles[strings.ToLower(profileName)]
-		if !ok {
-			return nil, errorf("profile %q not found in %s (profiles: %s)", profileName, path, strings.Join(ProfileNames(file), ", "))
-		}
-		prof = p
-		r.Profile = profileName
+	if err := r.resolveConnection(prof, in); err != nil {
+		return nil, err
 	}
-
-	// Precedence through viper: defaults < profile < env < flags.
-	v.SetDefault("brokers", DefaultBrokers)
-	v.SetDefault("timeout", DefaultTimeout)
-	r.BrokersSource = "default"
-	if prof.Brokers != "" {
-		v.SetDefault("brokers", prof.Brokers)
-		r.BrokersSource = "profile " + profileName
-	}
-	if prof.Timeout > 0 {
-		v.SetDefault("timeout", prof.Timeout)
-	}
-	if e := env("brokers"); e != "" {
-		v.Set("brokers", e)
-		r.BrokersSource = "env KX_BROKERS"
-	}
-	if e := env("timeout"); e != "" {
-		d, err := time.ParseDuration(e)
-		if err != nil {
-			return nil, errorf("KX_TIMEOUT %q: %w", e, err)
-		}
-		v.Set("timeout", d)
-	}
-	if changed("brokers") {
-		v.Set("brokers", flags.Brokers)
-		r.BrokersSource = "flag --brokers"
-	}
-	if changed("timeout") {
-		v.Set("timeout", flags.Timeout)
-	}
-	for _, b := range strings.Split(v.GetString("brokers"), ",") {
-		if b = strings.TrimSpace(b); b != "" {
-			r.Brokers = append(r.Brokers, b)
-		}
-	}
-	if len(r.Brokers) == 0 {
-		return nil, errorf("no brokers given (--brokers, KX_BROKERS or a profile)")
-	}
-	r.Timeout = v.GetDuration("timeout")
-	if r.Timeout <= 0 {
-		return nil, errorf("--timeout must be positive")
-	}
-
 	if err := r.applyProfile(prof, getenv); err != nil {
 		return nil, err
 	}
-	if err := r.resolveRegistry(prof.SchemaRegistry, profileName, flags, changed, getenv); err != nil {
+	if err := r.resolveRegistry(prof.SchemaRegistry, r.Profile, flags, in.changed, getenv); err != nil {
 		return nil, err
 	}
 	if what := inlineSecret(prof); what != "" {
@@ -325,10 +257,120 @@ func Resolve(flags *Flags, flagSet *pflag.FlagSet, getenv func(string) string) (
 			r.Warnings = append(r.Warnings, w)
 		}
 	}
-	for _, kv := range flags.Properties {
+	if err := r.applyProperties(flags.Properties, getenv); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// sources are where settings come from besides the config file: the
+// flags the user set and the environment.
+type sources struct {
+	flags   *Flags
+	flagSet *pflag.FlagSet
+	getenv  func(string) string
+}
+
+// changed reports whether the user set the flag.
+func (s sources) changed(name string) bool {
+	f := s.flagSet.Lookup(name)
+	return f != nil && f.Changed
+}
+
+// env reads KX_<KEY>.
+func (s sources) env(key string) string { return s.getenv("KX_" + strings.ToUpper(key)) }
+
+// configPath is the config file: --config, KX_CONFIG (both must exist),
+// else the default path.
+func (s sources) configPath() (path string, mustExist bool) {
+	if s.changed("config") {
+		return s.flags.ConfigFile, true
+	}
+	if p := s.env("config"); p != "" {
+		return p, true
+	}
+	return DefaultPath(), false
+}
+
+// selectProfile picks the profile (--profile, KX_PROFILE, the file's
+// current-profile) and sets r.Profile; no profile is the zero Profile.
+func (r *Resolved) selectProfile(file *File, in sources) (Profile, error) {
+	name := file.CurrentProfile
+	if in.changed("profile") {
+		name = in.flags.Profile
+	} else if p := in.env("profile"); p != "" {
+		name = p
+	}
+	if name == "" {
+		return Profile{}, nil
+	}
+	p, ok := file.Profiles[strings.ToLower(name)]
+	if !ok {
+		return Profile{}, errorf("profile %q not found in %s (profiles: %s)", name, r.ConfigFile, strings.Join(ProfileNames(file), ", "))
+	}
+	r.Profile = name
+	return p, nil
+}
+
+// resolveConnection sets the brokers (and where they came from) and the
+// timeout. Precedence through viper: defaults < profile < env < flags.
+func (r *Resolved) resolveConnection(prof Profile, in sources) error {
+	v := viper.NewWithOptions(viper.KeyDelimiter("::"))
+	v.SetEnvPrefix("KX")
+	for _, key := range []string{"brokers", "profile", "config", "timeout"} {
+		_ = v.BindEnv(key)
+	}
+	// viper's env lookup reads os.Getenv; tests pass their own getenv.
+	v.SetDefault("brokers", DefaultBrokers)
+	v.SetDefault("timeout", DefaultTimeout)
+	r.BrokersSource = "default"
+	if prof.Brokers != "" {
+		v.SetDefault("brokers", prof.Brokers)
+		r.BrokersSource = "profile " + r.Profile
+	}
+	if prof.Timeout > 0 {
+		v.SetDefault("timeout", prof.Timeout)
+	}
+	if e := in.env("brokers"); e != "" {
+		v.Set("brokers", e)
+		r.BrokersSource = "env KX_BROKERS"
+	}
+	if e := in.env("timeout"); e != "" {
+		d, err := time.ParseDuration(e)
+		if err != nil {
+			return errorf("KX_TIMEOUT %q: %w", e, err)
+		}
+		v.Set("timeout", d)
+	}
+	if in.changed("brokers") {
+		v.Set("brokers", in.flags.Brokers)
+		r.BrokersSource = "flag --brokers"
+	}
+	if in.changed("timeout") {
+		v.Set("timeout", in.flags.Timeout)
+	}
+	for _, b := range strings.Split(v.GetString("brokers"), ",") {
+		if b = strings.TrimSpace(b); b != "" {
+			r.Brokers = append(r.Brokers, b)
+		}
+	}
+	if len(r.Brokers) == 0 {
+		return errorf("no brokers given (--brokers, KX_BROKERS or a profile)")
+	}
+	r.Timeout = v.GetDuration("timeout")
+	if r.Timeout <= 0 {
+		return errorf("--timeout must be positive")
+	}
+	return nil
+}
+
+// applyProperties adds the -X properties and the KX_SASL_* variables over
+// the profile's, and collects every secret value for redaction.
+func (r *Resolved) applyProperties(props []string, getenv func(string) string) error {
+	for _, kv := range props {
 		k, val, ok := strings.Cut(kv, "=")
 		if !ok || strings.TrimSpace(k) == "" {
-			return nil, errorf("-X %q: want key=value", kv)
+			return errorf("-X %q: want key=value", kv)
 		}
 		k = strings.TrimSpace(k)
 		r.Properties[k] = val
@@ -349,7 +391,7 @@ func Resolve(flags *Flags, flagSet *pflag.FlagSet, getenv func(string) string) (
 			r.Secrets = append(r.Secrets, val)
 		}
 	}
-	return r, nil
+	return nil
 }
 
 func (r *Resolved) applyProfile(p Profile, getenv func(string) string) error {
