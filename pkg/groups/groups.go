@@ -161,7 +161,12 @@ type PartitionState struct {
 	Committed *int64 `json:"committed"`
 	End       int64  `json:"end"`
 	Lag       *int64 `json:"lag"`
-	Metadata  string `json:"metadata,omitempty"`
+	// LagFromStart, for a partition without a commit (Lag nil), counts its
+	// records from the log start to the end: its lag if the group starts at
+	// the beginning (0 if it starts at the end, the default of librdkafka,
+	// Java and kx tail --group).
+	LagFromStart *int64 `json:"lag_from_start,omitempty"`
+	Metadata     string `json:"metadata,omitempty"`
 	// Member is the client id of the member assigned the partition.
 	Member string `json:"member,omitempty"`
 }
@@ -216,11 +221,26 @@ func Describe(ctx context.Context, a Admin, group string) (*Description, error) 
 	if err != nil {
 		return nil, err
 	}
+	var uncommitted []kafka.TP
+	for _, tp := range tps {
+		if _, ok := commits[tp]; !ok {
+			uncommitted = append(uncommitted, tp)
+		}
+	}
+	starts := map[kafka.TP]kafka.OffsetInfo{}
+	if len(uncommitted) > 0 {
+		if starts, err = a.ListOffsets(ctx, uncommitted, kafka.Earliest); err != nil {
+			return nil, err
+		}
+	}
 	for _, tp := range tps {
 		ps := PartitionState{Topic: tp.Topic, Partition: tp.Partition, End: ends[tp].Offset, Member: owner[tp]}
 		if cm, ok := commits[tp]; ok {
 			off, lag := cm.Offset, max(ends[tp].Offset-cm.Offset, 0)
 			ps.Committed, ps.Lag, ps.Metadata = &off, &lag, cm.Metadata
+		} else {
+			n := max(ends[tp].Offset-starts[tp].Offset, 0)
+			ps.LagFromStart = &n
 		}
 		out.Partitions = append(out.Partitions, ps)
 	}

@@ -181,8 +181,13 @@ func TestListAndDescribe(t *testing.T) {
 	if *p0.Committed != 90 || *p0.Lag != 10 || p0.Metadata != "m" || p0.End != 100 {
 		t.Errorf("orders/0 = %+v", p0)
 	}
-	if p1.Committed != nil || p1.Lag != nil || p1.End != 50 {
+	// Shown, never dropped, with its records from the log start (issue 12,
+	// item 5).
+	if p1.Committed != nil || p1.Lag != nil || p1.End != 50 || p1.LagFromStart == nil || *p1.LagFromStart != 30 {
 		t.Errorf("orders/1 without a commit = %+v", p1)
+	}
+	if p0.LagFromStart != nil {
+		t.Errorf("orders/0 has a commit, and a lag from start %d", *p0.LagFromStart)
 	}
 	d, err = Describe(context.Background(), f, "shipping")
 	if err != nil {

@@ -122,9 +122,9 @@ func groupLag(ctx context.Context, client Cluster, wm map[kafka.TP]kafka.Waterma
 	if err != nil {
 		return nil, nil, err
 	}
-	highs := make(map[PartitionKey]int64, len(wm))
+	offsets := make(map[PartitionKey]PartitionOffsets, len(wm))
 	for tp, w := range wm {
-		highs[PartitionKey{Topic: tp.Topic, Partition: tp.Partition}] = w.High
+		offsets[PartitionKey{Topic: tp.Topic, Partition: tp.Partition}] = PartitionOffsets{Partition: tp.Partition, Low: w.Low, High: w.High}
 	}
 	ids := make([]string, len(groups))
 	lags := make([][]GroupLag, len(groups))
@@ -146,7 +146,7 @@ func groupLag(ctx context.Context, client Cluster, wm map[kafka.TP]kafka.Waterma
 			for tp, o := range offs {
 				committed[PartitionKey{Topic: tp.Topic, Partition: tp.Partition}] = o
 			}
-			lags[i] = Lag(g.ID, committed, highs)
+			lags[i] = Lag(g.ID, committed, offsets)
 		}()
 	}
 	wg.Wait()
@@ -241,7 +241,7 @@ func Finish(snap *Snapshot, s *Sample) {
 		snap.Topics = []TopicStats{}
 	}
 	snap.Totals.Groups = s.ngroups
-	snap.Totals.Lag = 0
+	snap.Totals.Lag, snap.Totals.NoCommit, snap.Totals.NoCommitRecords = 0, 0, 0
 	var sum float64
 	for _, t := range snap.Topics {
 		sum += t.MessagesPerSec
@@ -249,6 +249,8 @@ func Finish(snap *Snapshot, s *Sample) {
 	snap.Totals.MessagesPerSec = Round2(sum)
 	for _, g := range snap.Groups {
 		snap.Totals.Lag += g.Lag
+		snap.Totals.NoCommit += g.NoCommit
+		snap.Totals.NoCommitRecords += g.NoCommitRecords
 	}
 }
 

@@ -76,7 +76,11 @@ type Totals struct {
 	MessagesPerSec float64 `json:"messages_per_sec"`
 	PeakPerSec     float64 `json:"peak_messages_per_sec"`
 	Groups         int     `json:"groups"`
-	Lag            int64   `json:"lag"`
+	// Lag sums the groups' Lag: partitions with a commit only. NoCommit
+	// and NoCommitRecords sum the partitions left out.
+	Lag             int64 `json:"lag"`
+	NoCommit        int   `json:"no_commit_partitions"`
+	NoCommitRecords int64 `json:"no_commit_records"`
 }
 
 // GroupLag is one consumer group's lag on one topic.
@@ -88,7 +92,14 @@ type GroupLag struct {
 	Lag            int64 `json:"lag"`
 	WorstPartition int32 `json:"worst_partition"`
 	WorstLag       int64 `json:"worst_lag"`
-	Partitions     int   `json:"partitions"`
+	// Partitions counts the partitions with a commit.
+	Partitions int `json:"partitions"`
+	// NoCommit counts the topic's partitions without a commit; they are not
+	// in Lag. NoCommitRecords are their records from the log start to the
+	// end: their lag if the group starts at the beginning (0 if it starts
+	// at the end, the default of librdkafka, Java and kx tail --group).
+	NoCommit        int   `json:"no_commit_partitions"`
+	NoCommitRecords int64 `json:"no_commit_records"`
 }
 
 // AlertCounts count the alerts fired, by severity (summary only).
@@ -151,21 +162,28 @@ func Spread(parts []PartitionOffsets) (lo, hi int64, skew float64) {
 }
 
 // Lag computes per-topic lag of one group from its committed offsets and
-// the high watermarks; topics not in highs are ignored. Results are sorted
-// by topic.
-func Lag(group string, committed map[PartitionKey]int64, highs map[PartitionKey]int64) []GroupLag {
+// the watermarks, for every topic it committed on: every partition of such
+// a topic in wm is counted, with its lag or as one without a commit.
+// Topics not in wm are ignored. Results are sorted by topic.
+func Lag(group string, committed map[PartitionKey]int64, wm map[PartitionKey]PartitionOffsets) []GroupLag {
 	by := map[string]*GroupLag{}
-	for tp, off := range committed {
-		high, ok := highs[tp]
-		if !ok {
-			continue
+	for tp := range committed {
+		if _, ok := wm[tp]; ok && by[tp.Topic] == nil {
+			by[tp.Topic] = &GroupLag{Group: group, Topic: tp.Topic, WorstPartition: -1}
 		}
+	}
+	for tp, w := range wm {
 		g := by[tp.Topic]
 		if g == nil {
-			g = &GroupLag{Group: group, Topic: tp.Topic, WorstPartition: -1}
-			by[tp.Topic] = g
+			continue
 		}
-		lag := max(high-off, 0)
+		off, ok := committed[tp]
+		if !ok {
+			g.NoCommit++
+			g.NoCommitRecords += max(w.High-w.Low, 0)
+			continue
+		}
+		lag := max(w.High-off, 0)
 		g.Lag += lag
 		g.Partitions++
 		if lag > g.WorstLag || g.WorstPartition < 0 || (lag == g.WorstLag && tp.Partition < g.WorstPartition) {

@@ -143,9 +143,11 @@ func TestByCounter(t *testing.T) {
 
 func TestLag(t *testing.T) {
 	committed := map[PartitionKey]int64{{"a", 0}: 5, {"a", 1}: 10, {"b", 0}: 3, {"gone", 0}: 1}
-	highs := map[PartitionKey]int64{{"a", 0}: 10, {"a", 1}: 30, {"a", 2}: 7, {"b", 0}: 3}
-	got := Lag("g", committed, highs)
-	if len(got) != 2 || got[0] != (GroupLag{Group: "g", Topic: "a", Lag: 25, WorstPartition: 1, WorstLag: 20, Partitions: 2}) ||
+	wm := map[PartitionKey]PartitionOffsets{{"a", 0}: {0, 0, 10}, {"a", 1}: {1, 0, 30}, {"a", 2}: {2, 2, 7}, {"b", 0}: {0, 0, 3}, {"c", 0}: {0, 0, 9}}
+	got := Lag("g", committed, wm)
+	// a/2 has no commit: counted apart with its 5 records, not dropped
+	// (issue 12, item 5); c has no commit at all: not the group's topic.
+	if len(got) != 2 || got[0] != (GroupLag{Group: "g", Topic: "a", Lag: 25, WorstPartition: 1, WorstLag: 20, Partitions: 2, NoCommit: 1, NoCommitRecords: 5}) ||
 		got[1] != (GroupLag{Group: "g", Topic: "b", Lag: 0, WorstPartition: 0, WorstLag: 0, Partitions: 1}) {
 		t.Errorf("Lag = %+v", got)
 	}

@@ -464,6 +464,7 @@ func (w *Watcher) summary() error {
 	w.mu.Unlock()
 	if w.lastSnap != nil {
 		snap.Brokers, snap.Groups, snap.Totals.Groups, snap.Totals.Lag = w.lastSnap.Brokers, w.lastSnap.Groups, w.lastSnap.Totals.Groups, w.lastSnap.Totals.Lag
+		snap.Totals.NoCommit, snap.Totals.NoCommitRecords = w.lastSnap.Totals.NoCommit, w.lastSnap.Totals.NoCommitRecords
 	}
 	if snap.Topics == nil {
 		snap.Topics = []TopicStats{}

@@ -32,12 +32,15 @@ func newCmdDescribe(f *cmdutil.Factory, runF func(context.Context, *DescribeOpti
 		Long: `Describe a consumer group: its members (client id, host, assigned
 partitions) and, for every partition of every topic it reads, the committed
 offset, the end offset (high watermark), the lag and the commit's metadata.
-A partition without a commit shows "none" (null in NDJSON), never dropped.
+A partition without a commit shows "no commit" (committed and lag null in
+NDJSON), never dropped, and its records from the log start ("N from start",
+lag_from_start): its lag if the group starts at the beginning, 0 if it
+starts at the end (the default of librdkafka, Java and kx tail --group).
 Commits for topics that were deleted are listed apart.
 
 NDJSON (one object): group, state, type, protocol, members[{member_id,
 client_id, instance_id, host, assigned}], partitions[{topic, partition,
-committed, end, lag, metadata, member}], deleted_topics.`,
+committed, end, lag, lag_from_start, metadata, member}], deleted_topics.`,
 		Example: `  kx groups describe payment-service
   kx groups describe payment-service -o ndjson | jq '.partitions[] | select(.lag > 0)'`,
 		Args:              cmdutil.ExactArgs(1, "a consumer group"),
@@ -84,12 +87,14 @@ func runDescribe(ctx context.Context, opts *DescribeOptions) error {
 	}
 	rows := make([][]string, 0, len(d.Partitions)+len(d.Gone))
 	for _, p := range append(d.Partitions, d.Gone...) {
-		committed, lag, end := "none", "-", strconv.FormatInt(p.End, 10)
+		committed, lag, end := "no commit", "-", strconv.FormatInt(p.End, 10)
 		if p.Committed != nil {
 			committed = strconv.FormatInt(*p.Committed, 10)
 		}
 		if p.Lag != nil {
 			lag = strconv.FormatInt(*p.Lag, 10)
+		} else if p.LagFromStart != nil {
+			lag = strconv.FormatInt(*p.LagFromStart, 10) + " from start"
 		}
 		if p.End < 0 {
 			end = "(topic deleted)"

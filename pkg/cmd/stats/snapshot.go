@@ -102,10 +102,13 @@ func writeSnapshotTable(w io.Writer, snap *st.Snapshot) error {
 		fmt.Fprintln(w)
 		rows = rows[:0]
 		for _, g := range snap.Groups {
-			rows = append(rows, []string{g.Group, g.Topic, strconv.FormatInt(g.Lag, 10),
-				strconv.Itoa(int(g.WorstPartition)), strconv.FormatInt(g.WorstLag, 10)})
+			worst, its := strconv.Itoa(int(g.WorstPartition)), strconv.FormatInt(g.WorstLag, 10)
+			if g.Partitions == 0 {
+				worst, its = "-", "-"
+			}
+			rows = append(rows, []string{g.Group, g.Topic, strconv.FormatInt(g.Lag, 10), worst, its, noCommit(g.NoCommit, g.NoCommitRecords)})
 		}
-		if err := st.WriteTable(w, []string{"group", "topic", "lag", "worst partition", "its lag"}, rows); err != nil {
+		if err := st.WriteTable(w, []string{"group", "topic", "lag", "worst partition", "its lag", "no commit"}, rows); err != nil {
 			return err
 		}
 	}
@@ -119,10 +122,23 @@ func writeSnapshotTable(w io.Writer, snap *st.Snapshot) error {
 			return err
 		}
 	}
-	_, err := fmt.Fprintf(w, "\ntotal: %s in %s, %.1f msg/s, %s, %s, lag %d\n",
+	lag := strconv.FormatInt(snap.Totals.Lag, 10)
+	if snap.Totals.NoCommit > 0 {
+		lag += fmt.Sprintf(" (over committed partitions; %s not counted)", noCommit(snap.Totals.NoCommit, snap.Totals.NoCommitRecords))
+	}
+	_, err := fmt.Fprintf(w, "\ntotal: %s in %s, %.1f msg/s, %s, %s, lag %s\n",
 		output.Count(snap.Totals.Messages, "message"), output.Count(snap.Totals.Topics, "topic"), snap.Totals.MessagesPerSec,
-		output.Count(snap.Brokers, "broker"), output.Count(snap.Totals.Groups, "consumer group"), snap.Totals.Lag)
+		output.Count(snap.Brokers, "broker"), output.Count(snap.Totals.Groups, "consumer group"), lag)
 	return err
+}
+
+// noCommit describes partitions without a commit: how many, and their
+// records from the log start (their lag if the group starts there).
+func noCommit(partitions int, records int64) string {
+	if partitions == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%s without commit (%s from their start)", output.Count(partitions, "partition"), output.Count(records, "record"))
 }
 
 func latencyRows(snap *st.Snapshot) [][]string {

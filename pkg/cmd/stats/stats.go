@@ -49,8 +49,10 @@ select some): per topic the messages (high minus low watermarks), the
 partitions and how evenly the messages spread over them (min, max, skew =
 max/mean), messages per second over the last --window, the last record's
 timestamp; totals; brokers; and the lag of each consumer group per topic
-(high watermark minus committed offset, summed, with the worst partition).
-Without --by, --latency or --alerts it reads offsets and metadata only,
+(high watermark minus committed offset, summed, with the worst partition;
+partitions without a commit are counted apart, "no commit", with their
+records from the log start). A transaction marker leaves a lag of 1 after
+the last record was read (docs/stats.md). Without --by, --latency or --alerts it reads offsets and metadata only,
 never record contents.
 
 --watch refreshes every --interval. On a terminal it is a dashboard that
