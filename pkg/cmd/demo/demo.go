@@ -116,10 +116,17 @@ commands work unchanged.`,
 			if opts.RegistryPort < 0 || opts.RegistryPort > 65535 {
 				return cmdutil.UsageErrorf("--schema-registry-port %d: out of range", opts.RegistryPort)
 			}
+			if cmd.Flags().Changed("format") && cmd.Flags().Changed("value-format") {
+				return cmdutil.UsageErrorf("--format and --value-format are the same flag: give one")
+			}
+			formatFlag := "--value-format"
+			if cmd.Flags().Changed("format") {
+				formatFlag = "--format"
+			}
 			switch opts.Format {
 			case "json", "avro", "protobuf":
 			default:
-				return cmdutil.UsageErrorf("--value-format %q: want json, avro or protobuf", opts.Format)
+				return cmdutil.UsageErrorf("%s %q: want json, avro or protobuf", formatFlag, opts.Format)
 			}
 			if opts.Format != "json" && opts.ScenarioFile != "" {
 				return cmdutil.UsageErrorf("--value-format applies to the shipped demo scenario; a scenario of your own declares format: per topic (scenarios/README.md)")
@@ -136,7 +143,9 @@ commands work unchanged.`,
 	cmd.Flags().IntVar(&opts.Port, "port", 0, "port of the embedded broker (0: a free port)")
 	cmd.Flags().BoolVar(&opts.Keep, "keep", false, "keep the embedded broker running after the demo, until Ctrl-C")
 	cmd.Flags().BoolVar(&opts.NoDashboard, "no-dashboard", false, "on a terminal, show play's status lines instead of the live kx stats dashboard")
-	cmd.Flags().StringVar(&opts.Format, "value-format", "json", "how the events are written: json, avro or protobuf (schemas shipped inside kx)")
+	cmd.Flags().StringVar(&opts.Format, "value-format", "json", "how the events are written: json, avro or protobuf (schemas shipped inside kx; --format is the same)")
+	cmd.Flags().StringVar(&opts.Format, "format", "json", "same as --value-format")
+	_ = cmd.Flags().MarkHidden("format")
 	cmd.Flags().IntVar(&opts.RegistryPort, "schema-registry-port", 0, "with --value-format avro|protobuf on the embedded broker: port of the embedded Schema Registry (0: a free port)")
 	return cmd
 }
