@@ -25,21 +25,55 @@ import (
 func init() {
 	scriptCmds["kgo-produce"] = kgoProduce
 	scriptCmds["kgo-offsets"] = kgoOffsets
+	scriptCmds["report-reads"] = reportReads
 }
 
-// kgoProduce: kgo-produce [-txn] TOPIC FILE writes FILE's lines, each
+// reportReads: report-reads REPORT.json FILE writes "PARTITION FIRST LAST"
+// for each partition of a kx export --report that read records, sorted by
+// partition: the form kgo-offsets writes.
+func reportReads(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: report-reads REPORT.json FILE")
+	}
+	var rep struct {
+		Partitions []struct {
+			Partition int32 `json:"partition"`
+			Read      struct {
+				First *int64 `json:"first"`
+				Last  *int64 `json:"last"`
+			} `json:"read"`
+		} `json:"partitions"`
+	}
+	ts.Check(json.Unmarshal([]byte(ts.ReadFile(args[0])), &rep))
+	sort.Slice(rep.Partitions, func(i, j int) bool { return rep.Partitions[i].Partition < rep.Partitions[j].Partition })
+	var b strings.Builder
+	for _, p := range rep.Partitions {
+		if p.Read.First == nil && p.Read.Last == nil {
+			continue
+		}
+		if p.Read.First == nil || p.Read.Last == nil {
+			ts.Fatalf("report-reads: partition %d: read.first %v, read.last %v", p.Partition, p.Read.First, p.Read.Last)
+		}
+		fmt.Fprintf(&b, "%d %d %d\n", p.Partition, *p.Read.First, *p.Read.Last)
+	}
+	ts.Check(os.WriteFile(ts.MkAbs(args[1]), []byte(b.String()), 0o644))
+}
+
+// kgoProduce: kgo-produce [-txn|-abort] TOPIC FILE writes FILE's lines, each
 // {"partition":P,"key":…,"value":…,"timestamp_ms":N} (key and value as
 // JSON text, null for none; "value_text" a string taken as it is;
 // "value_depth":N the value [[…1…]] nested N levels deep), to
 // TOPIC, in the partition named. -txn writes them in one committed
-// transaction, so a commit marker follows them.
+// transaction, so a commit marker follows them; -abort in one aborted
+// transaction.
 func kgoProduce(ts *testscript.TestScript, neg bool, args []string) {
-	txn := len(args) > 0 && args[0] == "-txn"
-	if txn {
+	txn, abort := len(args) > 0 && args[0] == "-txn", len(args) > 0 && args[0] == "-abort"
+	if txn || abort {
 		args = args[1:]
+		txn = true
 	}
 	if len(args) != 2 {
-		ts.Fatalf("usage: kgo-produce [-txn] TOPIC FILE")
+		ts.Fatalf("usage: kgo-produce [-txn|-abort] TOPIC FILE")
 	}
 	opts := []kgo.Opt{kgo.SeedBrokers(scriptBroker(ts).Addrs()...), kgo.RecordPartitioner(kgo.ManualPartitioner()),
 		kgo.ProducerBatchCompression(kgo.NoCompression()),
@@ -85,7 +119,7 @@ func kgoProduce(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	if txn {
 		ts.Check(cl.ProduceSync(ctx, recs...).FirstErr())
-		ts.Check(cl.EndTransaction(ctx, kgo.TryCommit))
+		ts.Check(cl.EndTransaction(ctx, kgo.TransactionEndTry(!abort)))
 	} else {
 		// kgo converts timestamps through UnixNano too (wrapping after
 		// 2262): the batches are built by hand, as a Java producer
