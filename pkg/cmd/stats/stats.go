@@ -33,18 +33,160 @@ type Options struct {
 	// none); NewCmdStats builds it from the flags and the registry.
 	Decoder *cmdutil.RecordDecoder
 	Schema  cmdutil.SchemaFlags
+
+	flags flagValues
 }
 
 // NewCmdStats builds `kx stats`.
 func NewCmdStats(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
 	opts := &Options{IO: f.IOStreams, Kafka: f.Kafka, Query: st.Query{Title: "kx stats"}}
-	var outputFlag, byExpr, alertsFile, failOn, printRules string
-	var listRules bool
-	var noGroups bool
 	cmd := &cobra.Command{
-		Use:   "stats [TOPIC|REGEX…]",
-		Short: "Topic and cluster statistics, a live dashboard, lag, counts by field, latency and alerts",
-		Long: `Show statistics of topics (all by default; names or regular expressions
+		Use:     "stats [TOPIC|REGEX…]",
+		Short:   "Topic and cluster statistics, a live dashboard, lag, counts by field, latency and alerts",
+		Long:    statsLong,
+		Example: statsExample,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Patterns = args
+			var err error
+			if opts.Output, err = f.ResolveOutput(opts.flags.output, output.Table, output.NDJSON); err != nil {
+				return err
+			}
+			if opts.flags.listRules {
+				return listShippedRules(opts.IO, opts.Output)
+			}
+			if opts.flags.printRules != "" {
+				return printShippedRules(opts.IO, opts.flags.printRules)
+			}
+			if err := opts.Validate(); err != nil {
+				return err
+			}
+			if opts.Decoder, err = f.RecordDecoder(opts.Schema); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return Run(cmd.Context(), opts)
+		},
+	}
+	addFlags(cmd, opts)
+	return cmd
+}
+
+// flagValues are the flags Validate turns into the Query.
+type flagValues struct {
+	output, by, alerts, failOn, printRules string
+	listRules, noGroups                    bool
+}
+
+func addFlags(cmd *cobra.Command, opts *Options) {
+	cmdutil.AddOutputFlag(cmd, &opts.flags.output, output.Table, output.NDJSON)
+	cmdutil.AddSchemaFlags(cmd, &opts.Schema)
+	fl := cmd.Flags()
+	fl.BoolVarP(&opts.Watch, "watch", "w", false, "refresh every --interval until Ctrl-C (dashboard on a terminal, NDJSON when piped)")
+	fl.DurationVar(&opts.Interval, "interval", time.Second, "refresh interval of --watch")
+	fl.DurationVar(&opts.Window, "window", time.Minute, "time span of a snapshot's messages per second (and of its record reads)")
+	fl.StringVar(&opts.flags.by, "by", "", "count the records of --topic by the value of this jq expression (e.g. .status)")
+	fl.StringVar(&opts.ByTopic, "topic", "", "the topic whose records --by counts")
+	fl.BoolVar(&opts.Latency, "latency", false, "read records and report end-to-end latency (p50, p95, max)")
+	fl.StringVar(&opts.flags.alerts, "alerts", "", "alert rules: a YAML `FILE`, or the name of a shipped rule set (ecommerce); implies --watch")
+	fl.BoolVar(&opts.flags.listRules, "list-alerts", false, "list the shipped alert rule sets: name, rule count, topics, description")
+	fl.StringVar(&opts.flags.printRules, "print-alerts", "", "write the shipped alert rules `NAME` to stdout, as a starting point for your own")
+	fl.StringVar(&opts.From, "from", "", "where record reading starts: "+position.Help+" (default: end; a snapshot: -WINDOW)")
+	fl.StringVar(&opts.Webhook, "webhook", "", "also POST each alert as JSON to this `URL`")
+	fl.StringVar(&opts.flags.failOn, "fail-on", "", "exit 6 as soon as an alert of this `SEVERITY` or worse fires (error|warning|info|success)")
+	fl.DurationVar(&opts.Idle, "idle", 0, "end the watch after this long without new records (implies --watch)")
+	fl.BoolVar(&opts.flags.noGroups, "no-groups", false, "skip consumer groups and lag")
+	_ = cmd.RegisterFlagCompletionFunc("fail-on", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return []string{"error", "warning", "info", "success"}, cobra.ShellCompDirectiveNoFileComp
+	})
+}
+
+// Validate checks the flags and fills the query from them: --by and its
+// topic, the alert rules (which imply --watch, as --idle does), --fail-on,
+// --webhook, --from.
+func (opts *Options) Validate() error {
+	if opts.Interval <= 0 {
+		return cmdutil.UsageErrorf("--interval %s: must be positive", opts.Interval)
+	}
+	if opts.Window <= 0 {
+		return cmdutil.UsageErrorf("--window %s: must be positive", opts.Window)
+	}
+	if err := cmdutil.NotNegative("--idle", opts.Idle); err != nil {
+		return err
+	}
+	if err := opts.validateBy(); err != nil {
+		return err
+	}
+	if err := opts.validateAlerts(); err != nil {
+		return err
+	}
+	if opts.Idle > 0 {
+		opts.Watch = true
+	}
+	if opts.From != "" {
+		if _, err := position.Parse(opts.From, time.Now()); err != nil {
+			return cmdutil.UsageErrorf("--from: %v", err)
+		}
+	}
+	opts.Groups = !opts.flags.noGroups
+	return nil
+}
+
+// validateBy compiles --by, which needs one --topic.
+func (opts *Options) validateBy() error {
+	if opts.flags.by == "" {
+		if opts.ByTopic != "" {
+			return cmdutil.UsageErrorf("--topic goes with --by EXPR")
+		}
+		return nil
+	}
+	if opts.ByTopic == "" {
+		return cmdutil.UsageErrorf("--by needs --topic: the topic whose records to count")
+	}
+	if kafka.IsPattern(opts.ByTopic) {
+		return cmdutil.UsageErrorf("--topic %q: one topic name, not a pattern", opts.ByTopic)
+	}
+	var err error
+	if opts.By, err = jqfilter.Compile(opts.flags.by); err != nil {
+		return fmt.Errorf("--by: %w", err)
+	}
+	return nil
+}
+
+// validateAlerts loads --alerts (which implies --watch) and checks
+// --fail-on and --webhook, which need it.
+func (opts *Options) validateAlerts() error {
+	alertsFile := opts.flags.alerts
+	if alertsFile != "" {
+		var err error
+		if opts.Rules, err = cmdutil.LoadAlertRules(alertsFile); err != nil {
+			return err
+		}
+		opts.Watch = true
+	}
+	if failOn := opts.flags.failOn; failOn != "" {
+		if alertsFile == "" {
+			return cmdutil.UsageErrorf("--fail-on needs --alerts FILE")
+		}
+		sev, err := alert.ParseSeverity(failOn)
+		if err != nil {
+			return cmdutil.UsageErrorf("--fail-on: %v", err)
+		}
+		opts.FailOn = &sev
+	}
+	if opts.Webhook != "" {
+		if alertsFile == "" {
+			return cmdutil.UsageErrorf("--webhook needs --alerts FILE")
+		}
+		if !strings.HasPrefix(opts.Webhook, "http://") && !strings.HasPrefix(opts.Webhook, "https://") {
+			return cmdutil.UsageErrorf("--webhook %q: want an http:// or https:// URL", opts.Webhook)
+		}
+	}
+	return nil
+}
+
+const statsLong = `Show statistics of topics (all by default; names or regular expressions
 select some): per topic the messages (high minus low watermarks), the
 partitions and how evenly the messages spread over them (min, max, skew =
 max/mean), messages per second over the last --window, the last record's
@@ -94,8 +236,9 @@ directory; a file of that name always wins. --list-alerts lists them;
 
 NDJSON: every object has "kind": "stats" (one per interval; a snapshot
 prints one), "alert", or "summary" (the last one). See docs/stats.md for
-the fields.`,
-		Example: `  # Snapshot of every topic, and of the orders topics only
+the fields.`
+
+const statsExample = `  # Snapshot of every topic, and of the orders topics only
   kx stats
   kx stats 'orders\..*' -o table
 
@@ -116,107 +259,7 @@ the fields.`,
 
   # The shipped rule sets; one written out as a starting point for your own
   kx stats --list-alerts
-  kx stats --print-alerts ecommerce > my-rules.yaml`,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Patterns = args
-			var err error
-			if opts.Output, err = f.ResolveOutput(outputFlag, output.Table, output.NDJSON); err != nil {
-				return err
-			}
-			if listRules {
-				return listShippedRules(opts.IO, opts.Output)
-			}
-			if printRules != "" {
-				return printShippedRules(opts.IO, printRules)
-			}
-			if opts.Interval <= 0 {
-				return cmdutil.UsageErrorf("--interval %s: must be positive", opts.Interval)
-			}
-			if opts.Window <= 0 {
-				return cmdutil.UsageErrorf("--window %s: must be positive", opts.Window)
-			}
-			if err := cmdutil.NotNegative("--idle", opts.Idle); err != nil {
-				return err
-			}
-			if byExpr != "" {
-				if opts.ByTopic == "" {
-					return cmdutil.UsageErrorf("--by needs --topic: the topic whose records to count")
-				}
-				if kafka.IsPattern(opts.ByTopic) {
-					return cmdutil.UsageErrorf("--topic %q: one topic name, not a pattern", opts.ByTopic)
-				}
-				if opts.By, err = jqfilter.Compile(byExpr); err != nil {
-					return fmt.Errorf("--by: %w", err)
-				}
-			} else if opts.ByTopic != "" {
-				return cmdutil.UsageErrorf("--topic goes with --by EXPR")
-			}
-			if alertsFile != "" {
-				if opts.Rules, err = cmdutil.LoadAlertRules(alertsFile); err != nil {
-					return err
-				}
-				opts.Watch = true
-			}
-			if failOn != "" {
-				if alertsFile == "" {
-					return cmdutil.UsageErrorf("--fail-on needs --alerts FILE")
-				}
-				sev, err := alert.ParseSeverity(failOn)
-				if err != nil {
-					return cmdutil.UsageErrorf("--fail-on: %v", err)
-				}
-				opts.FailOn = &sev
-			}
-			if opts.Webhook != "" {
-				if alertsFile == "" {
-					return cmdutil.UsageErrorf("--webhook needs --alerts FILE")
-				}
-				if !strings.HasPrefix(opts.Webhook, "http://") && !strings.HasPrefix(opts.Webhook, "https://") {
-					return cmdutil.UsageErrorf("--webhook %q: want an http:// or https:// URL", opts.Webhook)
-				}
-			}
-			if opts.Idle > 0 {
-				opts.Watch = true
-			}
-			if opts.From != "" {
-				if _, err := position.Parse(opts.From, time.Now()); err != nil {
-					return cmdutil.UsageErrorf("--from: %v", err)
-				}
-			}
-			opts.Groups = !noGroups
-			dec, err := f.RecordDecoder(opts.Schema)
-			if err != nil {
-				return err
-			}
-			opts.Decoder = dec
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return Run(cmd.Context(), opts)
-		},
-	}
-	cmdutil.AddOutputFlag(cmd, &outputFlag, output.Table, output.NDJSON)
-	cmdutil.AddSchemaFlags(cmd, &opts.Schema)
-	fl := cmd.Flags()
-	fl.BoolVarP(&opts.Watch, "watch", "w", false, "refresh every --interval until Ctrl-C (dashboard on a terminal, NDJSON when piped)")
-	fl.DurationVar(&opts.Interval, "interval", time.Second, "refresh interval of --watch")
-	fl.DurationVar(&opts.Window, "window", time.Minute, "time span of a snapshot's messages per second (and of its record reads)")
-	fl.StringVar(&byExpr, "by", "", "count the records of --topic by the value of this jq expression (e.g. .status)")
-	fl.StringVar(&opts.ByTopic, "topic", "", "the topic whose records --by counts")
-	fl.BoolVar(&opts.Latency, "latency", false, "read records and report end-to-end latency (p50, p95, max)")
-	fl.StringVar(&alertsFile, "alerts", "", "alert rules: a YAML `FILE`, or the name of a shipped rule set (ecommerce); implies --watch")
-	fl.BoolVar(&listRules, "list-alerts", false, "list the shipped alert rule sets: name, rule count, topics, description")
-	fl.StringVar(&printRules, "print-alerts", "", "write the shipped alert rules `NAME` to stdout, as a starting point for your own")
-	fl.StringVar(&opts.From, "from", "", "where record reading starts: "+position.Help+" (default: end; a snapshot: -WINDOW)")
-	fl.StringVar(&opts.Webhook, "webhook", "", "also POST each alert as JSON to this `URL`")
-	fl.StringVar(&failOn, "fail-on", "", "exit 6 as soon as an alert of this `SEVERITY` or worse fires (error|warning|info|success)")
-	fl.DurationVar(&opts.Idle, "idle", 0, "end the watch after this long without new records (implies --watch)")
-	fl.BoolVar(&noGroups, "no-groups", false, "skip consumer groups and lag")
-	_ = cmd.RegisterFlagCompletionFunc("fail-on", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-		return []string{"error", "warning", "info", "success"}, cobra.ShellCompDirectiveNoFileComp
-	})
-	return cmd
-}
+  kx stats --print-alerts ecommerce > my-rules.yaml`
 
 // Run runs kx stats with opts: a snapshot, or the watch loop when
 // opts.Watch. It returns nil when ctx is cancelled (Ctrl-C).
