@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/kx-cli/kx/pkg/kafka"
 	"github.com/kx-cli/kx/pkg/schema"
@@ -80,12 +81,29 @@ func Fetch(ctx context.Context, c Client, subject string, version int, message s
 	if err != nil {
 		return nil, ss, err
 	}
+	imports, err := fetchImports(ctx, c, subject, ss.References)
+	if err != nil {
+		return nil, ss, err
+	}
+	name := fmt.Sprintf("%s version %d", subject, ss.Version)
+	e, err := schema.NewEncoder(ss.Type, ss.Text, name, message, imports...)
+	if err != nil {
+		return nil, ss, err
+	}
+	e.ID = ss.ID
+	return e, ss, nil
+}
+
+// fetchImports fetches the schemas refs name, and theirs, dependencies
+// first (an Avro name must be defined before use). what names the schema
+// in errors.
+func fetchImports(ctx context.Context, c Client, what string, refs []kafka.SchemaReference) ([]schema.Import, error) {
 	var imports []schema.Import
 	seen := map[string]bool{}
 	var fetchRefs func(refs []kafka.SchemaReference, depth int) error
 	fetchRefs = func(refs []kafka.SchemaReference, depth int) error {
 		if depth > 32 {
-			return fmt.Errorf("subject %s: references nest too deeply", subject)
+			return fmt.Errorf("%s: references nest too deeply", what)
 		}
 		for _, r := range refs {
 			if seen[r.Name] {
@@ -104,14 +122,66 @@ func Fetch(ctx context.Context, c Client, subject string, version int, message s
 		}
 		return nil
 	}
-	if err := fetchRefs(ss.References, 0); err != nil {
-		return nil, ss, err
+	if err := fetchRefs(refs, 0); err != nil {
+		return nil, err
 	}
-	name := fmt.Sprintf("%s version %d", subject, ss.Version)
-	e, err := schema.NewEncoder(ss.Type, ss.Text, name, message, imports...)
+	return imports, nil
+}
+
+// IDClient is a registry that also finds schemas by id; *kafka.Registry
+// is one.
+type IDClient interface {
+	Client
+	SchemaByID(ctx context.Context, id int) (kafka.Schema, error)
+}
+
+// Reencoder writes new values with the schema of records read in the wire
+// format (kx replay's --jq rewrites): the same schema id, for Protobuf
+// the same message type. Each schema is fetched once; safe for concurrent
+// use.
+type Reencoder struct {
+	c    IDClient
+	mu   sync.Mutex
+	encs map[int]*schema.Encoder
+}
+
+// NewReencoder returns a Reencoder over c.
+func NewReencoder(c IDClient) *Reencoder {
+	return &Reencoder{c: c, encs: map[int]*schema.Encoder{}}
+}
+
+// Encode returns value (JSON, in the form kx prints decoded records)
+// encoded like orig, a payload in the wire format. A value that does not
+// fit is a *schema.FieldError.
+func (r *Reencoder) Encode(ctx context.Context, orig, value []byte) ([]byte, error) {
+	id, ok := schema.WireID(orig)
+	if !ok {
+		return nil, errors.New("not in the Schema Registry wire format")
+	}
+	r.mu.Lock()
+	e := r.encs[id]
+	r.mu.Unlock()
+	if e == nil {
+		s, err := r.c.SchemaByID(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		what := fmt.Sprintf("schema id %d", id)
+		imports, err := fetchImports(ctx, r.c, what, s.References)
+		if err != nil {
+			return nil, err
+		}
+		if e, err = schema.NewEncoder(s.Type, s.Text, what, "", imports...); err != nil {
+			return nil, err
+		}
+		e.ID = id
+		r.mu.Lock()
+		r.encs[id] = e
+		r.mu.Unlock()
+	}
+	e, err := e.ForWire(orig)
 	if err != nil {
-		return nil, ss, err
+		return nil, err
 	}
-	e.ID = ss.ID
-	return e, ss, nil
+	return e.Encode(nil, value)
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/kx-cli/kx/pkg/kafka"
 	"github.com/kx-cli/kx/pkg/position"
 	"github.com/kx-cli/kx/pkg/record"
+	"github.com/kx-cli/kx/pkg/schema"
 )
 
 // Provenance header names.
@@ -73,6 +74,10 @@ type Options struct {
 	KeepPartition, KeepTimestamp bool
 	NoProvenance                 bool
 	RunID                        string // generated when empty
+	// Reencode writes a --jq rewrite of a value read in a Schema Registry
+	// format with that value's schema (orig is the value as read); nil
+	// refuses such rewrites.
+	Reencode func(ctx context.Context, orig, value []byte) ([]byte, error)
 	// DryRunOut receives the envelopes a dry run would send.
 	DryRunOut io.Writer
 	// Warn receives one-line warnings (the first jq error).
@@ -344,6 +349,8 @@ func Run(ctx context.Context, src Source, open consume.Opener, dst Destination, 
 		}
 		// A value decoded from a Schema Registry format is sent as it was.
 		value, rewritten := r.RawValue(), false
+		var rewrite []byte            // the --jq rewrite, JSON
+		var reencoded *record.Decoded // rewrite in the value's schema
 		if opts.JQ != nil {
 			res, err := opts.JQ.Eval(r)
 			if err != nil {
@@ -360,10 +367,22 @@ func Run(ctx context.Context, src Source, open consume.Opener, dst Destination, 
 				if len(res.Outputs) != 1 || len(res.Outputs[0]) == 0 || res.Outputs[0][0] != '{' {
 					return skip(SkipNotObject)
 				}
+				value, rewritten, rewrite = res.Outputs[0], true, res.Outputs[0]
 				if d := r.ValueSchema; d != nil && d.Err == "" && d.Format != "json" {
-					return &UsageError{Err: fmt.Errorf("%s@%d: --jq rewrote a value in %s (schema id %d), which kx replay cannot re-encode: select with a boolean --jq, or rewrite with kx tail -e | jq | kx produce --value-subject", r.TP(), r.Offset, d.Format, d.SchemaID)}
+					if opts.Reencode == nil {
+						return &UsageError{Err: fmt.Errorf("%s@%d: --jq rewrote a value in %s (schema id %d) and no registry is there to encode it", r.TP(), r.Offset, d.Format, d.SchemaID)}
+					}
+					enc, err := opts.Reencode(readCtx, d.Raw, value)
+					if err != nil {
+						var fe *schema.FieldError
+						if errors.As(err, &fe) {
+							return &UsageError{Err: fmt.Errorf("%s@%d: the --jq rewrite does not fit the value's %s schema (id %d): %w", r.TP(), r.Offset, d.Format, d.SchemaID, err)}
+						}
+						return fmt.Errorf("%s@%d: re-encoding the --jq rewrite: %w", r.TP(), r.Offset, err)
+					}
+					value = enc
+					reencoded = &record.Decoded{SchemaID: d.SchemaID, Format: d.Format, Raw: enc}
 				}
-				value, rewritten = res.Outputs[0], true
 			}
 		}
 		rep.Selected++
@@ -395,12 +414,15 @@ func Run(ctx context.Context, src Source, open consume.Opener, dst Destination, 
 		}
 		if opts.DryRun {
 			shown := out
-			if r.KeySchema != nil || r.ValueSchema != nil && !rewritten {
-				// Shown decoded, as kx tail shows it; sent as it was.
+			if r.KeySchema != nil || r.ValueSchema != nil {
+				// Shown decoded, as kx tail shows it; sent encoded.
 				c := *out
 				c.Key, c.KeySchema = r.Key, r.KeySchema
-				if !rewritten {
+				switch {
+				case !rewritten:
 					c.Value, c.ValueSchema = r.Value, r.ValueSchema
+				case reencoded != nil:
+					c.Value, c.ValueSchema = rewrite, reencoded
 				}
 				shown = &c
 			}

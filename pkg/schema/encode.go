@@ -3,6 +3,7 @@ package schema
 import (
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -240,4 +241,35 @@ func describe(v any) string {
 		return "an object"
 	}
 	return fmt.Sprintf("%T", v)
+}
+
+// ForWire returns the encoder that writes payloads like b, a record in the
+// wire format of e's schema: for Protobuf, of the message type b's message
+// indexes name (the schema may hold several); e itself otherwise.
+func (e *Encoder) ForWire(b []byte) (*Encoder, error) {
+	if e.Type != TypeProtobuf {
+		return e, nil
+	}
+	_, payload, ok := splitWire(b)
+	if !ok {
+		return nil, errors.New("not in the Schema Registry wire format")
+	}
+	md, _, err := messageByIndexes(e.message.ParentFile(), payload)
+	if err != nil {
+		return nil, err
+	}
+	if md == e.message {
+		return e, nil
+	}
+	c := *e
+	c.message, c.prefix = md, messageIndexes(md)
+	c.payload = (&protoEncoder{md: md}).encode
+	return &c, nil
+}
+
+// WireID is the schema id a payload in the wire format names (ok false
+// when it is not in that format).
+func WireID(b []byte) (id int, ok bool) {
+	id, _, ok = splitWire(b)
+	return id, ok
 }

@@ -447,3 +447,38 @@ func TestProtobufRoundTripsThroughDecoder(t *testing.T) {
 		}
 	}
 }
+
+func TestForWirePicksTheMessageOfThePayload(t *testing.T) {
+	text := `syntax = "proto3"; package p; message A { string a = 1; } message B { message C { int32 c = 1; } string b = 1; }`
+	first, err := NewEncoder(TypeProtobuf, text, "t.proto", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	nested, err := NewEncoder(TypeProtobuf, text, "t.proto", "p.B.C")
+	if err != nil {
+		t.Fatal(err)
+	}
+	first.ID, nested.ID = 7, 7
+	orig, err := nested.Encode(nil, []byte(`{"c":5}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := first.ForWire(orig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.Encode(nil, []byte(`{"c":6}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := nested.Encode(nil, []byte(`{"c":6}`))
+	if !bytes.Equal(got, want) {
+		t.Fatalf("ForWire encoded %x, want %x (message p.B.C)", got, want)
+	}
+	if _, err := first.ForWire([]byte("{}")); err == nil {
+		t.Error("a payload not in the wire format was accepted")
+	}
+	if _, err := e.Encode(nil, []byte(`{"a":"x"}`)); err == nil {
+		t.Error("a field of p.A was accepted for p.B.C")
+	}
+}

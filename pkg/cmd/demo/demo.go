@@ -238,7 +238,7 @@ func Run(ctx context.Context, opts *Options) error {
 	}
 	if b != nil && opts.Keep && ctx.Err() == nil {
 		if sr != nil {
-			fmt.Fprintf(io.ErrOut, "kx demo: the embedded broker stays up on %s, the schema registry on %s; try 'kx -b %s --schema-registry %s tail payment.transactions'; Ctrl-C to stop\n", strings.Join(brokers, ","), sr.URL(), brokers[0], sr.URL())
+			fmt.Fprintf(io.ErrOut, "kx demo: the embedded broker stays up on %s, the schema registry on %s; try 'kx -b %s --schema-registry %s tail payment.transactions --from beginning -e -c 3'; Ctrl-C to stop\n", strings.Join(brokers, ","), sr.URL(), brokers[0], sr.URL())
 		} else {
 			fmt.Fprintf(io.ErrOut, "kx demo: the embedded broker stays up on %s; try 'kx -b %s topics'; Ctrl-C to stop\n", strings.Join(brokers, ","), brokers[0])
 		}

@@ -25,6 +25,7 @@ import (
 	"github.com/kx-cli/kx/pkg/kafka"
 	"github.com/kx-cli/kx/pkg/position"
 	"github.com/kx-cli/kx/pkg/record"
+	"github.com/kx-cli/kx/pkg/registry"
 	"github.com/kx-cli/kx/pkg/replay"
 )
 
@@ -36,6 +37,7 @@ type Options struct {
 	// Decoder builds the Schema Registry decoder --jq and --dedupe-on
 	// look through (nil: none).
 	Decoder     func(cmdutil.SchemaFlags) (*cmdutil.RecordDecoder, error)
+	Registry    func() (*kafka.Registry, error)
 	Schema      cmdutil.SchemaFlags
 	Now         func() time.Time
 	CommandLine []string
@@ -59,7 +61,7 @@ type Options struct {
 
 // NewCmdReplay builds kx replay.
 func NewCmdReplay(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
-	opts := &Options{IO: f.IOStreams, Kafka: f.Kafka, KafkaTo: f.KafkaTo, Decoder: f.RecordDecoder, Now: time.Now, CommandLine: os.Args}
+	opts := &Options{IO: f.IOStreams, Kafka: f.Kafka, KafkaTo: f.KafkaTo, Decoder: f.RecordDecoder, Registry: f.Registry, Now: time.Now, CommandLine: os.Args}
 	cmd := &cobra.Command{
 		Use:   "replay SRC DST",
 		Short: "Re-drive records from one topic to another, filtered, deduplicated, paced, with an audit trail",
@@ -75,7 +77,8 @@ records); anything else skips the record (counted in the report).
 Avro, Protobuf and JSON Schema values (Schema Registry wire format) are
 decoded for --jq and --dedupe-on as kx tail decodes them (--value-format,
 --key-format, --strict) and sent as they were, byte for byte, with their
-schema ids; --jq cannot rewrite such a value (exit 2).
+schema ids; a --jq rewrite is encoded with the value's own schema (the
+same id; exit 2 naming the field when it does not fit).
 
 --group G makes the replay resumable: it reads as consumer group G from its
 committed offsets, and commits an offset only once DST acknowledged every
@@ -251,6 +254,15 @@ func run(ctx context.Context, opts *Options) error {
 	if (ro.JQ != nil || ro.DedupeOn != nil) && opts.Decoder != nil {
 		if dec, err = opts.Decoder(opts.Schema); err != nil {
 			return err
+		}
+		if dec != nil && ro.JQ != nil && opts.Registry != nil {
+			reg, err := opts.Registry()
+			if err != nil {
+				return err
+			}
+			if reg != nil {
+				ro.Reencode = registry.NewReencoder(reg).Encode
+			}
 		}
 	}
 	rep, runErr := replay.Run(ctx, src, cmdutil.Readers(src, dec), destination, ro)
