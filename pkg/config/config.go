@@ -221,10 +221,13 @@ func Load(path string, mustExist bool) (*File, error) {
 	v.SetConfigFile(path)
 	v.SetConfigType("yaml")
 	if err := v.ReadInConfig(); err != nil {
-		return nil, errorf("config %s: %w", path, err)
+		return nil, fileError(path, err)
 	}
 	if err := v.UnmarshalExact(f); err != nil {
-		return nil, errorf("config %s: %w", path, err)
+		return nil, fileError(path, err)
+	}
+	if err := checkUnits(path, f); err != nil {
+		return nil, err
 	}
 	return f, nil
 }
