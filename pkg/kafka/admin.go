@@ -2,6 +2,7 @@ package kafka
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"sort"
@@ -79,14 +80,21 @@ func (c *Client) Metadata(ctx context.Context) (*Metadata, error) {
 		err error
 	}
 	ch := make(chan result, 1)
+	c.metadataPending.Add(1)
 	go func() {
 		md, err := a.GetMetadata(nil, true, int(c.opts.Timeout.Milliseconds()))
+		c.metadataPending.Add(-1)
 		ch <- result{md, err}
 	}()
 	var r result
+	ctx, stop := c.watchRefused(ctx)
+	defer stop()
 	select {
 	case r = <-ch:
 	case <-ctx.Done():
+		if errors.Is(context.Cause(ctx), errAllRefused) {
+			return nil, c.unreachable("metadata", true, "")
+		}
 		return nil, ctx.Err()
 	}
 	if r.err != nil {

@@ -6,10 +6,12 @@ package kafka
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	ck "github.com/confluentinc/confluent-kafka-go/v2/kafka"
@@ -37,6 +39,9 @@ type Client struct {
 	adminProd *ck.Producer
 	adminLogs *logRoute
 	lastErr   error // the last error event librdkafka reported (auth, transport)
+	reach     reach // per bootstrap address: why it could not be reached
+	// metadataPending counts GetMetadata calls not returned yet.
+	metadataPending atomic.Int32
 }
 
 // New returns a client; nothing connects until the first call.
@@ -67,14 +72,25 @@ func LibraryVersion() string {
 	return s
 }
 
-// Close releases the admin connection.
+// Close releases the admin connection. A metadata request still waiting
+// for an unreachable cluster (Metadata gave up early: every broker
+// refused) would hold librdkafka's close until its timeout, so the close
+// then finishes in the background.
 func (c *Client) Close() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.admin != nil {
-		c.admin.Close()
-		c.adminProd.Close()
-		c.adminLogs.close()
+		admin, prod, logs := c.admin, c.adminProd, c.adminLogs
+		closeAll := func() {
+			admin.Close()
+			prod.Close()
+			logs.close()
+		}
+		if c.metadataPending.Load() > 0 {
+			go closeAll()
+		} else {
+			closeAll()
+		}
 		c.admin, c.adminProd, c.adminLogs = nil, nil, nil
 	}
 }
@@ -145,6 +161,7 @@ func (l *logRoute) close() {
 func (c *Client) noteError(err ck.Error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.noteTransport(err)
 	if isAuthError(err) || c.lastErr == nil || !isAuthError(c.lastErr) {
 		c.lastErr = err
 	}
@@ -192,12 +209,15 @@ func (c *Client) adminClient() (*ck.AdminClient, error) {
 	return a, nil
 }
 
-// ctx bounds a call by the client's timeout.
+// ctx bounds a call by the client's timeout, and ends it as soon as every
+// bootstrap broker refused a connection (classify then says so).
 func (c *Client) ctx(parent context.Context) (context.Context, context.CancelFunc) {
 	if parent == nil {
 		parent = context.Background()
 	}
-	return context.WithTimeout(parent, c.opts.Timeout)
+	ctx, cancel := context.WithTimeout(parent, c.opts.Timeout)
+	ctx, stop := c.watchRefused(ctx)
+	return ctx, func() { stop(); cancel() }
 }
 
 // classify turns a librdkafka error into a classified error whose message
@@ -215,12 +235,17 @@ func (c *Client) classify(op string, err error) error {
 	if isAuthError(err) {
 		return classErr(ErrAuth, fmt.Errorf("%s: authentication or TLS failure with %s: %v", op, strings.Join(c.opts.Brokers, ","), err))
 	}
-	if isUnreachable(err) {
-		why := err.Error()
-		if last := c.lastError(); last != nil {
-			why = last.Error()
+	if errors.Is(err, errAllRefused) {
+		return c.unreachable(op, true, "")
+	}
+	// A call ctx ended because every bootstrap broker refused.
+	if errors.Is(err, context.Canceled) {
+		if all, _ := c.refusedSince(time.Now().Add(-c.opts.Timeout)); all {
+			return c.unreachable(op, true, "")
 		}
-		return classErr(ErrUnreachable, fmt.Errorf("%s: cannot reach Kafka at %s within %s: %s", op, strings.Join(c.opts.Brokers, ","), c.opts.Timeout, why))
+	}
+	if isUnreachable(err) {
+		return c.unreachable(op, false, "")
 	}
 	return fmt.Errorf("%s: %w", op, err)
 }
