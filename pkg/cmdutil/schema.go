@@ -133,8 +133,11 @@ func (d *RecordDecoder) Failed() int64 {
 
 // Report prints how many keys and values could not be decoded, if any.
 func (d *RecordDecoder) Report() {
-	if n := d.Failed(); n > 0 {
-		fmt.Fprintf(d.errOut, "kx: %d key(s) or value(s) could not be decoded (printed raw with *_error)\n", n)
+	switch n := d.Failed(); {
+	case n == 1:
+		fmt.Fprintf(d.errOut, "kx: 1 key or value could not be decoded (printed raw with *_error)\n")
+	case n > 1:
+		fmt.Fprintf(d.errOut, "kx: %d keys or values could not be decoded (printed raw with *_error)\n", n)
 	}
 }
 

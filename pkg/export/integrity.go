@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kx-cli/kx/pkg/consume"
+	"github.com/kx-cli/kx/pkg/output"
 	"github.com/kx-cli/kx/pkg/record"
 )
 
@@ -264,10 +265,10 @@ func (c *Checker) Finish(lowAtEnd map[record.TopicPartition]int64, complete bool
 			}
 		}
 		if deleted > 0 {
-			res.Failures = append(res.Failures, fmt.Sprintf("%s: %d records deleted during the export (low watermark moved to %d)", name, deleted, low))
+			res.Failures = append(res.Failures, fmt.Sprintf("%s: %s deleted during the export (low watermark moved to %d)", name, output.Count(deleted, "record"), low))
 		}
 		if noRecord > 0 {
-			res.Warnings = append(res.Warnings, fmt.Sprintf("%s: %d offsets without a record (compaction or transaction markers)", name, noRecord))
+			res.Warnings = append(res.Warnings, fmt.Sprintf("%s: %s without a record (compaction or transaction markers)", name, output.Count(noRecord, "offset")))
 		}
 		if p.Timestamps.Backwards > 0 {
 			b := p.Timestamps.BackwardsFirst[0]
@@ -281,7 +282,7 @@ func (c *Checker) Finish(lowAtEnd map[record.TopicPartition]int64, complete bool
 			u.DuplicatesTotal, u.Expr, d.Key, d.First.Topic, d.First.Partition, d.First.Offset, d.Again.Topic, d.Again.Partition, d.Again.Offset))
 	}
 	if u := c.unique; u != nil && u.Missing > 0 {
-		res.Warnings = append(res.Warnings, fmt.Sprintf("%d records have no %s", u.Missing, u.Expr))
+		res.Warnings = append(res.Warnings, fmt.Sprintf("%s no %s", output.CountHave(u.Missing, "record"), u.Expr))
 	}
 	return res
 }

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/kx-cli/kx/pkg/output"
 	"github.com/kx-cli/kx/pkg/record"
 )
 
@@ -179,10 +180,10 @@ func (r *Reconciler) Finish(asOf time.Time) *ReconcileReport {
 func (rep *ReconcileReport) Failures() []string {
 	var out []string
 	if rep.MissingTotal > 0 {
-		out = append(out, fmt.Sprintf("%d orders of %s never completed (first: %q)", rep.MissingTotal, rep.Reference, rep.Missing[0].Key))
+		out = append(out, fmt.Sprintf("%s of %s never completed (first: %q)", output.Count(rep.MissingTotal, "order"), rep.Reference, rep.Missing[0].Key))
 	}
 	if rep.LateTotal > 0 {
-		out = append(out, fmt.Sprintf("%d orders completed after the %s SLA (first: %q after %s)", rep.LateTotal, rep.SLA, rep.Late[0].Key, rep.Late[0].After))
+		out = append(out, fmt.Sprintf("%s completed after the %s SLA (first: %q after %s)", output.Count(rep.LateTotal, "order"), rep.SLA, rep.Late[0].Key, rep.Late[0].After))
 	}
 	return out
 }
@@ -191,19 +192,19 @@ func (rep *ReconcileReport) Failures() []string {
 func (rep *ReconcileReport) Warnings() []string {
 	var out []string
 	if rep.UnmatchedTotal > 0 {
-		out = append(out, fmt.Sprintf("%d completions have no creation in %s (first: %q)", rep.UnmatchedTotal, rep.Reference, rep.Unmatched[0].Key))
+		out = append(out, fmt.Sprintf("%s no creation in %s (first: %q)", output.CountHave(rep.UnmatchedTotal, "completion"), rep.Reference, rep.Unmatched[0].Key))
 	}
 	if rep.DuplicateCreationsTotal > 0 {
-		out = append(out, fmt.Sprintf("%d duplicate creations (first: %q)", rep.DuplicateCreationsTotal, rep.DuplicateCreations[0].Key))
+		out = append(out, fmt.Sprintf("%s (first: %q)", output.Count(rep.DuplicateCreationsTotal, "duplicate creation"), rep.DuplicateCreations[0].Key))
 	}
 	if rep.DuplicateCompletionsTotal > 0 {
-		out = append(out, fmt.Sprintf("%d duplicate completions (first: %q)", rep.DuplicateCompletionsTotal, rep.DuplicateCompletions[0].Key))
+		out = append(out, fmt.Sprintf("%s (first: %q)", output.Count(rep.DuplicateCompletionsTotal, "duplicate completion"), rep.DuplicateCompletions[0].Key))
 	}
 	if rep.OpenTotal > 0 {
-		out = append(out, fmt.Sprintf("%d orders still open within the %s SLA", rep.OpenTotal, rep.SLA))
+		out = append(out, fmt.Sprintf("%s still open within the %s SLA", output.Count(rep.OpenTotal, "order"), rep.SLA))
 	}
 	if rep.WithoutKey > 0 {
-		out = append(out, fmt.Sprintf("%d records have no %s", rep.WithoutKey, rep.On))
+		out = append(out, fmt.Sprintf("%s no %s", output.CountHave(rep.WithoutKey, "record"), rep.On))
 	}
 	return out
 }

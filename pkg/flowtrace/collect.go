@@ -9,6 +9,7 @@ import (
 
 	"github.com/kx-cli/kx/pkg/consume"
 	"github.com/kx-cli/kx/pkg/kafka"
+	"github.com/kx-cli/kx/pkg/output"
 	"github.com/kx-cli/kx/pkg/partitioner"
 	"github.com/kx-cli/kx/pkg/position"
 	"github.com/kx-cli/kx/pkg/record"
@@ -100,8 +101,8 @@ func (c *Collector) Collect(ctx context.Context) (*Result, error) {
 	}
 	if c.Log != nil {
 		dec, skip := c.Tracer.Stats()
-		fmt.Fprintf(c.Log, "kx: trace: read %d records from %d of %d partitions in %d round(s); %d decoded, %d skipped by the byte prefilter\n",
-			res.Records.Load(), res.Partitions.Load(), len(all), res.Rounds, dec, skip)
+		fmt.Fprintf(c.Log, "kx: trace: read %s from %d of %s in %s; %d decoded, %d skipped by the byte prefilter\n",
+			output.Count(res.Records.Load(), "record"), res.Partitions.Load(), output.Count(len(all), "partition"), output.Count(res.Rounds, "round"), dec, skip)
 	}
 	return res, nil
 }
@@ -130,8 +131,8 @@ func (c *Collector) read(ctx context.Context, res *Result, round []consume.Range
 		}
 		res.FullReads = append(res.FullReads, rd.Topic)
 		if c.Log != nil {
-			fmt.Fprintf(c.Log, "kx: trace: %s: %d of %d keyed records outside the partition of their key (%d checked); reading every partition\n",
-				rd.Topic, pl.misplaced.Load(), pl.checked.Load(), pl.checked.Load())
+			fmt.Fprintf(c.Log, "kx: trace: %s: %d of %s outside the partition of their key; reading every partition\n",
+				rd.Topic, pl.misplaced.Load(), output.Count(pl.checked.Load(), "keyed record"))
 		}
 		done := map[int32]bool{}
 		for _, r := range round {
@@ -220,7 +221,7 @@ func (c *Collector) logRead(round int, rd Read, rs []consume.Range, rootStart ti
 		for i, r := range rs {
 			parts[i] = r.Partition
 		}
-		how = fmt.Sprintf("partitions %v of %d (by %d key(s))", parts, c.Partitions[rd.Topic], len(rd.Keys))
+		how = fmt.Sprintf("partitions %v of %d (by %s)", parts, c.Partitions[rd.Topic], output.Count(len(rd.Keys), "key"))
 	}
 	if rd.AfterRoot {
 		how += fmt.Sprintf(", from %s", record.FormatTimestamp(rootStart.Add(-c.Skew)))

@@ -91,7 +91,7 @@ func TestCollectPrunes(t *testing.T) {
 	if want := int64(6 + inPart + 3); res.Records.Load() != want || res.Rounds != 2 {
 		t.Errorf("read %d records in %d rounds, want %d in 2", res.Records.Load(), res.Rounds, want)
 	}
-	for _, want := range []string{"round 1: payments: partitions [", "round 2: ships: all partitions, from 2026-11-25T12:59:00.000Z", "in 2 round(s)"} {
+	for _, want := range []string{"round 1: payments: partitions [", "round 2: ships: all partitions, from 2026-11-25T12:59:00.000Z", "in 2 rounds"} {
 		if !strings.Contains(log.String(), want) {
 			t.Errorf("log lacks %q:\n%s", want, log.String())
 		}

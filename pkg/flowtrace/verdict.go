@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kx-cli/kx/pkg/output"
 	"github.com/kx-cli/kx/pkg/record"
 )
 
@@ -91,7 +92,7 @@ func Summarize(flow Flow, tr *Trace) Summary {
 	first, last := tr.Events[0].Record.Timestamp, tr.Events[len(tr.Events)-1].Record.Timestamp
 	s.First, s.Last = tsPtr(first), tsPtr(last)
 	s.DurationMS = last.Sub(first).Milliseconds()
-	span := fmt.Sprintf("%d events in %d stages over %s", len(tr.Events), len(s.Stages), FormatDuration(last.Sub(first)))
+	span := fmt.Sprintf("%s in %s over %s", output.Count(len(tr.Events), "event"), output.Count(len(s.Stages), "stage"), FormatDuration(last.Sub(first)))
 
 	terminal := len(flow.Stages) - 1
 	if closing, ok := cancelled(flow, tr.Events, terminal); ok {

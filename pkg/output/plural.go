@@ -25,3 +25,12 @@ func Plural[N int | int32 | int64 | uint64](n N, noun string) string {
 	}
 	return noun + "s"
 }
+
+// CountHave is Count followed by "has" or "have", agreeing with n:
+// "1 record has", "3 records have".
+func CountHave[N int | int32 | int64 | uint64](n N, noun string) string {
+	if n == 1 {
+		return Count(n, noun) + " has"
+	}
+	return Count(n, noun) + " have"
+}

@@ -23,3 +23,12 @@ func TestCount(t *testing.T) {
 		}
 	}
 }
+
+func TestCountHave(t *testing.T) {
+	if got := CountHave(1, "record"); got != "1 record has" {
+		t.Errorf("CountHave(1) = %q", got)
+	}
+	if got := CountHave(0, "record"); got != "0 records have" {
+		t.Errorf("CountHave(0) = %q", got)
+	}
+}

@@ -544,7 +544,7 @@ func (p *Player) deliveries(prod Producer, t *Tracker, abort context.CancelCause
 		// Each distinct delivery error is printed once, then counted.
 		for _, msg := range errOrder {
 			if n := errCounts[msg]; n > 1 {
-				fmt.Fprintf(p.opts.IO.ErrOut, "%s: %s (%d records)\n", p.opts.Name, msg, n)
+				fmt.Fprintf(p.opts.IO.ErrOut, "%s: %s (%s)\n", p.opts.Name, msg, output.Count(n, "record"))
 			}
 		}
 	}()

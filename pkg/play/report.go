@@ -83,8 +83,8 @@ func (r *Report) WriteText(w io.Writer, width int) error {
 	} else if r.Until != "" {
 		state = "stopped after phase " + r.Until
 	}
-	fmt.Fprintf(&b, "\n%s: %s %s (run %s, seed %d, speed %s) in %.1fs: %d events",
-		r.Command, r.Scenario, state, r.RunID, r.Seed, formatFloat(r.Speed), r.WallSeconds, r.Events)
+	fmt.Fprintf(&b, "\n%s: %s %s (run %s, seed %d, speed %s) in %.1fs: %s",
+		r.Command, r.Scenario, state, r.RunID, r.Seed, formatFloat(r.Speed), r.WallSeconds, output.Count(r.Events, "event"))
 	if !r.DryRun {
 		fmt.Fprintf(&b, ", %d acknowledged", r.Acked)
 		if r.Failed > 0 {
@@ -133,7 +133,7 @@ func (r *Report) WriteText(w io.Writer, width int) error {
 	for _, c := range r.Verification {
 		switch c.Status {
 		case VerifyInterfered:
-			fmt.Fprintf(&b, "%s: warning: %s grew by %d records but this run wrote %d: another writer interfered, not verified\n", r.Command, c.Topic, c.Growth, c.Acked)
+			fmt.Fprintf(&b, "%s: warning: %s grew by %s but this run wrote %d: another writer interfered, not verified\n", r.Command, c.Topic, output.Count(c.Growth, "record"), c.Acked)
 		case VerifyShortfall:
 			fmt.Fprintf(&b, "%s: %s: sent %d, acknowledged %d, failed %d, unconfirmed %d, log grew by %d\n", r.Command, c.Topic, c.Sent, c.Acked, c.Failed, c.Unconfirmed, c.Growth)
 		}

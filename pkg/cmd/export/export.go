@@ -502,7 +502,7 @@ func report(opts *ExportOptions, job export.Job, p *plan, res *readResult, wm ma
 	rep.ColumnErrors.Count = res.columnErrs
 	if res.firstEvalErr != nil {
 		rep.ColumnErrors.First = res.firstEvalErr.Error()
-		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%d records failed a jq expression (first: %v); their cells are empty", rep.ColumnErrors.Count, res.firstEvalErr))
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s failed a jq expression (first: %v); their cells are empty", output.Count(rep.ColumnErrors.Count, "record"), res.firstEvalErr))
 	}
 	rep.UnexportedFields.Count = res.unknown
 	if res.unknownFirst != nil {

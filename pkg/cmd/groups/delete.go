@@ -11,6 +11,7 @@ import (
 	"github.com/kx-cli/kx/pkg/cmdutil"
 	"github.com/kx-cli/kx/pkg/groups"
 	"github.com/kx-cli/kx/pkg/iostreams"
+	"github.com/kx-cli/kx/pkg/output"
 )
 
 // DeleteOptions of kx groups delete and delete-offsets.
@@ -111,6 +112,6 @@ func runDeleteOffsets(ctx context.Context, opts *DeleteOptions) error {
 		}
 		return mapErr(err)
 	}
-	fmt.Fprintf(opts.IO.ErrOut, "kx: deleted %d commit(s) of group %s; kept %d\n", removed, opts.Group, len(kept))
+	fmt.Fprintf(opts.IO.ErrOut, "kx: deleted %s of group %s; kept %d\n", output.Count(removed, "commit"), opts.Group, len(kept))
 	return nil
 }

@@ -204,12 +204,12 @@ func runReset(ctx context.Context, opts *ResetOptions) error {
 		fmt.Fprintf(opts.IO.ErrOut, "kx: plan written to %s\n", opts.Export)
 	}
 	if !opts.Execute {
-		fmt.Fprintf(opts.IO.ErrOut, "kx: dry run: nothing changed; add --execute to commit %d offset(s) for group %s\n", plan.Changes(), opts.Group)
+		fmt.Fprintf(opts.IO.ErrOut, "kx: dry run: nothing changed; add --execute to commit %s for group %s\n", output.Count(plan.Changes(), "offset"), opts.Group)
 		return nil
 	}
 	if err := groups.Apply(ctx, a, plan); err != nil {
 		return mapErr(fmt.Errorf("reset %s: %w", opts.Group, err))
 	}
-	fmt.Fprintf(opts.IO.ErrOut, "kx: committed %d offset(s) for group %s\n", plan.Changes(), opts.Group)
+	fmt.Fprintf(opts.IO.ErrOut, "kx: committed %s for group %s\n", output.Count(plan.Changes(), "offset"), opts.Group)
 	return nil
 }

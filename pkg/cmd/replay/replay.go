@@ -23,6 +23,7 @@ import (
 	"github.com/kx-cli/kx/pkg/iostreams"
 	"github.com/kx-cli/kx/pkg/jqfilter"
 	"github.com/kx-cli/kx/pkg/kafka"
+	"github.com/kx-cli/kx/pkg/output"
 	"github.com/kx-cli/kx/pkg/position"
 	"github.com/kx-cli/kx/pkg/record"
 	"github.com/kx-cli/kx/pkg/registry"
@@ -316,7 +317,7 @@ func printSummary(opts *Options, rep *replay.Report) {
 	if rep.DryRun {
 		n = rep.Selected - rep.Skipped[replay.SkipDuplicate]
 	}
-	fmt.Fprintf(w, "kx: %s %d records from %s to %s (read %d, selected %d, sent %d, acknowledged %d", verb, n, rep.Source, rep.Destination, rep.Read, rep.Selected, rep.Sent, rep.Acknowledged)
+	fmt.Fprintf(w, "kx: %s %s from %s to %s (read %d, selected %d, sent %d, acknowledged %d", verb, output.Count(n, "record"), rep.Source, rep.Destination, rep.Read, rep.Selected, rep.Sent, rep.Acknowledged)
 	if len(rep.Skipped) > 0 {
 		var parts []string
 		for _, reason := range []string{replay.SkipNotSelected, replay.SkipDuplicate, replay.SkipNotObject, replay.SkipJQError} {

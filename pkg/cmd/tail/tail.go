@@ -493,7 +493,7 @@ func (w *writer) flush() error {
 func (w *writer) finish() error {
 	err := w.flush()
 	if w.evalErrs > 1 {
-		fmt.Fprintf(w.errOut, "kx: warning: --jq failed on %d records\n", w.evalErrs)
+		fmt.Fprintf(w.errOut, "kx: warning: --jq failed on %s\n", output.Count(w.evalErrs, "record"))
 	}
 	return err
 }
