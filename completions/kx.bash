@@ -12,7 +12,32 @@ __kx_debug()
 __kx_init_completion()
 {
     COMPREPLY=()
-    _get_comp_words_by_ref "$@" cur prev words cword
+    if declare -F _get_comp_words_by_ref >/dev/null 2>&1; then
+        _get_comp_words_by_ref "$@" cur prev words cword
+        return
+    fi
+    # No bash-completion package: rebuild the words from COMP_WORDS, joining
+    # what bash split at = and : (--topic=orders, host:port) again.
+    local i w line=$COMP_LINE sep
+    words=()
+    cword=0
+    for ((i = 0; i < ${#COMP_WORDS[@]}; i++)); do
+        w=${COMP_WORDS[i]}
+        sep=
+        [[ $line == [[:blank:]]* ]] && sep=1
+        line=${line#"${line%%[![:blank:]]*}"}
+        line=${line#"$w"}
+        if ((i > 1)) && [[ -z $sep ]] && [[ $w =~ ^[=:]+$ || ${COMP_WORDS[i-1]} =~ ^[=:]+$ ]]; then
+            words[${#words[@]}-1]+=$w
+        else
+            words+=("$w")
+        fi
+        ((i == COMP_CWORD)) && cword=$((${#words[@]} - 1))
+    done
+    cur=${words[cword]}
+    prev=
+    ((cword > 0)) && prev=${words[cword-1]}
+    return 0
 }
 
 # This function calls the kx program to obtain the completion
@@ -118,7 +143,7 @@ __kx_process_completion_results() {
             fullFilter+="$filter|"
         done
 
-        filteringCmd="_filedir $fullFilter"
+        filteringCmd="__kx_filedir ${fullFilter%|}"
         __kx_debug "File filtering command: $filteringCmd"
         $filteringCmd
     elif (((directive & shellCompDirectiveFilterDirs) != 0)); then
@@ -128,10 +153,10 @@ __kx_process_completion_results() {
         subdir=${completions[0]}
         if [[ -n $subdir ]]; then
             __kx_debug "Listing directories in $subdir"
-            pushd "$subdir" >/dev/null 2>&1 && _filedir -d && popd >/dev/null 2>&1 || return
+            pushd "$subdir" >/dev/null 2>&1 && __kx_filedir -d && popd >/dev/null 2>&1 || return
         else
             __kx_debug "Listing directories in ."
-            _filedir -d
+            __kx_filedir -d
         fi
     else
         __kx_handle_completion_types
@@ -170,7 +195,7 @@ __kx_handle_activeHelp() {
                 # the call to _filedir will fill COMPREPLY if files match.
                 if (((directive & shellCompDirectiveNoFileComp) == 0)); then
                     __kx_debug "Listing files"
-                    _filedir
+                    __kx_filedir
                 fi
             fi
 
@@ -386,6 +411,29 @@ __kx_format_comp_descriptions()
             __kx_debug "Final comp: $comp"
         fi
     done
+}
+
+# _filedir from the bash-completion package, or a plain version of it:
+# directories with -d, else files ending in one of the |-separated
+# extensions of $1 (any file without $1), and directories.
+__kx_filedir()
+{
+    if declare -F _filedir >/dev/null 2>&1; then
+        _filedir "$@"
+        return
+    fi
+    local IFS=$'\n' ext
+    if [[ $1 == -d ]]; then
+        COMPREPLY=($(compgen -d -- "$cur"))
+    elif [[ -n $1 ]]; then
+        COMPREPLY=($(compgen -d -- "$cur"))
+        for ext in ${1//|/$'\n'}; do
+            COMPREPLY+=($(compgen -f -X "!*.$ext" -- "$cur"))
+        done
+    else
+        COMPREPLY=($(compgen -f -- "$cur"))
+    fi
+    compopt -o filenames 2>/dev/null
 }
 
 __start_kx()

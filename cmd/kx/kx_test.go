@@ -111,6 +111,8 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 	"rates-within": ratesWithin,
 	"pty-run":      ptyRun,
 	"screen-check": screenCheck,
+	// shell-complete: see completioncmds_test.go.
+	"shell-complete": shellComplete,
 	// Commands of the Schema Registry scripts (schemacmds_test.go).
 	"sr-seed": srSeed,
 	"sr-auth": srAuth,

@@ -3,6 +3,7 @@ package root
 import (
 	"bytes"
 
+	completioncmd "github.com/kx-cli/kx/pkg/cmd/completion"
 	"github.com/kx-cli/kx/pkg/cmdutil"
 	"github.com/kx-cli/kx/pkg/iostreams"
 )
@@ -14,16 +15,11 @@ import (
 func Completions() (map[string][]byte, error) {
 	ios, _, _, _ := iostreams.Test()
 	cmd := NewCmdRoot(cmdutil.New(ios))
-	gens := map[string]func(*bytes.Buffer) error{
-		"kx.bash": func(b *bytes.Buffer) error { return cmd.GenBashCompletionV2(b, true) },
-		"kx.zsh":  func(b *bytes.Buffer) error { return cmd.GenZshCompletion(b) },
-		"kx.fish": func(b *bytes.Buffer) error { return cmd.GenFishCompletion(b, true) },
-		"kx.ps1":  func(b *bytes.Buffer) error { return cmd.GenPowerShellCompletionWithDesc(b) },
-	}
+	files := map[string]string{"kx.bash": "bash", "kx.zsh": "zsh", "kx.fish": "fish", "kx.ps1": "powershell"}
 	out := map[string][]byte{}
-	for name, gen := range gens {
+	for name, shell := range files {
 		var b bytes.Buffer
-		if err := gen(&b); err != nil {
+		if err := completioncmd.Write(&b, cmd, shell); err != nil {
 			return nil, err
 		}
 		out[name] = b.Bytes()
