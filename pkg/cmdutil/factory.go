@@ -157,7 +157,7 @@ func UsageErrorf(format string, args ...any) error {
 func ExactArgs(n int, what string) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if len(args) != n {
-			return UsageErrorf("%s: want %s, got %d argument(s)", cmd.CommandPath(), what, len(args))
+			return UsageErrorf("%s: want %s, got %s", cmd.CommandPath(), what, output.Count(len(args), "argument"))
 		}
 		return nil
 	}

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/kx-cli/kx/pkg/kafka"
+	"github.com/kx-cli/kx/pkg/output"
 )
 
 // Admin is the part of the Kafka client this package uses.
@@ -269,7 +270,7 @@ type ActiveMembersError struct {
 }
 
 func (e *ActiveMembersError) Error() string {
-	return fmt.Sprintf("consumer group %q has %d active member(s): %s; stop them first", e.Group, len(e.Members), strings.Join(e.Members, ", "))
+	return fmt.Sprintf("consumer group %q has %s: %s; stop them first", e.Group, output.Count(len(e.Members), "active member"), strings.Join(e.Members, ", "))
 }
 
 // CheckInactive returns an ActiveMembersError when group has members.
