@@ -46,6 +46,11 @@ type Options struct {
 	Compression string
 	// InputName names stdin in error messages.
 	InputName string
+	// Create creates Topic when it does not exist, with Partitions and
+	// ReplicationFactor (0: as the topic of the first input envelope, else
+	// the broker's defaults).
+	Create                        bool
+	Partitions, ReplicationFactor int
 }
 
 // NewCmdProduce builds kx produce.
@@ -109,12 +114,21 @@ The producer is idempotent with acks=all. It does not compress unless asked
 (--compression gzip|snappy|lz4|zstd, or compression in the profile), like
 librdkafka and the Java client, so every client can read what it writes
 (kafkajs reads no lz4 without a plugin). -X sets any other librdkafka
-property.`,
+property.
+
+--create creates TOPIC when it does not exist: with --partitions and
+--replication-factor when given, else as the topic the first input line
+came from when that line is a kx envelope (so a copy keeps the source's
+partition count and --keep-partition works), else with the broker's
+defaults (num.partitions, default.replication.factor), as Kafka's own
+auto-creation would. Without --create an unknown topic is an error (exit 2):
+kx never creates a topic by accident.`,
 		Example: `  # One JSON value per line, keyed by its orderId
   echo '{"orderId":"ord-1","status":"NEW"}' | kx produce orders.created --key-jq .orderId
 
-  # Copy a topic, headers and binary values included
-  kx tail -e orders.created | kx produce orders.copy
+  # Copy a topic, headers and binary values included; --create makes
+  # orders.copy with as many partitions as orders.created if it is missing
+  kx tail -e orders.created | kx produce orders.copy --create
 
   # Replay the errors of the last hour into a retry topic, pinned to partition 0
   kx tail payment.transactions --from -1h -e --jq '.status=="ERROR"' | kx produce payment.retry --partition 0
@@ -155,6 +169,15 @@ property.`,
 			if opts.NoRegister && opts.Value.File == "" && opts.Key.File == "" {
 				return cmdutil.UsageErrorf("--no-register applies to --value-schema or --key-schema")
 			}
+			if !opts.Create && (cmd.Flags().Changed("partitions") || cmd.Flags().Changed("replication-factor")) {
+				return cmdutil.UsageErrorf("--partitions and --replication-factor apply to --create")
+			}
+			if cmd.Flags().Changed("partitions") && opts.Partitions < 1 {
+				return cmdutil.UsageErrorf("--partitions must be at least 1")
+			}
+			if cmd.Flags().Changed("replication-factor") && opts.ReplicationFactor < 1 {
+				return cmdutil.UsageErrorf("--replication-factor must be at least 1")
+			}
 			var err error
 			if opts.Compression, err = cmdutil.ValidateCompression(opts.Compression); err != nil {
 				return err
@@ -174,6 +197,9 @@ property.`,
 	addSchemaFlags(cmd, "value", &opts.Value, &valueVersion)
 	addSchemaFlags(cmd, "key", &opts.Key, &keyVersion)
 	fl.BoolVar(&opts.NoRegister, "no-register", false, "use the schema files as registered already, do not register them")
+	fl.BoolVar(&opts.Create, "create", false, "create TOPIC if it does not exist (sized as the input envelopes' topic, else the broker's defaults)")
+	fl.IntVar(&opts.Partitions, "partitions", 0, "with --create: number of partitions")
+	fl.IntVar(&opts.ReplicationFactor, "replication-factor", 0, "with --create: replicas per partition")
 	cmdutil.AddCompressionFlag(cmd, &opts.Compression)
 	return cmd
 }
@@ -330,11 +356,12 @@ func run(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	topics, err := client.ResolveTopics(ctx, []string{opts.Topic})
+	in := newReader(opts.IO.In)
+	topic, err := targetTopic(ctx, opts, client, &in)
 	if err != nil {
 		return fmt.Errorf("produce: %w", err)
 	}
-	conv.parted = int32(len(topics[0].Partitions))
+	conv.parted = int32(len(topic.Partitions))
 	if opts.Partition >= conv.parted {
 		return cmdutil.UsageErrorf("--partition %d: topic %s has %d partitions", opts.Partition, opts.Topic, conv.parted)
 	}
@@ -360,7 +387,7 @@ func run(ctx context.Context, opts *Options) error {
 		}
 	}()
 
-	readErr := produceLines(ctx, opts, conv, p, tally)
+	readErr := produceLines(ctx, opts, in, conv, p, tally)
 
 	// Every queued record gets its report, even after a bad line or Ctrl-C:
 	// what was handed to Kafka is either confirmed or counted as failed.
@@ -382,8 +409,7 @@ func run(ctx context.Context, opts *Options) error {
 
 // produceLines reads stdin and queues each record; it stops at the first
 // malformed line unless --skip-invalid.
-func produceLines(ctx context.Context, opts *Options, conv *converter, p *kafka.Producer, tally *tally) error {
-	in := newReader(opts.IO.In)
+func produceLines(ctx context.Context, opts *Options, in *bufio.Reader, conv *converter, p *kafka.Producer, tally *tally) error {
 	var buf []byte
 	for lineNo := 1; ; lineNo++ {
 		if ctx.Err() != nil {
