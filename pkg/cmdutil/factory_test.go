@@ -197,7 +197,7 @@ func TestRecordDecoder(t *testing.T) {
 		t.Errorf("failed %d, stderr:\n%s\nwant one warning for two failures", d.Failed(), errOut.String())
 	}
 	d.Report()
-	if !strings.Contains(errOut.String(), "kx: 2 key(s) or value(s) could not be decoded") {
+	if !strings.Contains(errOut.String(), "kx: 2 keys or values could not be decoded") {
 		t.Errorf("report:\n%s", errOut.String())
 	}
 
