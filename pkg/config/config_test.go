@@ -226,6 +226,31 @@ func TestSetCurrentProfileKeepsComments(t *testing.T) {
 	}
 }
 
+// TestSetCurrentProfileKeepsTheText: only the value changes; the user's
+// indentation, quoting and comments stay byte for byte.
+func TestSetCurrentProfileKeepsTheText(t *testing.T) {
+	profiles := "profiles:\n  local:\n    brokers: localhost:9092   # dev\n  prod:\n    brokers: k1:9092\n"
+	for name, c := range map[string]struct{ in, want string }{
+		"plain":         {"current-profile: local\n" + profiles, "current-profile: prod\n" + profiles},
+		"comment":       {"# mine\ncurrent-profile: local   # the default\n" + profiles, "# mine\ncurrent-profile: prod   # the default\n" + profiles},
+		"double quoted": {"current-profile: \"local\"\n" + profiles, "current-profile: prod\n" + profiles},
+		"single quoted": {profiles + "current-profile: 'local' # x\n", profiles + "current-profile: prod # x\n"},
+		"empty":         {"current-profile:\n" + profiles, "current-profile: prod\n" + profiles},
+		"missing":       {"# my clusters\n\n" + profiles, "# my clusters\n\ncurrent-profile: prod\n" + profiles},
+		"four spaces":   {"current-profile: local\nprofiles:\n    local:\n        brokers: a:1\n    prod:\n        brokers: b:1\n", "current-profile: prod\nprofiles:\n    local:\n        brokers: a:1\n    prod:\n        brokers: b:1\n"},
+	} {
+		path := writeConfig(t, c.in, 0o600)
+		if err := SetCurrentProfile(path, "prod"); err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		got, _ := os.ReadFile(path)
+		if string(got) != c.want {
+			t.Errorf("%s: file is\n%s\nwant\n%s", name, got, c.want)
+		}
+	}
+}
+
 const withFlows = `
 flows:
   Signup:
