@@ -367,29 +367,8 @@ func (l *loader) gen(n *yaml.Node, what string, depth int) *gen {
 		}
 		return g
 	}
-	// Find the generator key first so the error for a stray key names the
-	// generator's allowed modifiers.
-	raw := l.mapping(dn, what)
-	if !l.ok() {
-		return g
-	}
-	kind := ""
-	for _, k := range raw.order {
-		if _, ok := genKeys[k]; ok {
-			if kind != "" {
-				l.failf(raw.keys[k], "%s: both %q and %q given; a field has exactly one generator", what, kind, k)
-				return g
-			}
-			kind = k
-		}
-	}
+	kind := l.genKind(dn, what)
 	if kind == "" {
-		k := raw.order
-		at := dn
-		if len(k) > 0 {
-			at = raw.keys[k[0]]
-		}
-		l.failf(at, "%s: no generator key (one of %s); use object: for a nested object", what, strings.Join(genKeyList, ", "))
 		return g
 	}
 	f := l.mapping(dn, what+" ("+kind+")", append([]string{kind}, genKeys[kind]...)...)
@@ -401,90 +380,18 @@ func (l *loader) gen(n *yaml.Node, what string, depth int) *gen {
 	case "const":
 		g.kind, g.val = gConst, l.value(v, depth)
 	case "sequence":
-		g.kind, g.seqStart, g.seqBy = gSequence, 1, 1
-		if dv := l.deref(v); l.ok() && dv.ShortTag() != "!!null" {
-			g.format = l.str(dv, what+".sequence (format)")
-			if l.ok() && strings.Count(g.format, "%")-2*strings.Count(g.format, "%%") != 1 {
-				l.failf(dv, "%s.sequence: format needs exactly one verb such as %%d or %%06d, got %q", what, g.format)
-			}
-		}
-		if s := f.get("start"); s != nil {
-			g.seqStart = l.integer(s, what+".start")
-		}
-		if s := f.get("step"); s != nil {
-			g.seqBy = l.integer(s, what+".step")
-		}
-		g.seq = l.s.nseq
-		l.s.nseq++
+		l.genSequence(g, v, f, what)
 	case "uuid":
 		g.kind = gUUID
 		l.trueOrNull(v, what+".uuid")
 	case "choice":
-		g.kind = gChoice
-		for i, c := range l.seq(v, what+".choice") {
-			g.choices = append(g.choices, l.gen(c, fmt.Sprintf("%s.choice[%d]", what, i), depth+1))
-		}
-		if l.ok() && len(g.choices) == 0 {
-			l.failf(v, "%s.choice: needs at least one value", what)
-		}
-		if w := f.get("weights"); w != nil {
-			ws := l.seq(w, what+".weights")
-			if l.ok() && len(ws) != len(g.choices) {
-				l.failf(w, "%s.weights: %d weights for %d choices", what, len(ws), len(g.choices))
-			}
-			g.weights = l.probabilities(ws, what+".weights", useNonNegative)
-		}
+		l.genChoice(g, v, f, what, depth)
 	case "int", "float":
-		g.kind = gInt
-		if kind == "float" {
-			g.kind = gFloat
-		}
-		r := l.seq(v, what+"."+kind+" ([min, max])")
-		if l.ok() && len(r) != 2 {
-			l.failf(v, "%s.%s: expected [min, max]", what, kind)
-			return g
-		}
-		if !l.ok() {
-			return g
-		}
-		g.min, g.max = l.num(r[0], what+"."+kind+".min", useNumber), l.num(r[1], what+"."+kind+".max", useNumber)
-		if l.ok() && g.min.param < 0 && g.max.param < 0 && g.min.lit > g.max.lit {
-			l.failf(v, "%s.%s: min %v is greater than max %v", what, kind, g.min.lit, g.max.lit)
-		}
-		if d := f.get("decimals"); d != nil {
-			g.decimals = int(l.integer(d, what+".decimals"))
-			if l.ok() && (g.decimals < 0 || g.decimals > 12) {
-				l.failf(d, "%s.decimals: must be between 0 and 12", what)
-			}
-		}
-		if s := f.get("format"); s != nil {
-			g.format = l.str(s, what+".format")
-		}
+		l.genNumber(g, kind, v, f, what)
 	case "timestamp":
-		g.kind = gTimestamp
-		if dv := l.deref(v); l.ok() && !(dv.ShortTag() == "!!null" || (dv.ShortTag() == "!!bool" && dv.Value == "true") || dv.Value == "now") {
-			l.failf(dv, "%s.timestamp: expected now, true or null, got %q", what, dv.Value)
-		}
-		if o := f.get("offset"); o != nil {
-			g.offset = l.delay(o, what+".offset")
-		}
-		g.tsFmt = "rfc3339ms"
-		if s := f.get("format"); s != nil {
-			g.tsFmt = l.str(s, what+".format")
-			if l.ok() && !contains([]string{"rfc3339ms", "rfc3339", "unix_ms", "unix", "date"}, g.tsFmt) {
-				l.failf(s, "%s.format: unknown timestamp format %q (rfc3339ms, rfc3339, unix_ms, unix, date)", what, g.tsFmt)
-			}
-		}
+		l.genTimestamp(g, v, f, what)
 	case "from":
-		g.kind = gFrom
-		p := l.str(v, what+".from")
-		g.path = strings.Split(p, ".")
-		for _, seg := range g.path {
-			if l.ok() && seg == "" {
-				l.failf(v, "%s.from: malformed path %q (want alias.field[.field...])", what, p)
-			}
-		}
-		g.val = v // node kept to report undefined aliases per flow
+		l.genFrom(g, v, what)
 	case "array":
 		g.kind = gArray
 		g.elem = l.gen(v, what+".array", depth+1)
@@ -498,17 +405,143 @@ func (l *loader) gen(n *yaml.Node, what string, depth int) *gen {
 	case "jq":
 		g.kind = gJQ
 		g.jq = l.jq(v, what+".jq", false)
-		if d := f.get("decimals"); d != nil {
-			g.decimals = int(l.integer(d, what+".decimals"))
-			if l.ok() && (g.decimals < 0 || g.decimals > 12) {
-				l.failf(d, "%s.decimals: must be between 0 and 12", what)
-			}
-		}
+		l.genDecimals(g, f, what)
 	case "param":
 		g.kind = gParam
 		g.param = l.paramRef(v, what+".param")
 	}
 	return g
+}
+
+// genKind finds the one generator key of a mapping ("" after a failure).
+// It looks before checking the other keys so the error for a stray key
+// names the generator's allowed modifiers.
+func (l *loader) genKind(dn *yaml.Node, what string) string {
+	raw := l.mapping(dn, what)
+	if !l.ok() {
+		return ""
+	}
+	kind := ""
+	for _, k := range raw.order {
+		if _, ok := genKeys[k]; ok {
+			if kind != "" {
+				l.failf(raw.keys[k], "%s: both %q and %q given; a field has exactly one generator", what, kind, k)
+				return ""
+			}
+			kind = k
+		}
+	}
+	if kind == "" {
+		k := raw.order
+		at := dn
+		if len(k) > 0 {
+			at = raw.keys[k[0]]
+		}
+		l.failf(at, "%s: no generator key (one of %s); use object: for a nested object", what, strings.Join(genKeyList, ", "))
+	}
+	return kind
+}
+
+// genSequence: sequence: FORMAT with start and step.
+func (l *loader) genSequence(g *gen, v *yaml.Node, f *fields, what string) {
+	g.kind, g.seqStart, g.seqBy = gSequence, 1, 1
+	if dv := l.deref(v); l.ok() && dv.ShortTag() != "!!null" {
+		g.format = l.str(dv, what+".sequence (format)")
+		if l.ok() && strings.Count(g.format, "%")-2*strings.Count(g.format, "%%") != 1 {
+			l.failf(dv, "%s.sequence: format needs exactly one verb such as %%d or %%06d, got %q", what, g.format)
+		}
+	}
+	if s := f.get("start"); s != nil {
+		g.seqStart = l.integer(s, what+".start")
+	}
+	if s := f.get("step"); s != nil {
+		g.seqBy = l.integer(s, what+".step")
+	}
+	g.seq = l.s.nseq
+	l.s.nseq++
+}
+
+// genChoice: choice: [generators] with optional weights, one per choice.
+func (l *loader) genChoice(g *gen, v *yaml.Node, f *fields, what string, depth int) {
+	g.kind = gChoice
+	for i, c := range l.seq(v, what+".choice") {
+		g.choices = append(g.choices, l.gen(c, fmt.Sprintf("%s.choice[%d]", what, i), depth+1))
+	}
+	if l.ok() && len(g.choices) == 0 {
+		l.failf(v, "%s.choice: needs at least one value", what)
+	}
+	if w := f.get("weights"); w != nil {
+		ws := l.seq(w, what+".weights")
+		if l.ok() && len(ws) != len(g.choices) {
+			l.failf(w, "%s.weights: %d weights for %d choices", what, len(ws), len(g.choices))
+		}
+		g.weights = l.probabilities(ws, what+".weights", useNonNegative)
+	}
+}
+
+// genNumber: int or float: [min, max] with decimals and format.
+func (l *loader) genNumber(g *gen, kind string, v *yaml.Node, f *fields, what string) {
+	g.kind = gInt
+	if kind == "float" {
+		g.kind = gFloat
+	}
+	r := l.seq(v, what+"."+kind+" ([min, max])")
+	if l.ok() && len(r) != 2 {
+		l.failf(v, "%s.%s: expected [min, max]", what, kind)
+		return
+	}
+	if !l.ok() {
+		return
+	}
+	g.min, g.max = l.num(r[0], what+"."+kind+".min", useNumber), l.num(r[1], what+"."+kind+".max", useNumber)
+	if l.ok() && g.min.param < 0 && g.max.param < 0 && g.min.lit > g.max.lit {
+		l.failf(v, "%s.%s: min %v is greater than max %v", what, kind, g.min.lit, g.max.lit)
+	}
+	l.genDecimals(g, f, what)
+	if s := f.get("format"); s != nil {
+		g.format = l.str(s, what+".format")
+	}
+}
+
+// genDecimals reads the decimals modifier (0 to 12).
+func (l *loader) genDecimals(g *gen, f *fields, what string) {
+	if d := f.get("decimals"); d != nil {
+		g.decimals = int(l.integer(d, what+".decimals"))
+		if l.ok() && (g.decimals < 0 || g.decimals > 12) {
+			l.failf(d, "%s.decimals: must be between 0 and 12", what)
+		}
+	}
+}
+
+// genTimestamp: timestamp: now with an offset and a format.
+func (l *loader) genTimestamp(g *gen, v *yaml.Node, f *fields, what string) {
+	g.kind = gTimestamp
+	if dv := l.deref(v); l.ok() && !(dv.ShortTag() == "!!null" || (dv.ShortTag() == "!!bool" && dv.Value == "true") || dv.Value == "now") {
+		l.failf(dv, "%s.timestamp: expected now, true or null, got %q", what, dv.Value)
+	}
+	if o := f.get("offset"); o != nil {
+		g.offset = l.delay(o, what+".offset")
+	}
+	g.tsFmt = "rfc3339ms"
+	if s := f.get("format"); s != nil {
+		g.tsFmt = l.str(s, what+".format")
+		if l.ok() && !contains([]string{"rfc3339ms", "rfc3339", "unix_ms", "unix", "date"}, g.tsFmt) {
+			l.failf(s, "%s.format: unknown timestamp format %q (rfc3339ms, rfc3339, unix_ms, unix, date)", what, g.tsFmt)
+		}
+	}
+}
+
+// genFrom: from: alias.field, resolved per flow.
+func (l *loader) genFrom(g *gen, v *yaml.Node, what string) {
+	g.kind = gFrom
+	p := l.str(v, what+".from")
+	g.path = strings.Split(p, ".")
+	for _, seg := range g.path {
+		if l.ok() && seg == "" {
+			l.failf(v, "%s.from: malformed path %q (want alias.field[.field...])", what, p)
+		}
+	}
+	g.val = v // node kept to report undefined aliases per flow
 }
 
 func (l *loader) trueOrNull(n *yaml.Node, what string) {
