@@ -13,16 +13,21 @@ import (
 	"github.com/kx-cli/kx/pkg/kafka"
 )
 
+// Creator creates topics (*kafka.Client).
+type Creator interface {
+	CreateTopic(ctx context.Context, spec kafka.TopicSpec) error
+}
+
 // CreateOptions of kx topics create.
 type CreateOptions struct {
 	IO          *iostreams.IOStreams
-	Kafka       func() (*kafka.Client, error)
+	Kafka       func() (Creator, error)
 	Spec        kafka.TopicSpec
 	IfNotExists bool
 }
 
 func newCmdCreate(f *cmdutil.Factory, runF func(context.Context, *CreateOptions) error) *cobra.Command {
-	opts := &CreateOptions{IO: f.IOStreams, Kafka: f.Kafka}
+	opts := &CreateOptions{IO: f.IOStreams, Kafka: clientAs(f.Kafka, func(c *kafka.Client) Creator { return c })}
 	var configs []string
 	cmd := &cobra.Command{
 		Use:   "create TOPIC",

@@ -13,16 +13,22 @@ import (
 	"github.com/kx-cli/kx/pkg/kafka"
 )
 
+// Deleter deletes topics it finds in the metadata (*kafka.Client).
+type Deleter interface {
+	Metadata(ctx context.Context) (*kafka.Metadata, error)
+	DeleteTopics(ctx context.Context, names []string) error
+}
+
 // DeleteOptions of kx topics delete.
 type DeleteOptions struct {
 	IO     *iostreams.IOStreams
-	Kafka  func() (*kafka.Client, error)
+	Kafka  func() (Deleter, error)
 	Topics []string
 	Yes    bool
 }
 
 func newCmdDelete(f *cmdutil.Factory, runF func(context.Context, *DeleteOptions) error) *cobra.Command {
-	opts := &DeleteOptions{IO: f.IOStreams, Kafka: f.Kafka}
+	opts := &DeleteOptions{IO: f.IOStreams, Kafka: clientAs(f.Kafka, func(c *kafka.Client) Deleter { return c })}
 	cmd := &cobra.Command{
 		Use:               "delete TOPIC… --yes",
 		Short:             "Delete topics (refuses without --yes)",

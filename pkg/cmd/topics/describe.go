@@ -16,13 +16,13 @@ import (
 // DescribeOptions of kx topics describe.
 type DescribeOptions struct {
 	IO     *iostreams.IOStreams
-	Kafka  func() (*kafka.Client, error)
+	Kafka  func() (Describer, error)
 	Output output.Format
 	Topic  string
 }
 
 func newCmdDescribe(f *cmdutil.Factory, runF func(context.Context, *DescribeOptions) error) *cobra.Command {
-	opts := &DescribeOptions{IO: f.IOStreams, Kafka: f.Kafka}
+	opts := &DescribeOptions{IO: f.IOStreams, Kafka: clientAs(f.Kafka, func(c *kafka.Client) Describer { return c })}
 	var outputFlag string
 	cmd := &cobra.Command{
 		Use:   "describe TOPIC",

@@ -17,10 +17,37 @@ import (
 	"github.com/kx-cli/kx/pkg/record"
 )
 
+// Offsets is what listing and watching topics ask of the cluster
+// (*kafka.Client; kafkafake in tests).
+type Offsets interface {
+	ResolveTopics(ctx context.Context, patterns []string) ([]kafka.TopicMeta, error)
+	Watermarks(ctx context.Context, tps []kafka.TP) (map[kafka.TP]kafka.Watermark, error)
+	ListOffsets(ctx context.Context, tps []kafka.TP, spec kafka.OffsetSpec) (map[kafka.TP]kafka.OffsetInfo, error)
+}
+
+// Describer is what describing a topic asks of the cluster.
+type Describer interface {
+	Metadata(ctx context.Context) (*kafka.Metadata, error)
+	Watermarks(ctx context.Context, tps []kafka.TP) (map[kafka.TP]kafka.Watermark, error)
+	TopicConfigs(ctx context.Context, topic string) ([]kafka.ConfigEntry, error)
+}
+
+// clientAs hands out the factory's client as the interface a run uses.
+func clientAs[T any](kafkaClient func() (*kafka.Client, error), as func(*kafka.Client) T) func() (T, error) {
+	return func() (T, error) {
+		c, err := kafkaClient()
+		if err != nil {
+			var zero T
+			return zero, err
+		}
+		return as(c), nil
+	}
+}
+
 // ListOptions of kx topics.
 type ListOptions struct {
 	IO       *iostreams.IOStreams
-	Kafka    func() (*kafka.Client, error)
+	Kafka    func() (Offsets, error)
 	Output   output.Format
 	Patterns []string
 	Wide     bool
@@ -30,7 +57,7 @@ type ListOptions struct {
 
 // NewCmdTopics builds `kx topics` and its subcommands.
 func NewCmdTopics(f *cmdutil.Factory, runF func(context.Context, *ListOptions) error) *cobra.Command {
-	opts := &ListOptions{IO: f.IOStreams, Kafka: f.Kafka}
+	opts := &ListOptions{IO: f.IOStreams, Kafka: clientAs(f.Kafka, func(c *kafka.Client) Offsets { return c })}
 	var outputFlag string
 	cmd := &cobra.Command{
 		Use:   "topics [TOPIC|REGEX…]",
