@@ -23,57 +23,90 @@ import (
 // the scenario plays. It is the play view: the dashboard stops when the
 // play ends, before the final report is printed.
 type dashboard struct {
-	cancel context.CancelFunc
-	done   chan struct{}
-	err    error
-	gate   *gatedWriter
-	once   sync.Once
+	ctx     context.Context
+	ios     iostreams.IOStreams // ErrOut: the gate
+	client  *kafka.Client
+	rules   []*alert.Rule
+	dec     *cmdutil.RecordDecoder
+	mu      sync.Mutex
+	started bool
+	cancel  context.CancelFunc
+	done    chan struct{}
+	err     error
+	gate    *gatedWriter
+	once    sync.Once
 }
 
-// startDashboard starts the dashboard on ios (a terminal). Play's own
-// stderr lines go through the returned gate: held while the dashboard owns
-// the screen, printed after it closes.
+// newDashboard prepares the dashboard on ios (a terminal); it starts when
+// play asks for its view, after the topics are made, so what play says
+// before (its header, the topics it created) is printed in its place and
+// the dashboard never waits for a topic about to be created. Play's own
+// stderr lines go through the gate: held while the dashboard owns the
+// screen, printed after it closes.
 //
 // The rules are in scenario time (alert.Scale): at --speed 10 a "10s"
 // window lasts one second and "0.05/s" means 0.5 records a second, so
 // alerts fire and resolve with the story. Records in a Schema Registry
 // format are decoded through reg (nil: none), so the rules' jq sees JSON.
-func startDashboard(ctx context.Context, ios *iostreams.IOStreams, client *kafka.Client, reg *kafka.Registry, speed float64) (*dashboard, error) {
+func newDashboard(ctx context.Context, ios *iostreams.IOStreams, client *kafka.Client, reg *kafka.Registry, speed float64) (*dashboard, error) {
 	rules, err := alert.Parse("alerts/ecommerce.yaml (embedded)", alerts.Ecommerce)
 	if err != nil {
 		return nil, fmt.Errorf("demo: alert rules: %w", err)
 	}
 	alert.Scale(rules, speed)
-	dctx, cancel := context.WithCancel(ctx)
-	d := &dashboard{cancel: cancel, done: make(chan struct{}), gate: &gatedWriter{w: ios.ErrOut}}
+	// Until the dashboard starts, the gate lets lines through.
+	d := &dashboard{ctx: ctx, ios: *ios, client: client, rules: rules, done: make(chan struct{}), gate: &gatedWriter{w: ios.ErrOut, released: true}}
 	// The dashboard's own warnings wait behind the same gate.
-	dio := *ios
-	dio.ErrOut = d.gate
+	d.ios.ErrOut = d.gate
 	dec, err := cmdutil.NewRecordDecoder(reg, cmdutil.SchemaFlags{KeyFormat: schema.FormatAuto, ValueFormat: schema.FormatAuto}, d.gate)
 	if err != nil {
-		cancel()
 		return nil, err
 	}
-	go func() {
-		defer close(d.done)
-		q := &stats.Query{Interval: time.Second, Window: time.Minute, Rules: rules, From: "beginning", Title: "kx demo"}
-		_, height := dio.TerminalSize() // the dashboard never scrolls
-		dash := &stats.Dashboard{Width: min(dio.TerminalWidth(), 120), Height: height, Color: dio.ColorEnabled(), Title: q.Title, Brokers: stats.JoinBrokers(client.Brokers())}
-		d.err = stats.NewWatcher(q, client, cmdutil.Readers(client, dec), dio.Out, dio.ErrOut, dash).Run(dctx)
-		dec.Report()
-	}()
+	d.dec = dec
 	return d, nil
 }
 
-// view adapts the dashboard to play's View.
-func (d *dashboard) view(*scenario.Scenario) play.View { return dashboardView{d} }
+// start takes the screen: from now on stderr lines are held.
+func (d *dashboard) start() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.started {
+		return
+	}
+	d.started = true
+	d.gate.hold()
+	dctx, cancel := context.WithCancel(d.ctx)
+	d.cancel = cancel
+	go func() {
+		defer close(d.done)
+		q := &stats.Query{Interval: time.Second, Window: time.Minute, Rules: d.rules, From: "beginning", Title: "kx demo"}
+		dio := &d.ios
+		_, height := dio.TerminalSize() // the dashboard never scrolls
+		dash := &stats.Dashboard{Width: min(dio.TerminalWidth(), 120), Height: height, Color: dio.ColorEnabled(), Title: q.Title, Brokers: stats.JoinBrokers(d.client.Brokers())}
+		d.err = stats.NewWatcher(q, d.client, cmdutil.Readers(d.client, d.dec), dio.Out, dio.ErrOut, dash).Run(dctx)
+		d.dec.Report()
+	}()
+}
+
+// view adapts the dashboard to play's View: play asks for it once the
+// topics exist, and the dashboard starts then.
+func (d *dashboard) view(*scenario.Scenario) play.View {
+	d.start()
+	return dashboardView{d}
+}
 
 // stop ends the dashboard (its summary is printed) and releases play's
 // held stderr lines.
 func (d *dashboard) stop() error {
 	d.once.Do(func() {
-		d.cancel()
-		<-d.done
+		d.mu.Lock()
+		started := d.started
+		d.started = true // a late view() must not start it any more
+		d.mu.Unlock()
+		if started {
+			d.cancel()
+			<-d.done
+		}
 		d.gate.release()
 	})
 	return d.err
@@ -99,6 +132,13 @@ func (g *gatedWriter) Write(p []byte) (int, error) {
 		return g.w.Write(p)
 	}
 	return g.held.Write(p)
+}
+
+// hold makes writes wait until release.
+func (g *gatedWriter) hold() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.released = false
 }
 
 func (g *gatedWriter) release() {

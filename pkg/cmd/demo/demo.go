@@ -205,7 +205,7 @@ func Run(ctx context.Context, opts *Options) error {
 	// On a terminal with nothing else on stdout, the live dashboard of kx
 	// stats (with the demo's alert rules) replaces play's status lines.
 	if opts.NewView == nil && !opts.NoDashboard && !p.Quiet && io.IsStdoutTTY() && p.Output == play.OutputNone {
-		dash, err := startDashboard(ctx, io, client, reg, p.Speed)
+		dash, err := newDashboard(ctx, io, client, reg, p.Speed)
 		if err != nil {
 			return err
 		}
