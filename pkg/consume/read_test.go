@@ -331,7 +331,7 @@ func TestReadParallel(t *testing.T) {
 	if len(got.sorted()) != 7 {
 		t.Errorf("read %v", got.sorted())
 	}
-	// 43 partitions: each gets its share of the 24 MB.
+	// 43 partitions: each gets its share of the 12 MB.
 	c.CreateTopic("w", 40)
 	wide := slices.Clone(tps)
 	for p := range int32(40) {
@@ -346,8 +346,8 @@ func TestReadParallel(t *testing.T) {
 	if err := consume.ReadParallel(ctx, open, wrs, consume.Options{}, func(*record.Record) error { return nil }); err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(queues, []int{24 << 10 / 43, 24 << 10 / 43, 24 << 10 / 43}) {
-		t.Errorf("queue sizes %v, want %d for each of the three readers", queues, 24<<10/43)
+	if !slices.Equal(queues, []int{12 << 10 / 43, 12 << 10 / 43, 12 << 10 / 43}) {
+		t.Errorf("queue sizes %v, want %d for each of the three readers", queues, 12<<10/43)
 	}
 	if !slices.Equal(consume.TPs(rs), tps) {
 		t.Errorf("TPs %v", consume.TPs(rs))

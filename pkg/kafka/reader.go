@@ -95,7 +95,8 @@ func (c *Client) NewReader(opts ReaderOptions) (*Reader, error) {
 		defaults = maps.Clone(readerDefaults)
 		defaults["queued.max.messages.kbytes"] = opts.QueueKB
 		// A fetch need not be larger than what may be queued.
-		defaults["max.partition.fetch.bytes"] = min(opts.QueueKB*1024, readerDefaults["max.partition.fetch.bytes"].(int))
+		defaults["max.partition.fetch.bytes"] = min(opts.QueueKB*1024/2, readerDefaults["max.partition.fetch.bytes"].(int))
+		defaults["fetch.max.bytes"] = min(max(opts.QueueKB*1024*2, 1<<20), readerDefaults["fetch.max.bytes"].(int))
 	}
 	cfg, logs := c.configMap(defaults, overrides)
 	consumer, err := ck.NewConsumer(cfg)
