@@ -44,6 +44,9 @@ type Collector struct {
 	Skew time.Duration
 	// From and To bound the read (nil: the whole retained log).
 	From, To *position.Spec
+	// Following: the read goes on after the trace (Follow), so nothing
+	// is left out before the end: no upper time bound.
+	Following bool
 	// Log, when set, gets a line per read and a summary (kx -v).
 	Log io.Writer
 }
@@ -80,22 +83,25 @@ func (c *Collector) Collect(ctx context.Context) (*Result, error) {
 	}
 	plan := &Plan{Flow: c.Flow, ScanAll: c.ScanAll}
 	for ctx.Err() == nil {
-		rootStart := earliestRoot(c.Flow, c.Tracer)
-		reads := plan.Next(c.Tracer.Known, !rootStart.IsZero())
+		w := window{from: earliestRoot(c.Flow, c.Tracer)}
+		if !c.Following && !w.from.IsZero() {
+			w.until = closedAt(c.Flow, c.Tracer)
+		}
+		reads := plan.Next(c.Tracer.Known, !w.from.IsZero())
 		if len(reads) == 0 {
 			break
 		}
 		res.Rounds++
 		var round []consume.Range
 		for _, rd := range reads {
-			rs, err := c.roundRanges(ctx, rd, bounds, rootStart)
+			rs, err := c.roundRanges(ctx, rd, bounds, w)
 			if err != nil {
 				return nil, err
 			}
 			round = append(round, rs...)
-			c.logRead(res.Rounds, rd, rs, rootStart)
+			c.logRead(res.Rounds, rd, rs, w)
 		}
-		if err := c.read(ctx, res, round, reads, bounds, rootStart); err != nil {
+		if err := c.read(ctx, res, round, reads, bounds, w); err != nil {
 			return nil, err
 		}
 	}
@@ -113,7 +119,7 @@ func (c *Collector) Collect(ctx context.Context) (*Result, error) {
 // (kcat and librdkafka default to crc32-based ones), the key's records
 // may be anywhere, and the topic's other partitions are read as well, so
 // a verdict never rests on partitions that were skipped.
-func (c *Collector) read(ctx context.Context, res *Result, round []consume.Range, reads []Read, bounds map[kafka.TP]consume.Range, rootStart time.Time) error {
+func (c *Collector) read(ctx context.Context, res *Result, round []consume.Range, reads []Read, bounds map[kafka.TP]consume.Range, w window) error {
 	pruned := map[string]*placement{}
 	for _, rd := range reads {
 		if len(rd.Keys) > 0 && int32(len(Partitions(c.Partitioner, rd.Keys, c.Partitions[rd.Topic]))) < c.Partitions[rd.Topic] {
@@ -140,7 +146,7 @@ func (c *Collector) read(ctx context.Context, res *Result, round []consume.Range
 				done[r.Partition] = true
 			}
 		}
-		all, err := c.roundRanges(ctx, Read{Topic: rd.Topic, AfterRoot: rd.AfterRoot}, bounds, rootStart)
+		all, err := c.roundRanges(ctx, Read{Topic: rd.Topic, AfterRoot: rd.AfterRoot}, bounds, w)
 		if err != nil {
 			return err
 		}
@@ -163,7 +169,8 @@ func (c *Collector) readRanges(ctx context.Context, res *Result, ranges []consum
 			res.Partitions.Add(1)
 		}
 	}
-	return consume.ReadParallel(ctx, c.Open, ranges, consume.Options{}, func(r *record.Record) error {
+	// Offer copies what it keeps: the readers may reuse their memory.
+	return consume.ReadParallel(ctx, c.Open, ranges, consume.Options{Reuse: true}, func(r *record.Record) error {
 		res.Records.Add(1)
 		if pl := pruned[r.Topic]; pl != nil && r.Key != nil {
 			pl.checked.Add(1)
@@ -176,9 +183,17 @@ func (c *Collector) readRanges(ctx context.Context, res *Result, ranges []consum
 	})
 }
 
+// window is the time a round after the root reads: from the root's time
+// (minus the skew) and, once every trace reached the flow's last stage,
+// until the latest such closing event (plus the skew). The last stage's
+// topic was then read in an earlier round with no upper bound, so the
+// verdict, which rests on it, is the same: what the upper bound leaves out
+// is events of other stages more than the skew after the order closed.
+type window struct{ from, until time.Time }
+
 // roundRanges are the ranges of one read: the partitions its keys hash to
-// (all without keys), from the root's time minus the skew when asked.
-func (c *Collector) roundRanges(ctx context.Context, rd Read, bounds map[kafka.TP]consume.Range, rootStart time.Time) ([]consume.Range, error) {
+// (all without keys), within the window when asked.
+func (c *Collector) roundRanges(ctx context.Context, rd Read, bounds map[kafka.TP]consume.Range, w window) ([]consume.Range, error) {
 	var tps []kafka.TP
 	if len(rd.Keys) > 0 {
 		for _, p := range Partitions(c.Partitioner, rd.Keys, c.Partitions[rd.Topic]) {
@@ -189,11 +204,16 @@ func (c *Collector) roundRanges(ctx context.Context, rd Read, bounds map[kafka.T
 			tps = append(tps, kafka.TP{Topic: rd.Topic, Partition: p})
 		}
 	}
-	var after map[kafka.TP]kafka.OffsetInfo
+	var after, before map[kafka.TP]kafka.OffsetInfo
 	if rd.AfterRoot {
 		var err error
-		if after, err = c.Offsets.ListOffsets(ctx, tps, kafka.AtTime(rootStart.Add(-c.Skew))); err != nil {
+		if after, err = c.Offsets.ListOffsets(ctx, tps, kafka.AtTime(w.from.Add(-c.Skew))); err != nil {
 			return nil, err
+		}
+		if !w.until.IsZero() {
+			if before, err = c.Offsets.ListOffsets(ctx, tps, kafka.AtTime(w.until.Add(c.Skew))); err != nil {
+				return nil, err
+			}
 		}
 	}
 	out := make([]consume.Range, 0, len(tps))
@@ -206,12 +226,17 @@ func (c *Collector) roundRanges(ctx context.Context, rd Read, bounds map[kafka.T
 			}
 			r.Start = max(r.Start, off)
 		}
+		// The first record at or after the bound and what follows it are
+		// left out (none that late: read to the end).
+		if b, ok := before[tp]; ok && b.Offset >= 0 && b.Offset < r.End {
+			r.End = max(r.Start, b.Offset)
+		}
 		out = append(out, r)
 	}
 	return out, nil
 }
 
-func (c *Collector) logRead(round int, rd Read, rs []consume.Range, rootStart time.Time) {
+func (c *Collector) logRead(round int, rd Read, rs []consume.Range, w window) {
 	if c.Log == nil {
 		return
 	}
@@ -224,9 +249,35 @@ func (c *Collector) logRead(round int, rd Read, rs []consume.Range, rootStart ti
 		how = fmt.Sprintf("partitions %v of %d (by %s)", parts, c.Partitions[rd.Topic], output.Count(len(rd.Keys), "key"))
 	}
 	if rd.AfterRoot {
-		how += fmt.Sprintf(", from %s", record.FormatTimestamp(rootStart.Add(-c.Skew)))
+		how += fmt.Sprintf(", from %s", record.FormatTimestamp(w.from.Add(-c.Skew)))
+		if !w.until.IsZero() {
+			how += fmt.Sprintf(" until %s (the order closed at %s)", record.FormatTimestamp(w.until.Add(c.Skew)), record.FormatTimestamp(w.until))
+		}
 	}
 	fmt.Fprintf(c.Log, "kx: trace: round %d: %s: %s\n", round, rd.Topic, how)
+}
+
+// closedAt is the latest time a trace reached the flow's last stage, or
+// zero when a trace has not reached it (or there is none).
+func closedAt(flow Flow, tracer *Tracer) time.Time {
+	terminal := len(flow.Stages) - 1
+	var last time.Time
+	traces := tracer.Traces()
+	for _, tr := range traces {
+		var closed time.Time
+		for _, ev := range tr.Events {
+			if ev.Index == terminal && ev.Record.Timestamp.After(closed) {
+				closed = ev.Record.Timestamp
+			}
+		}
+		if closed.IsZero() {
+			return time.Time{}
+		}
+		if closed.After(last) {
+			last = closed
+		}
+	}
+	return last
 }
 
 func earliestRoot(flow Flow, tracer *Tracer) time.Time {

@@ -210,3 +210,51 @@ func TestCollectOtherPartitioner(t *testing.T) {
 		t.Error("no full read after keys out of place")
 	}
 }
+
+// TestCollectStopsAfterClose: once the order reached the flow's last stage
+// (here payments, keyed and read in the first round with no time bound),
+// the other stages are read only up to that time plus the skew; the
+// verdict rests on the last stage and stays the same. A followed trace
+// reads on to the end.
+func TestCollectStopsAfterClose(t *testing.T) {
+	c, _ := shop(t)
+	// o4's shipment event ten minutes after its payment closed it.
+	add(c, "ships", "", 3*time.Hour+10*time.Minute, `{"orderId":"o4","status":"LATE"}`)
+	flow, err := flowtrace.Custom([]string{"orders", "ships", "payments"}, []string{"orderId"}, map[string]string{"payments": "orderId"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	statuses := func(following bool) ([]string, int64, string) {
+		col := collector(t, c, flow, "o4")
+		col.Following = following
+		var log bytes.Buffer
+		col.Log = &log
+		res, err := col.Collect(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr := col.Tracer.Traces()[0]
+		var got []string
+		for _, ev := range tr.Events {
+			got = append(got, ev.Record.Topic+":"+ev.Status)
+		}
+		if s := flowtrace.Summarize(flow, tr); s.Verdict != flowtrace.Complete {
+			t.Errorf("following %v: verdict %s", following, s.Message)
+		}
+		return got, res.Records.Load(), log.String()
+	}
+	bounded, n, log := statuses(false)
+	if strings.Join(bounded, ",") != "orders:NEW,payments:OK,ships:SHIPPED" {
+		t.Errorf("bounded read: events %v, want the order, its payment and its shipment (not the late one)", bounded)
+	}
+	if !strings.Contains(log, "until 2026-11-25T13:01:01.000Z (the order closed at 2026-11-25T13:00:01.000Z)") {
+		t.Errorf("log does not show the upper bound:\n%s", log)
+	}
+	all, nAll, _ := statuses(true)
+	if strings.Join(all, ",") != "orders:NEW,payments:OK,ships:SHIPPED,ships:LATE" {
+		t.Errorf("followed read: events %v, want the late shipment too", all)
+	}
+	if n >= nAll {
+		t.Errorf("the bounded read read %d records, the followed one %d", n, nAll)
+	}
+}

@@ -111,9 +111,9 @@ func (t *Tracer) Known(id string) []string {
 // prefilter skipped without decoding.
 func (t *Tracer) Stats() (decoded, skipped int64) { return t.decoded.Load(), t.skipped.Load() }
 
-// Offer looks at one record and keeps it when it belongs to a trace. It
-// returns the traced key the record belongs to, and false when it does not
-// belong to any (or was already offered).
+// Offer looks at one record and keeps a copy when it belongs to a trace
+// (rec itself is not kept). It returns the traced key the record belongs
+// to, and false when it does not belong to any (or was already offered).
 func (t *Tracer) Offer(rec *record.Record) (string, bool) {
 	cs, ok := t.stages[rec.Topic]
 	if !ok {
@@ -181,7 +181,8 @@ func (t *Tracer) Offer(rec *record.Record) (string, bool) {
 			}
 		}
 	}
-	ev := Event{Record: rec, Stage: cs.Name, Index: cs.index, Status: cs.Name, IDs: ids}
+	// Kept: a copy, as the reader reuses the record's memory.
+	ev := Event{Record: rec.Clone(), Stage: cs.Name, Index: cs.index, Status: cs.Name, IDs: ids}
 	if cs.status != nil {
 		if s := cs.status.Values(nil, v); len(s) > 0 {
 			ev.Status = s[0]

@@ -73,6 +73,38 @@ func (r *Record) RawKey() []byte {
 	return r.Key
 }
 
+// Clone returns a copy of r that shares no memory with it (a reader that
+// reuses its buffers overwrites r's bytes at its next poll). Nil stays nil
+// and empty stays empty.
+func (r *Record) Clone() *Record {
+	c := *r
+	c.Key, c.Value = cloneBytes(r.Key), cloneBytes(r.Value)
+	if r.Headers != nil {
+		c.Headers = make([]Header, len(r.Headers))
+		for i, h := range r.Headers {
+			c.Headers[i] = Header{Key: h.Key, Value: cloneBytes(h.Value)}
+		}
+	}
+	c.KeySchema, c.ValueSchema = r.KeySchema.clone(), r.ValueSchema.clone()
+	return &c
+}
+
+func (d *Decoded) clone() *Decoded {
+	if d == nil {
+		return nil
+	}
+	c := *d
+	c.Raw = cloneBytes(d.Raw)
+	return &c
+}
+
+func cloneBytes(b []byte) []byte {
+	if b == nil {
+		return nil
+	}
+	return append(make([]byte, 0, len(b)), b...)
+}
+
 // Header is one record header. Order and duplicates are kept.
 type Header struct {
 	Key   string

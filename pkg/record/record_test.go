@@ -3,6 +3,7 @@ package record
 import (
 	"bytes"
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -231,5 +232,24 @@ func TestDeepValuesRoundTrip(t *testing.T) {
 		if !bytes.Equal(r.Key, v) || !bytes.Equal(r.Value, v) || len(r.Headers) != 1 || !bytes.Equal(r.Headers[0].Value, v) {
 			t.Errorf("depth %d: the key, value or header changed", c.depth)
 		}
+	}
+}
+
+// TestClone: the copy holds the same record, shares no bytes with it, and
+// keeps nil apart from empty.
+func TestClone(t *testing.T) {
+	r := &Record{Topic: "t", Partition: 1, Offset: 2, Key: []byte("k"), Value: []byte{},
+		Headers:     []Header{{Key: "h", Value: []byte("v")}, {Key: "nil"}},
+		ValueSchema: &Decoded{SchemaID: 3, Format: "avro", Raw: []byte("raw")}}
+	c := r.Clone()
+	if !reflect.DeepEqual(r, c) {
+		t.Fatalf("clone %#v, want %#v", c, r)
+	}
+	if c.Value == nil || c.Headers[1].Value != nil || c.KeySchema != nil {
+		t.Fatalf("nil and empty mixed up: %#v", c)
+	}
+	r.Key[0], r.Headers[0].Value[0], r.ValueSchema.Raw[0] = 'x', 'x', 'x'
+	if string(c.Key) != "k" || string(c.Headers[0].Value) != "v" || string(c.ValueSchema.Raw) != "raw" {
+		t.Fatalf("the clone shares memory: %#v", c)
 	}
 }

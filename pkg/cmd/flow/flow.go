@@ -162,7 +162,8 @@ func infer(ctx context.Context, client cluster, open consume.Opener, opts *Optio
 			open = consume.Decoding(open, dec.Decode)
 		}
 	}
-	err = consume.ReadParallel(ctx, open, ranges, consume.Options{}, func(r *record.Record) error {
+	// Offer keeps nothing of the record: the readers may reuse its memory.
+	err = consume.ReadParallel(ctx, open, ranges, consume.Options{Reuse: true}, func(r *record.Record) error {
 		b.Offer(r)
 		return nil
 	})

@@ -84,7 +84,9 @@ read too, so a verdict never rests on skipped partitions.
 The root stage (orders.created) is read first; the ids it carries then
 prune the topics keyed by them (customer.notifications by customerId,
 inventory.updates by productId) and the other topics are read from the
-order's creation time on (minus --skew for clock differences). Values are
+order's creation time on (minus --skew for clock differences); once the
+order reached the flow's last stage (orders.completed, read in full), they
+are read only up to that time plus --skew (not with --follow). Values are
 checked for the key's bytes before any JSON decode. --from and --to bound
 the read as in kx tail (default: the whole retained log).
 
@@ -227,7 +229,7 @@ func collect(ctx context.Context, client cluster, open consume.Opener, opts *Opt
 	}
 	c := &flowtrace.Collector{Offsets: client, Open: open, Flow: flow, Tracer: tracer,
 		Partitions: flowtrace.PartitionCounts(meta, flow.Topics()), Partitioner: part,
-		ScanAll: opts.ScanAll, Skew: opts.Skew, From: opts.From, To: opts.To}
+		ScanAll: opts.ScanAll, Skew: opts.Skew, From: opts.From, To: opts.To, Following: opts.Follow}
 	if opts.Verbose {
 		c.Log = opts.IO.ErrOut
 	}
