@@ -442,7 +442,10 @@ func produceLines(ctx context.Context, opts *Options, in *bufio.Reader, conv *co
 			if ctx.Err() != nil {
 				return nil
 			}
-			return fmt.Errorf("%s:%d: %w", opts.InputName, lineNo, err)
+			// Refused before sending (a record over message.max.bytes):
+			// a delivery failure like any other, counted in the one
+			// "N of M records failed" line; the next lines go on.
+			tally.add(kafka.Delivery{Err: err, Opaque: lineNo})
 		}
 		if err == io.EOF {
 			return nil
@@ -550,7 +553,7 @@ func (t *tally) err(left int) error {
 		msg += fmt.Sprintf(", %d still undelivered at the deadline", left)
 	}
 	if cause != nil {
-		return exitcode.New(exitcode.Of(cause), fmt.Errorf("%s: %w", msg, cause))
+		return exitcode.New(cmdutil.ExitCode(cause), fmt.Errorf("%s: %w", msg, cause))
 	}
 	return exitcode.Newf(exitcode.Unreachable, "%s", msg)
 }
