@@ -22,6 +22,7 @@ package jqfilter
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -123,6 +124,8 @@ type Result struct {
 	// JSON the envelope embeds as it is (record.Classify's EncodingJSON), so
 	// the writer need not scan it again.
 	ValueEmbeddable bool
+	// Streamed is how many outputs were produced (0 in select mode).
+	Streamed int
 }
 
 // Compile parses and compiles expr. Errors are *Error.
@@ -370,32 +373,72 @@ func (f *Filter) values(s *state, r *record.Record, in any, embed bool) []any {
 	return vals
 }
 
+// MaxOutputs is the most outputs one record's evaluation may produce
+// (range(1e9) would otherwise print, or hold, without end): past it the
+// evaluation stops with an *EvalError wrapping ErrTooManyOutputs.
+const MaxOutputs = 100_000
+
+// ErrTooManyOutputs is the cause of an evaluation stopped at MaxOutputs.
+var ErrTooManyOutputs = fmt.Errorf("more than %d outputs for one record (the most kx takes; wrap the expression in limit(N; …) or first(…))", MaxOutputs)
+
 // Eval runs the filter on one record. In select mode (every output a
 // boolean) Keep is true iff some output is true and Outputs is nil; otherwise
 // Outputs holds every output, JSON-encoded, and Keep is true when there is
 // at least one. A runtime error is an *EvalError naming the record; the
 // Result then holds the outputs produced before the error.
 func (f *Filter) Eval(r *record.Record) (Result, error) {
+	var outputs [][]byte
+	res, err := f.Each(context.Background(), r, func(o []byte) error {
+		outputs = append(outputs, o)
+		return nil
+	})
+	if res.Streamed > 0 {
+		res.Outputs = outputs
+	}
+	return res, err
+}
+
+// Each runs the filter on one record like Eval, but hands each output to
+// out as soon as it is produced (the slice is out's to keep), so a
+// generator's outputs are written as they come and a reader that has had
+// enough (-c) stops it mid-record by returning an error, which Each
+// returns as it is. In select mode out is never called (Streamed is 0).
+// The evaluation stops when ctx ends (an *EvalError wrapping ctx's error)
+// and past MaxOutputs.
+func (f *Filter) Each(ctx context.Context, r *record.Record, out func([]byte) error) (Result, error) {
 	if f.pre != nil && f.pre.reject(r.Value) {
 		return Result{}, nil
 	}
 	s := f.getState()
 	defer f.putState(s)
 	in, embed := s.dec.inputOf(r.Value)
-	iter := f.code.Run(in, f.values(s, r, in, embed)...)
+	iter := f.code.RunWithContext(ctx, in, f.values(s, r, in, embed)...)
 	var res Result
 	anyTrue, outputMode := false, false
 	s.bools = s.bools[:0]
+	evalErr := func(err error) error {
+		return &EvalError{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Err: err}
+	}
+	emit := func(b []byte) error {
+		if res.Streamed == MaxOutputs {
+			return evalErr(ErrTooManyOutputs)
+		}
+		res.Streamed++
+		return out(b)
+	}
 	for {
 		v, ok := iter.Next()
 		if !ok {
 			break
 		}
 		if err, ok := v.(error); ok {
-			res.Keep = len(res.Outputs) > 0 || !outputMode && anyTrue
-			return res, &EvalError{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Err: err}
+			res.Keep = res.Streamed > 0 || !outputMode && anyTrue
+			return res, evalErr(err)
 		}
 		if b, ok := v.(bool); ok && !outputMode {
+			if len(s.bools) == MaxOutputs {
+				return res, evalErr(ErrTooManyOutputs)
+			}
 			anyTrue = anyTrue || b
 			s.bools = append(s.bools, b)
 			continue
@@ -403,15 +446,20 @@ func (f *Filter) Eval(r *record.Record) (Result, error) {
 		if !outputMode {
 			// Switch to output mode: the booleans seen so far are outputs too.
 			outputMode = true
-			res.Outputs = make([][]byte, 0, len(s.bools)+1)
 			for _, b := range s.bools {
-				res.Outputs = append(res.Outputs, []byte(strconv.FormatBool(b)))
+				if err := emit([]byte(strconv.FormatBool(b))); err != nil {
+					res.Keep = res.Streamed > 0
+					return res, err
+				}
 			}
 		}
-		res.Outputs = append(res.Outputs, marshal(v))
+		if err := emit(marshal(v)); err != nil {
+			res.Keep = res.Streamed > 0
+			return res, err
+		}
 	}
 	if outputMode {
-		res.Keep = len(res.Outputs) > 0
+		res.Keep = res.Streamed > 0
 	} else {
 		res.Keep = anyTrue
 	}
@@ -467,6 +515,9 @@ func collect(iter gojq.Iter) ([]any, error) {
 		}
 		if err, ok := v.(error); ok {
 			return out, err
+		}
+		if len(out) == MaxOutputs {
+			return out, ErrTooManyOutputs
 		}
 		out = append(out, v)
 	}

@@ -72,7 +72,7 @@ When to stop (the first that happens):
 
   -e, --until-end  at the high watermark each partition had at start
   --to OFFSET|TIMESTAMP|now  before that offset or time in each partition
-  -c, --max N      after N printed records
+  -c, --max N      after N printed lines (records, or --jq outputs)
   --idle DURATION  after that long without a record
 
 With -e or --to and no --from, reading starts at the beginning.
@@ -171,7 +171,7 @@ records too: -X isolation.level=read_uncommitted.
 	fl.Int64VarP(&opts.Last, "last", "n", 0, "start N records before the end of each partition")
 	fl.StringVar(&opts.To, "to", "", "stop before this offset or time in each partition: OFFSET|TIMESTAMP|now")
 	fl.BoolVarP(&opts.UntilEnd, "until-end", "e", false, "stop at the end of each partition as it was at start")
-	fl.Int64VarP(&opts.Max, "max", "c", 0, "stop after N printed records (0: no limit)")
+	fl.Int64VarP(&opts.Max, "max", "c", 0, "stop after N printed lines: records, or --jq outputs (0: no limit)")
 	fl.DurationVar(&opts.Idle, "idle", 0, "stop after this long without a record (e.g. 5s)")
 	fl.StringVarP(&opts.Group, "group", "g", "", "consume as a member of this consumer group, committing what was printed")
 	fl.BoolVar(&opts.ExitStatus, "exit-status", false, "exit 1 when no record was printed")
@@ -381,24 +381,44 @@ func (w *writer) write(r *record.Record) error {
 			return err
 		}
 	}
-	var outputs [][]byte
-	embedded := false
-	if w.filter != nil {
-		res, err := w.filter.Eval(r)
-		if err != nil {
-			w.evalErrs++
-			if w.opts.Strict {
-				return exitcode.New(exitcode.Usage, fmt.Errorf("--jq: %w", err))
-			}
-			if w.evalErrs == 1 {
-				fmt.Fprintf(w.errOut, "kx: warning: --jq: %v (further errors are counted)\n", err)
-			}
-		}
-		if !res.Keep {
-			return w.maybeFlush()
-		}
-		outputs, embedded = res.Outputs, res.ValueEmbeddable
+	if w.filter == nil {
+		return w.emit(r, nil, false)
 	}
+	ctx := w.ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	// Outputs are written as the filter produces them: a generator's
+	// first lines show at once, -c stops it mid-record (emit's ErrStop),
+	// and Ctrl-C stops a long evaluation (gojq checks ctx).
+	res, err := w.filter.Each(ctx, r, func(o []byte) error {
+		return w.emit(r, [][]byte{o}, false)
+	})
+	if err != nil {
+		var evalErr *jqfilter.EvalError
+		if !errors.As(err, &evalErr) {
+			return err // a write error, or ErrStop at -c
+		}
+		if ctx.Err() != nil {
+			return nil // interrupted: the read ends and says so
+		}
+		w.evalErrs++
+		if w.opts.Strict {
+			return exitcode.New(exitcode.Usage, fmt.Errorf("--jq: %w", err))
+		}
+		if w.evalErrs == 1 {
+			fmt.Fprintf(w.errOut, "kx: warning: --jq: %v (further errors are counted)\n", err)
+		}
+	}
+	if res.Keep && res.Streamed == 0 {
+		return w.emit(r, nil, res.ValueEmbeddable) // select mode: the record
+	}
+	return w.maybeFlush()
+}
+
+// emit writes r, or the filter's outputs for it, and counts them against
+// -c: one line printed (a record, or one output) is one.
+func (w *writer) emit(r *record.Record, outputs [][]byte, embedded bool) error {
 	var err error
 	switch {
 	case w.table != nil:
