@@ -31,12 +31,16 @@ type Options struct {
 	Kafka    func() (*kafka.Client, error)
 	Registry func() (*kafka.Registry, error) // nil client: none configured
 
-	Topic         string
-	KeyJQ         string
-	Partition     int32 // -1: the partitioner (or the envelope with KeepPartition)
-	KeepPartition bool
-	Headers       []record.Header
-	SkipInvalid   bool
+	Topic     string
+	KeyJQ     string
+	Partition int32 // -1: the partitioner (or the envelope's, see KeepPartition)
+	// KeepPartition sends envelopes to the partition they name; ByKey
+	// (--keep-partition=false) to the key's. With neither, an envelope
+	// keeps its partition when its topic, on this cluster, has as many
+	// partitions as the target (a copy), and goes by key otherwise.
+	KeepPartition, ByKey bool
+	Headers              []record.Header
+	SkipInvalid          bool
 	// Value and Key encode each record's value and key with a schema.
 	Value, Key SchemaOptions
 	// NoRegister looks the schema files up in the registry instead of
@@ -74,10 +78,14 @@ copies topic A to B byte for byte: binary values, empty values and
 tombstones included, and CreateTime timestamps to the millisecond. A
 timestamp kx cannot send unchanged is a malformed line: 0 (librdkafka
 sends the time of sending instead), before 1970, or after
-2262-04-11T23:47:16.854Z (confluent-kafka-go would wrap it). The envelope's topic is ignored; its partition is kept
-only with --keep-partition (otherwise the key decides, with the murmur2
-partitioner of the Java client, so the same key lands in the same partition
-of a topic with the same partition count).
+2262-04-11T23:47:16.854Z (confluent-kafka-go would wrap it).
+
+An envelope keeps its partition when its topic, on this cluster, has as
+many partitions as TOPIC: a copy lands where the records were, whatever
+partitioner wrote them (librdkafka's and kcat's default is not the Java
+client's). Otherwise the key decides, with the murmur2 partitioner of the
+Java client. --keep-partition always keeps it (an error when TOPIC has too
+few partitions); --keep-partition=false always goes by key.
 
 Any other line must be a JSON value: it becomes the record's value as it is,
 byte for byte, with the key from --key-jq (evaluated on that value; a string
@@ -157,9 +165,10 @@ kx never creates a topic by accident.`,
 			if opts.Partition < -1 {
 				return cmdutil.UsageErrorf("--partition %d: must be 0 or more", opts.Partition)
 			}
-			if opts.KeepPartition && opts.Partition >= 0 {
+			if cmd.Flags().Changed("keep-partition") && opts.Partition >= 0 {
 				return cmdutil.UsageErrorf("--partition and --keep-partition exclude each other")
 			}
+			opts.ByKey = cmd.Flags().Changed("keep-partition") && !opts.KeepPartition
 			if err := checkSchemaFlags("value", &opts.Value, valueVersion); err != nil {
 				return err
 			}
@@ -191,7 +200,7 @@ kx never creates a topic by accident.`,
 	fl := cmd.Flags()
 	fl.StringVar(&opts.KeyJQ, "key-jq", "", "jq expression giving the key of plain JSON lines, e.g. .orderId")
 	fl.Int32VarP(&opts.Partition, "partition", "p", -1, "send every record to this partition (default: by key)")
-	fl.BoolVar(&opts.KeepPartition, "keep-partition", false, "send envelope lines to the partition they name")
+	fl.BoolVar(&opts.KeepPartition, "keep-partition", false, "send envelope lines to the partition they name (=false: by key; default: kept when their topic has as many partitions)")
 	fl.StringArrayVarP(&headers, "header", "H", nil, "header key=value added to every record, repeatable")
 	fl.BoolVar(&opts.SkipInvalid, "skip-invalid", false, "report malformed lines on stderr and go on")
 	addSchemaFlags(cmd, "value", &opts.Value, &valueVersion)
@@ -216,10 +225,13 @@ func (e *lineError) ExitCode() int { return exitcode.Usage }
 
 // converter turns input lines into records.
 type converter struct {
-	topic            string
-	keyJQ            *jqfilter.Filter
-	opts             *Options
-	parted           int32           // partition count of the topic
+	topic  string
+	keyJQ  *jqfilter.Filter
+	opts   *Options
+	parted int32 // partition count of the topic
+	// sources are the partition counts of the cluster's topics, to tell
+	// whether an envelope's topic has as many partitions as the target.
+	sources          map[string]int32
 	valueEnc, keyEnc *schema.Encoder // nil: bytes as they are
 	// keyField is NAME when --key-jq is just .NAME: a top-level string
 	// member is then cut out of the line without running jq.
@@ -236,10 +248,13 @@ func (c *converter) convert(line []byte) (*record.Record, error) {
 		}
 	}
 	if ok {
-		if !c.opts.KeepPartition {
+		switch n, known := c.sources[r.Topic]; {
+		case c.opts.KeepPartition:
+			if r.Partition < 0 || r.Partition >= c.parted {
+				return nil, fmt.Errorf("partition %d: topic %s has %d partitions", r.Partition, c.topic, c.parted)
+			}
+		case c.opts.ByKey || !known || n != c.parted || r.Partition < 0 || r.Partition >= c.parted:
 			r.Partition = -1
-		} else if r.Partition < 0 || r.Partition >= c.parted {
-			return nil, fmt.Errorf("partition %d: topic %s has %d partitions", r.Partition, c.topic, c.parted)
 		}
 		if r.TimestampType == record.TimestampLogAppendTime {
 			r.Timestamp = time.Time{} // the broker's time, not the producer's
@@ -362,6 +377,14 @@ func run(ctx context.Context, opts *Options) error {
 		return fmt.Errorf("produce: %w", err)
 	}
 	conv.parted = int32(len(topic.Partitions))
+	md, err := client.Metadata(ctx)
+	if err != nil {
+		return fmt.Errorf("produce: %w", err)
+	}
+	conv.sources = make(map[string]int32, len(md.Topics))
+	for _, t := range md.Topics {
+		conv.sources[t.Name] = int32(len(t.Partitions))
+	}
 	if opts.Partition >= conv.parted {
 		return cmdutil.UsageErrorf("--partition %d: topic %s has %d partitions", opts.Partition, opts.Topic, conv.parted)
 	}

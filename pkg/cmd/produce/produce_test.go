@@ -39,7 +39,7 @@ func TestFlags(t *testing.T) {
 	if o, _ := parse(t, "orders"); o.Partition != -1 {
 		t.Errorf("default partition %d, want -1 (by key)", o.Partition)
 	}
-	for _, bad := range [][]string{{}, {"a", "b"}, {"orders.*"}, {"t", "-H", "novalue"}, {"t", "-p", "-2"}, {"t", "-p", "1", "--keep-partition"}} {
+	for _, bad := range [][]string{{}, {"a", "b"}, {"orders.*"}, {"t", "-H", "novalue"}, {"t", "-p", "-2"}, {"t", "-p", "1", "--keep-partition"}, {"t", "-p", "1", "--keep-partition=false"}} {
 		if _, err := parse(t, bad...); exitcode.Of(err) != exitcode.Usage {
 			t.Errorf("%q: %v (exit %d), want a usage error", bad, err, exitcode.Of(err))
 		}
@@ -61,6 +61,22 @@ func TestConvert(t *testing.T) {
 		r.Timestamp.UnixMilli() != 1700000000123 || len(r.Headers) != 2 || r.Headers[0].Value != nil || r.Headers[1].Key != "src" {
 		t.Errorf("envelope → %+v", r)
 	}
+	// A copy keeps partitions when the envelope's topic has as many as the
+	// target (issue 12, item 8), and goes by key otherwise.
+	c.sources = map[string]int32{"src": 3}
+	if r, _ := c.convert(env); r.Partition != 2 {
+		t.Errorf("copy between topics of 3 partitions: partition %d, want 2", r.Partition)
+	}
+	opts.ByKey = true
+	if r, _ := c.convert(env); r.Partition != -1 {
+		t.Errorf("--keep-partition=false: partition %d, want -1 (by key)", r.Partition)
+	}
+	opts.ByKey = false
+	c.sources = map[string]int32{"src": 6}
+	if r, _ := c.convert(env); r.Partition != -1 {
+		t.Errorf("copy from 6 partitions into 3: partition %d, want -1 (by key)", r.Partition)
+	}
+	c.sources = nil
 	opts.KeepPartition = true
 	if r, _ := c.convert(env); r.Partition != 2 {
 		t.Errorf("--keep-partition: partition %d", r.Partition)

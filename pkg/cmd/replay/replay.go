@@ -95,8 +95,13 @@ unless --no-provenance:
   kx-replay-run        the run id (also in the report)
 
 DST's partitioner places records by key (murmur2, like the Java client)
-unless --keep-partition; timestamps are the time of sending unless
---keep-timestamp. The producer is idempotent (acks=all). --rate 500/s paces
+unless --keep-partition: a replay feeds DST's consumers, who expect a key
+where DST's producers put it. So a record of SRC written by another
+partitioner (librdkafka's and kcat's default hashes keys with crc32) may
+land in another partition number than it had in SRC; --keep-partition
+keeps the number (DST needs as many partitions). Timestamps are the time
+of sending unless --keep-timestamp (a timestamp kx cannot send unchanged,
+0 or after 2262-04-11, stops the replay naming the record). The producer is idempotent (acks=all). --rate 500/s paces
 sending. --dry-run prints the envelopes it would send (NDJSON on stdout)
 and sends and commits nothing. --to-profile P or --to-brokers HOST:PORT
 sends to another cluster.
