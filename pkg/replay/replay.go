@@ -250,7 +250,9 @@ func Run(ctx context.Context, src Source, open consume.Opener, dst Destination, 
 			rep.Complete = true
 			return rep, nil
 		}
-		rd, err = open(kafka.ReaderOptions{Assign: assign})
+		// The producer copies what it sends and nothing keeps the record:
+		// the reader may reuse its memory.
+		rd, err = open(kafka.ReaderOptions{Assign: assign, Reuse: true})
 	}
 	if err != nil {
 		return nil, err
@@ -303,18 +305,20 @@ func Run(ctx context.Context, src Source, open consume.Opener, dst Destination, 
 		close(delivered)
 	}
 
-	// store hands the group reader the offsets now safe to commit; only
-	// the read goroutine calls it (readers are not safe for concurrent use).
+	// store drops the acknowledged records from the queues (also without
+	// a group: they would pile up, one per record replayed) and hands the
+	// group reader the offsets now safe to commit; only the read goroutine
+	// calls it (readers are not safe for concurrent use).
 	lastStore := time.Time{}
 	store := func(force bool) error {
-		if opts.Group == "" || opts.DryRun || (!force && time.Since(lastStore) < 100*time.Millisecond) {
+		if opts.DryRun || (!force && time.Since(lastStore) < 100*time.Millisecond) {
 			return nil
 		}
 		lastStore = time.Now()
 		mu.Lock()
 		defer mu.Unlock()
 		for tp, p := range parts {
-			if cp := p.commitPoint(); cp > p.stored {
+			if cp := p.commitPoint(); opts.Group != "" && cp > p.stored {
 				if err := rd.Store(&record.Record{Topic: tp.Topic, Partition: tp.Partition, Offset: cp - 1}); err != nil {
 					return fmt.Errorf("store offset %s@%d: %w", tp, cp, err)
 				}

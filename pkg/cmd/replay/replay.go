@@ -251,7 +251,8 @@ func run(ctx context.Context, opts *Options) error {
 	destination := replay.Destination{
 		Metadata: dst.Metadata,
 		NewProducer: func() (replay.Producer, error) {
-			return dst.NewProducer(kafka.ProducerOptions{})
+			// Only the opaque and the error of a delivery are used.
+			return dst.NewProducer(kafka.ProducerOptions{NoReportContents: true})
 		},
 		FlushTimeout: 3 * dst.Timeout(),
 	}
