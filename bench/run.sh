@@ -58,7 +58,7 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/kx-bench.XXXXXX")
 TOPIC=bench.payments
 SCENARIO=$ROOT/scenarios/ecommerce-demo.yaml
 ECO_TOPICS=(orders.created orders.completed inventory.updates customer.notifications payment.transactions shipping.events)
-CASES=(${BENCH_CASES:-tail tail_pipe tail_jq tail_jq_avro export trace produce produce_keyed play play_paced memory})
+CASES=(${BENCH_CASES:-tail tail_pipe tail_jq tail_jq_avro export trace produce produce_keyed replay play play_paced memory})
 # The producer settings of kx (pkg/kafka/producer.go) given to kcat -P.
 KCAT_PRODUCE_SETTINGS="-X enable.idempotence=true -X acks=all -X compression.codec=lz4 -X topic.partitioner=murmur2_random -X linger.ms=5"
 
@@ -375,17 +375,19 @@ case_produce_keyed() {
 }
 
 # replay (issue 15): unpaced kx replay of bench.payments to a fresh topic
-# against the pipeline it replaces, kx tail -e | kx produce (the same
-# records, keys and headers; replay adds its provenance headers). Target:
-# replay within 1.5x of the pipeline's wall time. Not in the default CASES:
-# BENCH_CASES=replay bench/run.sh.
-fresh_replay_topics() { recreate bench.replay.kx; recreate bench.replay.pipe; }
+# against the pipelines it replaces: kx tail -e | kx produce (the same
+# records, keys and headers; replay adds its provenance headers) and kcat -C
+# | kcat -P with kx's producer settings (keys and values as key<TAB>value;
+# the payments hold no tab). Target: replay within 1.5x of the kx
+# pipeline's wall time.
+fresh_replay_topics() { recreate bench.replay.kx; recreate bench.replay.pipe; recreate bench.replay.kcat; }
 case_replay() {
 	load_payments
 	BEFORE_RUN=fresh_replay_topics
-	compare "replay $BENCH_RECORDS records unpaced, against tail -e | produce" null "wall<=1.5" \
+	compare "replay $BENCH_RECORDS records unpaced, against tail -e | produce and kcat -C | kcat -P" null "wall<=1.5" \
 		"kx replay" "\"\$KX\" replay $TOPIC bench.replay.kx" \
-		"kx tail -e | kx produce" "\"\$KX\" tail -e $TOPIC -o ndjson | \"\$KX\" produce bench.replay.pipe"
+		"kx tail -e | kx produce" "\"\$KX\" tail -e $TOPIC -o ndjson | \"\$KX\" produce bench.replay.pipe" \
+		"kcat -C | kcat -P" "$KCAT -C -e -q -b \$BROKERS -t $TOPIC -f '%k\\t%s\\n' | $KCAT -P -q -b \$BROKERS -t bench.replay.kcat -K \$'\\t' $KCAT_PRODUCE_SETTINGS"
 	BEFORE_RUN=
 }
 
