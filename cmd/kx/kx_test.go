@@ -50,6 +50,9 @@ func TestScripts(t *testing.T) {
 		Setup:               setupScript,
 		Cmds:                scriptCmds,
 		Condition: func(cond string) (bool, error) {
+			if cond == "docsrun" { // opt-in scripts: see docs.txtar
+				return os.Getenv("KX_DOCS_RUN") != "", nil
+			}
 			return false, fmt.Errorf("unknown condition %q", cond)
 		},
 	})
@@ -113,6 +116,8 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 	"screen-check": screenCheck,
 	// shell-complete: see completioncmds_test.go.
 	"shell-complete": shellComplete,
+	// docs-run: see docscmds_test.go.
+	"docs-run": docsRun,
 	// Commands of the Schema Registry scripts (schemacmds_test.go).
 	"sr-seed": srSeed,
 	"sr-auth": srAuth,

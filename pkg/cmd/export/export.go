@@ -119,7 +119,7 @@ topics are read in timestamp order, so memory follows the open orders.`,
 
   # Yesterday's records of two topics, losslessly, then copy them to another topic
   kx export orders.created orders.completed --from 2026-11-27 --to 2026-11-28 -o ndjson > day.ndjson
-  kx export orders.created -o ndjson | kx produce orders.copy
+  kx export orders.created -o ndjson | kx produce orders.copy --create
 
   # Was every order completed within 15 minutes?
   kx export orders.completed --reconcile orders.created --on .orderId --sla 15m --out /dev/null --report recon.json`,
