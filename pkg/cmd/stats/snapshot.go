@@ -21,6 +21,12 @@ func runSnapshot(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
+	return snapshot(ctx, client, cmdutil.Readers(client, opts.Decoder), opts)
+}
+
+// snapshot prints one stats object: offsets, rates over --window, lag,
+// and what the records of --window say (--by, --latency).
+func snapshot(ctx context.Context, client st.Cluster, open consume.Opener, opts *Options) error {
 	now := time.Now()
 	s, err := st.Collect(ctx, client, &opts.Query)
 	if err != nil {
@@ -50,7 +56,7 @@ func runSnapshot(ctx context.Context, opts *Options) error {
 		if err != nil {
 			return err
 		}
-		err = consume.Read(ctx, cmdutil.Readers(client, opts.Decoder), rs, consume.Options{Properties: st.ReaderProps}, func(r *record.Record) error {
+		err = consume.Read(ctx, open, rs, consume.Options{Properties: st.ReaderProps}, func(r *record.Record) error {
 			tracker.ObserveRecord(r, time.Now())
 			return nil
 		})
