@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"reflect"
 	"regexp"
@@ -199,27 +200,70 @@ func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
 
-// checkUnits refuses a profile timeout written without a unit ("timeout:
-// 5" decodes as 5 nanoseconds), at its file:line:col.
+// checkUnits refuses what decoding let through but cannot be meant, at
+// its file:line:col: a profile timeout without a unit ("timeout: 5"
+// decodes as 5 nanoseconds) and brokers that are not host:port ("brokers:
+// 5" decodes as the string "5").
 func checkUnits(path string, f *File) error {
-	var bad []string
-	for name, p := range f.Profiles {
+	type problem struct{ profile, key, want string }
+	var bad []problem
+	names := make([]string, 0, len(f.Profiles))
+	for name := range f.Profiles {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		p := f.Profiles[name]
 		if p.Timeout > 0 && p.Timeout < time.Millisecond {
-			bad = append(bad, name)
+			bad = append(bad, problem{name, "timeout", "want a duration with a unit (e.g. 15s, 1m30s)"})
+		}
+		if p.Brokers != "" && !validBrokers(p.Brokers) {
+			bad = append(bad, problem{name, "brokers", "want host:port[,host:port…]"})
 		}
 	}
 	if len(bad) == 0 {
 		return nil
 	}
-	slices.Sort(bad)
+	b := bad[0]
 	line, col, value := 1, 1, ""
 	if data, err := os.ReadFile(path); err == nil {
 		var root yaml.Node
 		if yaml.Unmarshal(data, &root) == nil {
-			if _, v := lookup(&root, []string{"profiles", bad[0], "timeout"}); v != nil {
+			if _, v := lookup(&root, []string{"profiles", b.profile, b.key}); v != nil {
 				line, col, value = v.Line, v.Column, v.Value
 			}
 		}
 	}
-	return errorf("%s:%d:%d: profiles.%s.timeout: %q: want a duration with a unit (e.g. 15s, 1m30s)", path, line, col, bad[0], value)
+	return errorf("%s:%d:%d: profiles.%s.%s: %q: %s", path, line, col, b.profile, b.key, value, b.want)
+}
+
+// validBrokers reports whether s is a list of host[:port]: a host that is
+// not a bare number, a port that is one.
+func validBrokers(s string) bool {
+	for _, b := range strings.Split(s, ",") {
+		b = strings.TrimSpace(b)
+		if b == "" {
+			continue
+		}
+		if _, after, found := strings.Cut(b, "://"); found {
+			b = after
+		}
+		host, port, err := net.SplitHostPort(b)
+		if err != nil {
+			host, port = b, ""
+		}
+		if host == "" || isDigits(host) || port != "" && !isDigits(port) {
+			return false
+		}
+	}
+	return true
+}
+
+func isDigits(s string) bool {
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return s != ""
 }

@@ -12,6 +12,8 @@ func TestFileErrorsAreOneLineWithPosition(t *testing.T) {
 	for _, tc := range []struct{ body, want string }{
 		{"profiles:\n  a:\n    brokers: b:1\n    timeout: 5 parsecs\n", `:4:14: profiles.a.timeout: "5 parsecs": want a duration (e.g. 15s, 1m30s)`},
 		{"profiles:\n  a:\n    brokers: b:1\n    timeout: 5\n", `:4:14: profiles.a.timeout: "5": want a duration with a unit`},
+		{"profiles:\n  a:\n    brokers: 5\n", `:3:14: profiles.a.brokers: "5": want host:port[,host:port…]`},
+		{"profiles:\n  a:\n    brokers: k1:9092,k2:x\n", `:3:14: profiles.a.brokers: "k1:9092,k2:x": want host:port`},
 		{"profiles:\n  a:\n    brokers: b:1\n    tls:\n      enabled: yes please\n", `:5:16: profiles.a.tls.enabled: "yes please": want true or false`},
 		{"profiles:\n  a:\n    brokers: b:1\n    sasl: 5\n", `:4:11: profiles.a.sasl: "5": want a mapping`},
 		{"profiles:\n  a:\n    brokers: [b, c]\n", `:3:14: profiles.a.brokers: a list: want a string`},
