@@ -109,7 +109,8 @@ type PartitionReport struct {
 	} `json:"read"`
 	Sent         int64 `json:"sent"`
 	Acknowledged int64 `json:"acknowledged"`
-	// Committed is the group's offset after the run (group replays).
+	// Committed is the group's offset after the run (group replays);
+	// absent when the final commit failed, as it is then unknown.
 	Committed *int64 `json:"committed,omitempty"`
 }
 
@@ -483,10 +484,14 @@ func Run(ctx context.Context, src Source, open consume.Opener, dst Destination, 
 	if err := store(true); err != nil && readErr == nil {
 		readErr = err
 	}
-	if cerr := rd.Close(); cerr != nil && readErr == nil && opts.Group != "" {
+	cerr := rd.Close()
+	if cerr != nil && readErr == nil && opts.Group != "" {
 		readErr = fmt.Errorf("commit offsets of group %s: %w", opts.Group, cerr)
 	}
-	if opts.Group != "" && !opts.DryRun {
+	// When the final commit failed (the broker went away), what the group
+	// holds is not known: the report names no committed offset rather
+	// than one a rerun would not resume from.
+	if opts.Group != "" && !opts.DryRun && cerr == nil {
 		for _, p := range parts {
 			c := p.stored
 			p.rep.Committed = &c

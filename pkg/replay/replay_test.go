@@ -341,3 +341,26 @@ func TestPacerHoldsTheRate(t *testing.T) {
 		_ = q.wait(context.Background())
 	}
 }
+
+// TestReplayFailedCommitNamesNoOffset: when the final commit fails (the
+// broker went away), the report names no committed offset (a rerun
+// resumes from what the group really holds, which is unknown) and the run
+// fails.
+func TestReplayFailedCommitNamesNoOffset(t *testing.T) {
+	c := payments(10)
+	opts := baseOptions()
+	opts.Group = "rg"
+	c.Fail(kafkafake.OpCommit, errors.New("coordinator gone"))
+	rep, err := Run(context.Background(), c, consume.Readers(c.NewReader), destination(c, nil), opts)
+	if err == nil || !strings.Contains(err.Error(), "coordinator gone") {
+		t.Fatalf("error %v, want the failed commit", err)
+	}
+	if rep == nil || rep.Complete || rep.Acknowledged != rep.Sent {
+		t.Fatalf("report %+v", rep)
+	}
+	for _, p := range rep.Partitions {
+		if p.Committed != nil {
+			t.Errorf("partition %d: committed %d in the report after a failed commit", p.Partition, *p.Committed)
+		}
+	}
+}

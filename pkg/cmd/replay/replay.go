@@ -110,7 +110,9 @@ A summary goes to stderr; --report FILE writes the JSON report: run id, the
 command line (secrets redacted), records read, selected, sent,
 acknowledged, failed, skipped by reason, and per partition the requested
 range, the first and last offsets read, sent and acknowledged counts and the
-group's committed offset. Exit 5 when fewer were acknowledged than sent.
+group's committed offset (left out when the final commit failed: a rerun
+may then send again what was acknowledged). Exit 5 when fewer were
+acknowledged than sent.
 Ctrl-C stops reading, waits for the records in flight, and reports.`,
 		Example: `  # Re-send the failed payments of the last hour to the retry topic, once per order
   kx replay payment.transactions payment.retry --from -1h --jq '.status=="ERROR"' --dedupe-on .orderId --report replay.json
