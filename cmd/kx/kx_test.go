@@ -125,6 +125,9 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 	"match-env":   matchEnv,
 	"open-orders": openOrders,
 	"report-keys": reportKeys,
+	// Commands of the replay scripts (replaycmds_test.go).
+	"numbered-lines": numberedLines,
+	"replay-check":   replayCheck,
 	// freeport VAR [N]: set VAR to a free TCP port on 127.0.0.1, the
 	// first of N consecutive free ports (kx broker --nodes N uses N).
 	"freeport": func(ts *testscript.TestScript, neg bool, args []string) {

@@ -174,16 +174,38 @@ func (r *Reader) Pause(tps []TP) error {
 }
 
 // Close commits stored offsets (group mode) and leaves the group.
+//
+// librdkafka's commit has no deadline of its own: with the coordinator
+// gone it waits about 100 s. Close waits at most the client's timeout;
+// past it, the commit and the consumer's close finish in the background
+// and Close reports the commit as not answered, so the caller never
+// claims offsets the group may not hold.
 func (r *Reader) Close() error {
-	if r.group {
-		if _, err := r.c.Commit(); err != nil {
-			if ke, ok := err.(ck.Error); !ok || ke.Code() != ck.ErrNoOffset {
-				r.closeClient()
-				return fmt.Errorf("commit: %w", err)
-			}
-		}
+	if !r.group {
+		return r.closeClient()
 	}
-	return r.closeClient()
+	done := make(chan error, 1)
+	go func() {
+		_, err := r.c.Commit()
+		if ke, ok := err.(ck.Error); ok && ke.Code() == ck.ErrNoOffset {
+			err = nil
+		}
+		cerr := r.closeClient()
+		if err != nil {
+			done <- fmt.Errorf("commit: %w", err)
+			return
+		}
+		done <- cerr
+	}()
+	timeout := r.owner.opts.Timeout
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case err := <-done:
+		return err
+	case <-t.C:
+		return fmt.Errorf("commit: %w: the group coordinator did not answer within %s", ErrUnreachable, timeout)
+	}
 }
 
 // closeClient closes the consumer, then its log route and the batch buffers.
