@@ -113,7 +113,8 @@ range, the first and last offsets read, sent and acknowledged counts and the
 group's committed offset (left out when the final commit failed: a rerun
 may then send again what was acknowledged). Exit 5 when fewer were
 acknowledged than sent.
-Ctrl-C stops reading, waits for the records in flight, and reports.`,
+Ctrl-C stops reading, waits for the records in flight, reports, and
+exits 130 (143 for SIGTERM).`,
 		Example: `  # Re-send the failed payments of the last hour to the retry topic, once per order
   kx replay payment.transactions payment.retry --from -1h --jq '.status=="ERROR"' --dedupe-on .orderId --report replay.json
 
@@ -310,7 +311,8 @@ func run(ctx context.Context, opts *Options) error {
 	if !rep.OK() {
 		return exitcode.Silent(exitcode.Integrity)
 	}
-	return nil
+	// A replay is a bounded read: cut short, it must not read as done.
+	return cmdutil.Interrupted(ctx, "replay", "after "+output.Count(rep.Read, "record")+" read; every record sent was waited for, the rest was not read")
 }
 
 // redactArgs masks the run's registered secrets and the values of
@@ -337,7 +339,6 @@ func printSummary(opts *Options, rep *replay.Report) {
 	}
 	fmt.Fprintf(w, "), run %s\n", rep.RunID)
 	if rep.Interrupted {
-		fmt.Fprintf(w, "kx: interrupted: every record sent was waited for; what was not read is not in the counts\n")
 		if rep.Group != "" {
 			fmt.Fprintf(w, "kx: rerun the same command to resume group %s from its committed offsets\n", rep.Group)
 		}
