@@ -11,12 +11,14 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"flag"
 	"fmt"
 	"math/big"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -34,9 +36,26 @@ import (
 
 // TestMain lets testscript run this test binary as the real `kx` command.
 func TestMain(m *testing.M) {
+	scriptParallelism()
 	testscript.Main(m, map[string]func(){
 		"kx": func() { os.Exit(run()) },
 	})
+}
+
+// scriptParallelism runs up to 4 scripts at a time unless -test.parallel
+// is given: most of a script's time is spent waiting (on a broker's
+// answer, a follow's idle end, a rule's window), not computing, so the
+// default of one script per CPU leaves the CPUs half idle.
+func scriptParallelism() {
+	if filepath.Base(os.Args[0]) == "kx" {
+		return // this process is a script's kx, not the test
+	}
+	flag.Parse()
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.parallel" })
+	if !set && runtime.GOMAXPROCS(0) < 4 {
+		_ = flag.Set("test.parallel", "4")
+	}
 }
 
 // TestScripts runs the end-to-end scripts in testdata/script. Each script
