@@ -100,10 +100,16 @@ func NewRecordDecoder(reg *kafka.Registry, sf SchemaFlags, errOut io.Writer) (*R
 // its error, or with --strict ends the run (exit 2); an unreachable or
 // refusing registry always ends it.
 func (d *RecordDecoder) Decode(ctx context.Context, r *record.Record) error {
+	return d.DecodeReusing(ctx, r, nil)
+}
+
+// DecodeReusing is Decode into s's memory (schema.Decoder.DecodeReusing):
+// for a caller that is done with each record before decoding the next.
+func (d *RecordDecoder) DecodeReusing(ctx context.Context, r *record.Record, s *schema.Scratch) error {
 	if d == nil {
 		return nil
 	}
-	if err := d.dec.Decode(ctx, r); err != nil {
+	if err := d.dec.DecodeReusing(ctx, r, s); err != nil {
 		return err
 	}
 	for _, x := range []struct {

@@ -197,6 +197,10 @@ func AppendString(dst []byte, s string) []byte {
 	return appendStringBytes(dst, []byte(s))
 }
 
+// AppendStringBytes is AppendString of b's bytes, without converting them
+// to a string first.
+func AppendStringBytes(dst, b []byte) []byte { return appendStringBytes(dst, b) }
+
 const hexDigits = "0123456789abcdef"
 
 // appendStringBytes appends valid UTF-8 b as a JSON string. Invalid bytes are

@@ -142,17 +142,44 @@ func (d *Decoder) FirstError() string {
 // the error returned is fatal for the run (the registry is unreachable or
 // refuses kx, or ctx ended).
 func (d *Decoder) Decode(ctx context.Context, r *record.Record) error {
+	return d.DecodeReusing(ctx, r, nil)
+}
+
+// Scratch is memory one goroutine lends DecodeReusing: the decoded bytes
+// and their description live in it until the next call, so a reader that
+// is done with each record before the next one decodes without
+// allocating.
+type Scratch struct {
+	key, value fieldScratch
+}
+
+// fieldScratch is the memory of one field, and the schema it last used
+// (most topics carry one schema id: no lock, no map lookup per record).
+type fieldScratch struct {
+	buf  []byte
+	info record.Decoded
+	id   int
+	c    *compiled
+}
+
+// DecodeReusing is Decode with the decoded key and value written into s,
+// valid until the next call with s; with a nil s it is Decode.
+func (d *Decoder) DecodeReusing(ctx context.Context, r *record.Record, s *Scratch) error {
 	if d == nil {
 		return nil
 	}
+	var value, key *fieldScratch
+	if s != nil {
+		value, key = &s.value, &s.key
+	}
 	var err error
-	if r.Value, r.ValueSchema, err = d.decodeField(ctx, d.format, r.Value); err != nil {
+	if r.Value, r.ValueSchema, err = d.decodeField(ctx, d.format, r.Value, value); err != nil {
 		return err
 	}
 	if r.ValueSchema != nil && r.ValueSchema.Err != "" {
 		d.noteFailure(r, "value", r.ValueSchema.Err)
 	}
-	if r.Key, r.KeySchema, err = d.decodeField(ctx, d.keyFormat, r.Key); err != nil {
+	if r.Key, r.KeySchema, err = d.decodeField(ctx, d.keyFormat, r.Key, key); err != nil {
 		return err
 	}
 	if r.KeySchema != nil && r.KeySchema.Err != "" {
@@ -170,7 +197,9 @@ func (d *Decoder) noteFailure(r *record.Record, what, why string) {
 
 // decodeField decodes one payload under format; it returns the bytes the
 // record keeps (JSON, or the payload when undecodable) and what was done.
-func (d *Decoder) decodeField(ctx context.Context, format string, b []byte) ([]byte, *record.Decoded, error) {
+// With fs set, the JSON and its description are written into fs instead
+// of new memory.
+func (d *Decoder) decodeField(ctx context.Context, format string, b []byte, fs *fieldScratch) ([]byte, *record.Decoded, error) {
 	if b == nil || format == FormatRaw {
 		return b, nil, nil
 	}
@@ -196,11 +225,20 @@ func (d *Decoder) decodeField(ctx context.Context, format string, b []byte) ([]b
 			return b, &record.Decoded{SchemaID: id, Format: format, Err: "no schema registry configured", Raw: b}, nil
 		}
 	}
-	c := d.schema(ctx, id)
+	var c *compiled
+	if fs != nil && fs.c != nil && fs.id == id {
+		c = fs.c
+	} else if c = d.schema(ctx, id); fs != nil {
+		fs.id, fs.c = id, c
+	}
 	if c.fatal != nil {
 		return b, nil, c.fatal
 	}
-	out := &record.Decoded{SchemaID: id, Format: formatOf(c.typ), Raw: b}
+	out := new(record.Decoded)
+	if fs != nil {
+		out = &fs.info
+	}
+	*out = record.Decoded{SchemaID: id, Format: formatOf(c.typ), Raw: b}
 	if format != FormatAuto && c.err == nil && out.Format != format {
 		out.Err = fmt.Sprintf("schema %d is %s, not %s", id, out.Format, format)
 		return b, out, nil
@@ -209,10 +247,17 @@ func (d *Decoder) decodeField(ctx context.Context, format string, b []byte) ([]b
 		out.Err = c.err.Error()
 		return b, out, nil
 	}
-	js, err := c.decode(nil, payload)
+	var dst []byte
+	if fs != nil {
+		dst = fs.buf[:0]
+	}
+	js, err := c.decode(dst, payload)
 	if err != nil {
 		out.Err = err.Error()
 		return b, out, nil
+	}
+	if fs != nil {
+		fs.buf = js
 	}
 	return js, out, nil
 }

@@ -352,7 +352,7 @@ func readAvroString(dst []byte, r *avroReader) []byte {
 	if r.err != nil {
 		return append(dst, "null"...)
 	}
-	return record.AppendString(dst, string(b))
+	return record.AppendStringBytes(dst, b)
 }
 
 func appendQuotedTime(dst []byte, t time.Time, layout string) []byte {

@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -547,4 +548,54 @@ func FuzzWireDecoder(f *testing.F) {
 			t.Fatalf("invalid envelope: %s", env)
 		}
 	})
+}
+
+// DecodeReusing through one Scratch gives what Decode gives, record after
+// record, across schema ids (the scratch's cached schema must follow the
+// id), keys and values, and an undecodable record in between.
+func TestDecodeReusing(t *testing.T) {
+	reg := newFakeRegistry()
+	var payloads [][]byte
+	for i, tc := range avroCases {
+		sch := avro.MustParse(tc.schema)
+		p, err := avro.Marshal(sch, tc.value)
+		if err != nil {
+			t.Fatal(err)
+		}
+		reg.add(100+i, TypeAvro, tc.schema)
+		payloads = append(payloads, wire(100+i, p))
+	}
+	d := NewDecoder(reg, "", "")
+	var s Scratch
+	for round := 0; round < 2; round++ {
+		for i := range avroCases {
+			j := (i + 1) % len(avroCases) // the key has another schema
+			r := &record.Record{Topic: "t", Offset: int64(i), Key: payloads[j], Value: payloads[i]}
+			want := &record.Record{Topic: "t", Offset: int64(i), Key: payloads[j], Value: payloads[i]}
+			if err := d.DecodeReusing(context.Background(), r, &s); err != nil {
+				t.Fatal(err)
+			}
+			if err := d.Decode(context.Background(), want); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(r.Value, want.Value) || !bytes.Equal(r.Key, want.Key) {
+				t.Fatalf("%s: reusing gave %s / %s, want %s / %s", avroCases[i].name, r.Key, r.Value, want.Key, want.Value)
+			}
+			if got, w := *r.ValueSchema, *want.ValueSchema; got.SchemaID != w.SchemaID || got.Format != w.Format || got.Err != w.Err || !bytes.Equal(got.Raw, payloads[i]) {
+				t.Fatalf("%s: value schema %+v, want %+v", avroCases[i].name, r.ValueSchema, want.ValueSchema)
+			}
+			if r.KeySchema.SchemaID != 100+j || r.ValueSchema.SchemaID != 100+i {
+				t.Fatalf("schema ids %d/%d, want %d/%d", r.KeySchema.SchemaID, r.ValueSchema.SchemaID, 100+j, 100+i)
+			}
+			if round == 0 && i == 3 {
+				bad := &record.Record{Topic: "t", Value: wire(99, []byte{2, 'x'})}
+				if err := d.DecodeReusing(context.Background(), bad, &s); err != nil {
+					t.Fatal(err)
+				}
+				if bad.ValueSchema == nil || !strings.Contains(bad.ValueSchema.Err, "99 not found") || !bytes.Equal(bad.Value, wire(99, []byte{2, 'x'})) {
+					t.Fatalf("undecodable: %+v %q", bad.ValueSchema, bad.Value)
+				}
+			}
+		}
+	}
 }

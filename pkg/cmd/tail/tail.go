@@ -21,6 +21,7 @@ import (
 	"github.com/kx-cli/kx/pkg/output"
 	"github.com/kx-cli/kx/pkg/position"
 	"github.com/kx-cli/kx/pkg/record"
+	"github.com/kx-cli/kx/pkg/schema"
 )
 
 // Options of kx tail.
@@ -355,9 +356,11 @@ type writer struct {
 	buf     []byte
 	table   *tableWriter
 	onFlush func() error
-	// dec decodes Schema Registry formats (nil: none).
-	dec *cmdutil.RecordDecoder
-	ctx context.Context
+	// dec decodes Schema Registry formats (nil: none), into scratch: the
+	// writer is done with a record when write returns.
+	dec     *cmdutil.RecordDecoder
+	scratch schema.Scratch
+	ctx     context.Context
 
 	follow    bool
 	printed   int64
@@ -377,7 +380,7 @@ func newWriter(opts *Options, filter *jqfilter.Filter) *writer {
 
 func (w *writer) write(r *record.Record) error {
 	if w.dec != nil {
-		if err := w.dec.Decode(w.ctx, r); err != nil {
+		if err := w.dec.DecodeReusing(w.ctx, r, &w.scratch); err != nil {
 			return err
 		}
 	}
