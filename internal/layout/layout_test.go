@@ -1,7 +1,8 @@
 // Package layout checks the rules the source tree keeps (docs/architecture.md):
 // commands never import each other, only the adapter imports
-// confluent-kafka-go, only the command layer knows exit codes, and every
-// package is named after its folder.
+// confluent-kafka-go, domain packages do not import the adapter (they use
+// pkg/cluster's plain types), only the command layer knows exit codes, and
+// every package is named after its folder.
 package layout
 
 import (
@@ -19,6 +20,8 @@ type pkg struct {
 	Path    string
 	Name    string
 	Imports []string // every import, test files' included
+	// CodeImports are the imports of the package's non-test files.
+	CodeImports []string
 }
 
 // violations lists every broken rule in pkgs.
@@ -41,8 +44,22 @@ func violations(pkgs []pkg) []string {
 				out = append(out, p.Path+": imports pkg/exitcode; only the command layer knows exit codes")
 			}
 		}
+		// Tests may drive the adapter against the embedded broker; the
+		// domain's own code must build without cgo.
+		for _, imp := range p.CodeImports {
+			if imp == module+"/pkg/kafka" && domain(p.Path) {
+				out = append(out, p.Path+": imports pkg/kafka; domain packages use pkg/cluster's types and their own interfaces")
+			}
+		}
 	}
 	return out
+}
+
+// domain reports whether a package is on the domain floor: under pkg/,
+// neither the command floor nor the adapter.
+func domain(importPath string) bool {
+	rel := strings.TrimPrefix(importPath, module+"/")
+	return strings.HasPrefix(rel, "pkg/") && !commandLayer(importPath) && rel != "pkg/kafka"
 }
 
 // commandLayer reports whether a package belongs to the command floor:
@@ -66,7 +83,7 @@ func commandOf(importPath string) string {
 
 func list(t *testing.T) []pkg {
 	t.Helper()
-	cmd := exec.Command("go", "list", "-e", "-f", "{{.ImportPath}} {{.Name}} {{join .Imports \",\"}},{{join .TestImports \",\"}},{{join .XTestImports \",\"}}", module+"/...")
+	cmd := exec.Command("go", "list", "-e", "-f", "{{.ImportPath}} {{.Name}} {{join .Imports \",\"}},{{join .TestImports \",\"}},{{join .XTestImports \",\"}} {{join .Imports \",\"}},", module+"/...")
 	cmd.Dir = "../.."
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -83,11 +100,10 @@ func list(t *testing.T) []pkg {
 		}
 		p := pkg{Path: f[0], Name: f[1]}
 		if len(f) > 2 {
-			for _, imp := range strings.Split(f[2], ",") {
-				if imp != "" {
-					p.Imports = append(p.Imports, imp)
-				}
-			}
+			p.Imports = splitList(f[2])
+		}
+		if len(f) > 3 {
+			p.CodeImports = splitList(f[3])
 		}
 		pkgs = append(pkgs, p)
 	}
@@ -95,6 +111,16 @@ func list(t *testing.T) []pkg {
 		t.Fatalf("go list found only %d packages", len(pkgs))
 	}
 	return pkgs
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, x := range strings.Split(s, ",") {
+		if x != "" {
+			out = append(out, x)
+		}
+	}
+	return out
 }
 
 func TestTreeKeepsItsRules(t *testing.T) {
@@ -112,6 +138,7 @@ func TestViolationsAreFound(t *testing.T) {
 		{Path: module + "/pkg/schema", Name: "schema", Imports: []string{"github.com/confluentinc/confluent-kafka-go/v2/schemaregistry"}},
 		{Path: module + "/pkg/kafka", Name: "kafka", Imports: []string{module + "/pkg/exitcode"}},
 		{Path: module + "/pkg/config", Name: "config", Imports: []string{module + "/pkg/exitcode"}},
+		{Path: module + "/pkg/consume", Name: "consume", CodeImports: []string{module + "/pkg/kafka"}},
 		// Allowed: the command tree, a command's own subpackage, the adapter, main.
 		{Path: module + "/pkg/cmd/root", Name: "root", Imports: []string{module + "/pkg/cmd/play"}},
 		{Path: module + "/pkg/cmd/play/internal/x", Name: "x", Imports: []string{module + "/pkg/cmd/play"}},
@@ -119,9 +146,12 @@ func TestViolationsAreFound(t *testing.T) {
 		{Path: module + "/cmd/kx", Name: "main", Imports: []string{module + "/pkg/exitcode"}},
 		{Path: module + "/pkg/cmdutil", Name: "cmdutil", Imports: []string{module + "/pkg/exitcode"}},
 		{Path: module + "/pkg/cmd/tail", Name: "tail", Imports: []string{module + "/pkg/exitcode"}},
+		{Path: module + "/pkg/play", Name: "play", Imports: []string{module + "/pkg/kafka"}}, // in a test
+		{Path: module + "/pkg/cmd/tail", Name: "tail", CodeImports: []string{module + "/pkg/kafka"}},
+		{Path: module + "/pkg/cmdutil", Name: "cmdutil", CodeImports: []string{module + "/pkg/kafka"}},
 	}
 	got := violations(bad)
-	want := []string{"command demo imports command play", "command flow imports command trace", "package embedded in folder broker", "pkg/schema: imports github.com/confluentinc", "pkg/kafka: imports pkg/exitcode", "pkg/config: imports pkg/exitcode"}
+	want := []string{"command demo imports command play", "command flow imports command trace", "package embedded in folder broker", "pkg/schema: imports github.com/confluentinc", "pkg/kafka: imports pkg/exitcode", "pkg/config: imports pkg/exitcode", "pkg/consume: imports pkg/kafka"}
 	if len(got) != len(want) {
 		t.Fatalf("got %d violations, want %d:\n%s", len(got), len(want), strings.Join(got, "\n"))
 	}

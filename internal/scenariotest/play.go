@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kx-cli/kx/pkg/cluster"
 	"github.com/kx-cli/kx/pkg/kafka"
 	"github.com/kx-cli/kx/pkg/record"
 	"github.com/kx-cli/kx/pkg/scenario"
@@ -30,11 +31,11 @@ func Play(t testing.TB, client *kafka.Client, path string, seed int64, rateScale
 		t.Fatal(err)
 	}
 	for _, tp := range s.Topics {
-		if err := client.CreateTopic(ctx, kafka.TopicSpec{Name: tp.Name, Partitions: int(tp.Partitions), ReplicationFactor: 1}); err != nil {
+		if err := client.CreateTopic(ctx, cluster.TopicSpec{Name: tp.Name, Partitions: int(tp.Partitions), ReplicationFactor: 1}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	p, err := client.NewProducer(kafka.ProducerOptions{})
+	p, err := client.NewProducer(cluster.ProducerOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

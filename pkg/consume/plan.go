@@ -10,7 +10,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/kx-cli/kx/pkg/kafka"
+	"github.com/kx-cli/kx/pkg/cluster"
 	"github.com/kx-cli/kx/pkg/position"
 )
 
@@ -22,10 +22,10 @@ const Unbounded = int64(-1)
 // Requested is the start asked for before clamping to it (below Start when
 // an offset already lost to retention was asked for).
 type Range struct {
-	kafka.TP
+	cluster.TP
 	Start, End int64
 	Requested  int64
-	Watermark  kafka.Watermark
+	Watermark  cluster.Watermark
 }
 
 // Empty reports whether there is nothing to read.
@@ -39,14 +39,14 @@ func (r Range) Count() int64 { return max(r.End-r.Start, 0) }
 
 // Offsets is what planning asks of the cluster.
 type Offsets interface {
-	Watermarks(ctx context.Context, tps []kafka.TP) (map[kafka.TP]kafka.Watermark, error)
-	ListOffsets(ctx context.Context, tps []kafka.TP, spec kafka.OffsetSpec) (map[kafka.TP]kafka.OffsetInfo, error)
+	Watermarks(ctx context.Context, tps []cluster.TP) (map[cluster.TP]cluster.Watermark, error)
+	ListOffsets(ctx context.Context, tps []cluster.TP, spec cluster.OffsetSpec) (map[cluster.TP]cluster.OffsetInfo, error)
 }
 
 // GroupOffsets is what planning a group read asks of the cluster.
 type GroupOffsets interface {
 	Offsets
-	GroupOffsets(ctx context.Context, group string) (map[kafka.TP]int64, error)
+	GroupOffsets(ctx context.Context, group string) (map[cluster.TP]int64, error)
 }
 
 // Spec says where reads start and stop.
@@ -65,7 +65,7 @@ type Spec struct {
 
 // Plan resolves spec into a range per partition of tps, in that order. wm
 // are the watermarks (fetched by Plan when nil).
-func Plan(ctx context.Context, c Offsets, tps []kafka.TP, wm map[kafka.TP]kafka.Watermark, spec Spec) ([]Range, error) {
+func Plan(ctx context.Context, c Offsets, tps []cluster.TP, wm map[cluster.TP]cluster.Watermark, spec Spec) ([]Range, error) {
 	if wm == nil {
 		var err error
 		if wm, err = c.Watermarks(ctx, tps); err != nil {
@@ -95,8 +95,8 @@ func Plan(ctx context.Context, c Offsets, tps []kafka.TP, wm map[kafka.TP]kafka.
 }
 
 // planEnds returns the end of each partition that has one.
-func planEnds(ctx context.Context, c Offsets, tps []kafka.TP, wm map[kafka.TP]kafka.Watermark, spec Spec) (map[kafka.TP]int64, error) {
-	ends := map[kafka.TP]int64{}
+func planEnds(ctx context.Context, c Offsets, tps []cluster.TP, wm map[cluster.TP]cluster.Watermark, spec Spec) (map[cluster.TP]int64, error) {
+	ends := map[cluster.TP]int64{}
 	if spec.UntilEnd || !spec.Follow {
 		for _, tp := range tps {
 			ends[tp] = wm[tp].High
@@ -105,11 +105,11 @@ func planEnds(ctx context.Context, c Offsets, tps []kafka.TP, wm map[kafka.TP]ka
 	if spec.To == nil {
 		return ends, nil
 	}
-	var to map[kafka.TP]int64
+	var to map[cluster.TP]int64
 	if spec.To.Kind == position.Offset && spec.Follow {
 		// An offset past the end is a point a following read waits for:
 		// not clamped to the high watermark.
-		to = make(map[kafka.TP]int64, len(tps))
+		to = make(map[cluster.TP]int64, len(tps))
 		for _, tp := range tps {
 			to[tp] = max(spec.To.Offset, wm[tp].Low)
 		}
@@ -131,7 +131,7 @@ func planEnds(ctx context.Context, c Offsets, tps []kafka.TP, wm map[kafka.TP]ka
 // the group's committed offset, or where a new member would start (From:
 // Beginning or End) when it has none. A group that never committed has no
 // commits, which is not an error.
-func PlanGroup(ctx context.Context, c GroupOffsets, group string, tps []kafka.TP, wm map[kafka.TP]kafka.Watermark, spec Spec) ([]Range, error) {
+func PlanGroup(ctx context.Context, c GroupOffsets, group string, tps []cluster.TP, wm map[cluster.TP]cluster.Watermark, spec Spec) ([]Range, error) {
 	if spec.From.Kind != position.Beginning && spec.From.Kind != position.End {
 		return nil, fmt.Errorf("a group read starts at its committed offsets: from beginning or end only")
 	}
@@ -162,8 +162,8 @@ func Bounded(ranges []Range) bool {
 }
 
 // TPs lists the partitions of ranges.
-func TPs(ranges []Range) []kafka.TP {
-	out := make([]kafka.TP, len(ranges))
+func TPs(ranges []Range) []cluster.TP {
+	out := make([]cluster.TP, len(ranges))
 	for i, r := range ranges {
 		out[i] = r.TP
 	}

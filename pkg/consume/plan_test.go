@@ -5,29 +5,29 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kx-cli/kx/pkg/kafka"
+	"github.com/kx-cli/kx/pkg/cluster"
 	"github.com/kx-cli/kx/pkg/position"
 )
 
 // fakeOffsets answers ListOffsets by time with fixed offsets.
-type fakeOffsets struct{ byTime map[kafka.TP]int64 }
+type fakeOffsets struct{ byTime map[cluster.TP]int64 }
 
-func (f fakeOffsets) ListOffsets(_ context.Context, tps []kafka.TP, _ kafka.OffsetSpec) (map[kafka.TP]kafka.OffsetInfo, error) {
-	out := map[kafka.TP]kafka.OffsetInfo{}
+func (f fakeOffsets) ListOffsets(_ context.Context, tps []cluster.TP, _ cluster.OffsetSpec) (map[cluster.TP]cluster.OffsetInfo, error) {
+	out := map[cluster.TP]cluster.OffsetInfo{}
 	for _, tp := range tps {
-		out[tp] = kafka.OffsetInfo{Offset: f.byTime[tp]}
+		out[tp] = cluster.OffsetInfo{Offset: f.byTime[tp]}
 	}
 	return out, nil
 }
 
-func (f fakeOffsets) Watermarks(context.Context, []kafka.TP) (map[kafka.TP]kafka.Watermark, error) {
+func (f fakeOffsets) Watermarks(context.Context, []cluster.TP) (map[cluster.TP]cluster.Watermark, error) {
 	return nil, nil
 }
 
 func TestPlanTail(t *testing.T) {
-	a, b := kafka.TP{Topic: "t", Partition: 0}, kafka.TP{Topic: "t", Partition: 1}
-	tps := []kafka.TP{a, b}
-	wm := map[kafka.TP]kafka.Watermark{a: {Low: 10, High: 100}, b: {Low: 0, High: 5}}
+	a, b := cluster.TP{Topic: "t", Partition: 0}, cluster.TP{Topic: "t", Partition: 1}
+	tps := []cluster.TP{a, b}
+	wm := map[cluster.TP]cluster.Watermark{a: {Low: 10, High: 100}, b: {Low: 0, High: 5}}
 	now := time.Now()
 	spec := func(s string) position.Spec {
 		p, err := position.Parse(s, now)
@@ -37,7 +37,7 @@ func TestPlanTail(t *testing.T) {
 		return p
 	}
 	to := func(s string) *position.Spec { p := spec(s); return &p }
-	lister := fakeOffsets{byTime: map[kafka.TP]int64{a: 50, b: -1}}
+	lister := fakeOffsets{byTime: map[cluster.TP]int64{a: 50, b: -1}}
 	for _, c := range []struct {
 		name     string
 		from     position.Spec

@@ -7,7 +7,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/kx-cli/kx/pkg/kafka"
+	"github.com/kx-cli/kx/pkg/cluster"
 	"github.com/kx-cli/kx/pkg/record"
 )
 
@@ -18,20 +18,20 @@ type Reader interface {
 	Poll(timeout time.Duration) (*record.Record, error)
 	// Positions are the next offsets the reader fetches; they move past
 	// offsets without a record (transaction markers, compaction).
-	Positions(tps []kafka.TP) (map[kafka.TP]int64, error)
-	Pause(tps []kafka.TP) error
+	Positions(tps []cluster.TP) (map[cluster.TP]int64, error)
+	Pause(tps []cluster.TP) error
 	// Store marks a record processed (committed by a group reader).
 	Store(rec *record.Record) error
 	Close() error
 }
 
 // Opener opens readers; Readers adapts a client's NewReader to it.
-type Opener func(kafka.ReaderOptions) (Reader, error)
+type Opener func(cluster.ReaderOptions) (Reader, error)
 
 // Readers turns the NewReader method of a client (the adapter's, the
 // fake's) into an Opener.
-func Readers[R Reader](newReader func(kafka.ReaderOptions) (R, error)) Opener {
-	return func(o kafka.ReaderOptions) (Reader, error) {
+func Readers[R Reader](newReader func(cluster.ReaderOptions) (R, error)) Opener {
+	return func(o cluster.ReaderOptions) (Reader, error) {
 		r, err := newReader(o)
 		if err != nil {
 			return nil, err
@@ -56,27 +56,27 @@ type Options struct {
 	OnIdle func() error
 	// Properties are passed to the readers Read opens.
 	Properties map[string]any
-	// QueueKB is passed to the readers (kafka.ReaderOptions.QueueKB);
+	// QueueKB is passed to the readers (cluster.ReaderOptions.QueueKB);
 	// ReadParallel sets it.
 	QueueKB int
 	// Reuse: fn is done with each record when it returns, so the reader
-	// may reuse its memory (kafka.ReaderOptions.Reuse).
+	// may reuse its memory (cluster.ReaderOptions.Reuse).
 	Reuse bool
 }
 
 // Read opens a reader assigned to ranges, reads them (see Loop) and closes
 // it. Empty ranges are left out; with none left it reads nothing.
 func Read(ctx context.Context, open Opener, ranges []Range, opts Options, fn func(*record.Record) error) error {
-	var assign []kafka.Assignment
+	var assign []cluster.Assignment
 	for _, r := range ranges {
 		if !r.Empty() {
-			assign = append(assign, kafka.Assignment{TP: r.TP, Offset: r.Start})
+			assign = append(assign, cluster.Assignment{TP: r.TP, Offset: r.Start})
 		}
 	}
 	if len(assign) == 0 {
 		return nil
 	}
-	rd, err := open(kafka.ReaderOptions{Assign: assign, Properties: opts.Properties, Reuse: opts.Reuse, QueueKB: opts.QueueKB})
+	rd, err := open(cluster.ReaderOptions{Assign: assign, Properties: opts.Properties, Reuse: opts.Reuse, QueueKB: opts.QueueKB})
 	if err != nil {
 		return err
 	}
@@ -92,8 +92,8 @@ func Read(ctx context.Context, open Opener, ranges []Range, opts Options, fn fun
 // opts.Idle passed without a record, or when ctx ends; otherwise the first
 // error of the reader or of fn. It does not close rd.
 func Loop(ctx context.Context, rd Reader, ranges []Range, opts Options, fn func(*record.Record) error) error {
-	ends := map[kafka.TP]int64{}      // every bounded range's end
-	remaining := map[kafka.TP]int64{} // bounded ranges not done
+	ends := map[cluster.TP]int64{}      // every bounded range's end
+	remaining := map[cluster.TP]int64{} // bounded ranges not done
 	bounded := true
 	for _, r := range ranges {
 		if !r.Bounded() {
@@ -151,7 +151,7 @@ func Loop(ctx context.Context, rd Reader, ranges []Range, opts Options, fn func(
 		if limited && rec.Offset+1 >= end {
 			if _, ok := remaining[rec.TP()]; ok {
 				delete(remaining, rec.TP())
-				_ = rd.Pause([]kafka.TP{rec.TP()})
+				_ = rd.Pause([]cluster.TP{rec.TP()})
 			}
 			if bounded && len(remaining) == 0 {
 				return nil
@@ -164,8 +164,8 @@ func Loop(ctx context.Context, rd Reader, ranges []Range, opts Options, fn func(
 // reachedEnd asks where the reader stands, since a range can end on a gap
 // (transaction marker, compaction) that no record reports, and drops the
 // ranges that are done from remaining.
-func reachedEnd(rd Reader, remaining map[kafka.TP]int64) error {
-	tps := make([]kafka.TP, 0, len(remaining))
+func reachedEnd(rd Reader, remaining map[cluster.TP]int64) error {
+	tps := make([]cluster.TP, 0, len(remaining))
 	for tp := range remaining {
 		tps = append(tps, tp)
 	}
@@ -173,7 +173,7 @@ func reachedEnd(rd Reader, remaining map[kafka.TP]int64) error {
 	if err != nil {
 		return fmt.Errorf("reader positions: %w", err)
 	}
-	var done []kafka.TP
+	var done []cluster.TP
 	for tp, end := range remaining {
 		if p, ok := pos[tp]; ok && p >= end {
 			done = append(done, tp)
@@ -236,7 +236,7 @@ func ReadParallel(ctx context.Context, open Opener, ranges []Range, opts Options
 // passed to decode (keys and values in a Schema Registry format become
 // JSON); decode's error is the read's error.
 func Decoding(open Opener, decode func(context.Context, *record.Record) error) Opener {
-	return func(o kafka.ReaderOptions) (Reader, error) {
+	return func(o cluster.ReaderOptions) (Reader, error) {
 		rd, err := open(o)
 		if err != nil {
 			return nil, err

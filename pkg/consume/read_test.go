@@ -9,20 +9,20 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kx-cli/kx/pkg/cluster"
 	"github.com/kx-cli/kx/pkg/consume"
-	"github.com/kx-cli/kx/pkg/kafka"
 	"github.com/kx-cli/kx/pkg/kafkafake"
 	"github.com/kx-cli/kx/pkg/position"
 	"github.com/kx-cli/kx/pkg/record"
 )
 
 var (
-	p0 = kafka.TP{Topic: "t", Partition: 0}
-	p1 = kafka.TP{Topic: "t", Partition: 1}
+	p0 = cluster.TP{Topic: "t", Partition: 0}
+	p1 = cluster.TP{Topic: "t", Partition: 1}
 )
 
-// cluster has topic t with 2 partitions and n records in each.
-func cluster(t *testing.T, n int) *kafkafake.Cluster {
+// fakeCluster has topic t with 2 partitions and n records in each.
+func fakeCluster(t *testing.T, n int) *kafkafake.Cluster {
 	t.Helper()
 	c := kafkafake.New()
 	c.CreateTopic("t", 2)
@@ -57,7 +57,7 @@ func (c *collect) sorted() []string {
 
 func plan(t *testing.T, c consume.Offsets, spec consume.Spec) []consume.Range {
 	t.Helper()
-	rs, err := consume.Plan(context.Background(), c, []kafka.TP{p0, p1}, nil, spec)
+	rs, err := consume.Plan(context.Background(), c, []cluster.TP{p0, p1}, nil, spec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +74,7 @@ func pos(t *testing.T, s string) position.Spec {
 }
 
 func TestReadBounded(t *testing.T) {
-	c := cluster(t, 5)
+	c := fakeCluster(t, 5)
 	rs := plan(t, c, consume.Spec{From: pos(t, "2"), To: ptr(pos(t, "4"))})
 	var got collect
 	if err := consume.Read(context.Background(), consume.Readers(c.NewReader), rs, consume.Options{}, got.add); err != nil {
@@ -90,7 +90,7 @@ func ptr[T any](v T) *T { return &v }
 // A range that ends on a transaction marker (an offset without a record)
 // ends by the reader's position, not by a record at End-1.
 func TestReadEndsOnGap(t *testing.T) {
-	c := cluster(t, 3)
+	c := fakeCluster(t, 3)
 	c.AddGap(p0, 1) // the commit marker of a transaction: offset 3
 	c.Compact(p1, 2)
 	rs := plan(t, c, consume.Spec{From: pos(t, "beginning")})
@@ -118,7 +118,7 @@ func TestReadEndsOnGap(t *testing.T) {
 // The error of Positions ends the read (it used to be dropped, and a read
 // ending on a gap polled on).
 func TestReadPositionsError(t *testing.T) {
-	c := cluster(t, 1)
+	c := fakeCluster(t, 1)
 	c.AddGap(p0, 1)
 	rs := plan(t, c, consume.Spec{From: pos(t, "beginning")})
 	boom := errors.New("positions: broker gone")
@@ -139,7 +139,7 @@ func TestReadPositionsError(t *testing.T) {
 }
 
 func TestReadErrors(t *testing.T) {
-	c := cluster(t, 2)
+	c := fakeCluster(t, 2)
 	rs := plan(t, c, consume.Spec{From: pos(t, "beginning")})
 	open := consume.Readers(c.NewReader)
 	ctx := context.Background()
@@ -180,7 +180,7 @@ func TestReadErrors(t *testing.T) {
 }
 
 func TestReadFollowIdleAndOnIdle(t *testing.T) {
-	c := cluster(t, 2)
+	c := fakeCluster(t, 2)
 	rs := plan(t, c, consume.Spec{From: pos(t, "beginning"), Follow: true})
 	if consume.Bounded(rs) {
 		t.Fatal("a follow plan is bounded")
@@ -205,7 +205,7 @@ func TestReadFollowIdleAndOnIdle(t *testing.T) {
 
 // A follow read sees records produced while it runs and ends with ctx.
 func TestReadFollowNewRecords(t *testing.T) {
-	c := cluster(t, 0)
+	c := fakeCluster(t, 0)
 	rs := plan(t, c, consume.Spec{From: pos(t, "end"), Follow: true})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -229,7 +229,7 @@ func TestReadFollowNewRecords(t *testing.T) {
 
 // --to OFFSET past the end: a following read waits for it.
 func TestReadFollowUpToOffset(t *testing.T) {
-	c := cluster(t, 1)
+	c := fakeCluster(t, 1)
 	rs := plan(t, c, consume.Spec{From: pos(t, "beginning"), To: ptr(pos(t, "3")), Follow: true})
 	var got collect
 	done := make(chan error, 1)
@@ -250,12 +250,12 @@ func TestReadFollowUpToOffset(t *testing.T) {
 }
 
 func TestLoopGroup(t *testing.T) {
-	c := cluster(t, 4)
+	c := fakeCluster(t, 4)
 	ctx := context.Background()
 	c.Commit("g", p0, 4) // p0 read to its end already
 	c.Commit("g", p1, 1)
 	spec := consume.Spec{From: pos(t, "beginning"), UntilEnd: true, Follow: true}
-	rs, err := consume.PlanGroup(ctx, c, "g", []kafka.TP{p0, p1}, nil, spec)
+	rs, err := consume.PlanGroup(ctx, c, "g", []cluster.TP{p0, p1}, nil, spec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -264,7 +264,7 @@ func TestLoopGroup(t *testing.T) {
 	}
 	// New records past the planned end are not read.
 	c.MustAdd(record.Record{Topic: "t", Partition: 0})
-	rd, err := c.NewReader(kafka.ReaderOptions{Group: "g", Topics: []string{"t"}})
+	rd, err := c.NewReader(cluster.ReaderOptions{Group: "g", Topics: []string{"t"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -288,25 +288,25 @@ func TestLoopGroup(t *testing.T) {
 	}
 
 	// A group that never committed starts where a new member would.
-	rs, err = consume.PlanGroup(ctx, c, "fresh", []kafka.TP{p0, p1}, nil, spec)
+	rs, err = consume.PlanGroup(ctx, c, "fresh", []cluster.TP{p0, p1}, nil, spec)
 	if err != nil || rs[0].Start != 0 || rs[0].End != 5 {
 		t.Errorf("new group plan %+v, %v", rs, err)
 	}
-	if _, err := consume.PlanGroup(ctx, c, "g", []kafka.TP{p0}, nil, consume.Spec{From: pos(t, "5")}); err == nil {
+	if _, err := consume.PlanGroup(ctx, c, "g", []cluster.TP{p0}, nil, consume.Spec{From: pos(t, "5")}); err == nil {
 		t.Error("a group read from an offset was planned")
 	}
 	c.Fail(kafkafake.OpGroupOffsets, errors.New("coordinator"))
-	if _, err := consume.PlanGroup(ctx, c, "g", []kafka.TP{p0}, nil, spec); err == nil {
+	if _, err := consume.PlanGroup(ctx, c, "g", []cluster.TP{p0}, nil, spec); err == nil {
 		t.Error("GroupOffsets error dropped")
 	}
 }
 
 func TestReadParallel(t *testing.T) {
-	c := cluster(t, 3)
+	c := fakeCluster(t, 3)
 	c.CreateTopic("u", 1)
 	c.MustAdd(record.Record{Topic: "u", Partition: 0})
 	ctx := context.Background()
-	tps := []kafka.TP{p0, p1, {Topic: "u"}}
+	tps := []cluster.TP{p0, p1, {Topic: "u"}}
 	rs, err := consume.Plan(ctx, c, tps, nil, consume.Spec{From: pos(t, "beginning")})
 	if err != nil {
 		t.Fatal(err)
@@ -314,7 +314,7 @@ func TestReadParallel(t *testing.T) {
 	var got collect
 	var mu sync.Mutex
 	var queues []int
-	open := func(o kafka.ReaderOptions) (consume.Reader, error) {
+	open := func(o cluster.ReaderOptions) (consume.Reader, error) {
 		mu.Lock()
 		queues = append(queues, o.QueueKB)
 		mu.Unlock()
@@ -336,7 +336,7 @@ func TestReadParallel(t *testing.T) {
 	wide := slices.Clone(tps)
 	for p := range int32(40) {
 		c.MustAdd(record.Record{Topic: "w", Partition: p})
-		wide = append(wide, kafka.TP{Topic: "w", Partition: p})
+		wide = append(wide, cluster.TP{Topic: "w", Partition: p})
 	}
 	wrs, err := consume.Plan(ctx, c, wide, nil, consume.Spec{From: pos(t, "beginning")})
 	if err != nil {
@@ -359,7 +359,7 @@ func TestReadParallel(t *testing.T) {
 }
 
 func TestPlanRequestedAndErrors(t *testing.T) {
-	c := cluster(t, 5)
+	c := fakeCluster(t, 5)
 	ctx := context.Background()
 	_ = c.DeleteRecords(ctx, p0, 2)
 	rs := plan(t, c, consume.Spec{From: pos(t, "1")})
@@ -367,15 +367,15 @@ func TestPlanRequestedAndErrors(t *testing.T) {
 		t.Errorf("plan %+v", rs)
 	}
 	c.Fail(kafkafake.OpWatermarks, errors.New("boom"))
-	if _, err := consume.Plan(ctx, c, []kafka.TP{p0}, nil, consume.Spec{}); err == nil {
+	if _, err := consume.Plan(ctx, c, []cluster.TP{p0}, nil, consume.Spec{}); err == nil {
 		t.Error("watermarks error dropped")
 	}
 	c.Fail(kafkafake.OpWatermarks, nil)
 	c.Fail(kafkafake.OpListOffsets, errors.New("boom"))
-	if _, err := consume.Plan(ctx, c, []kafka.TP{p0}, nil, consume.Spec{From: pos(t, "-10m")}); err == nil {
+	if _, err := consume.Plan(ctx, c, []cluster.TP{p0}, nil, consume.Spec{From: pos(t, "-10m")}); err == nil {
 		t.Error("from: list offsets error dropped")
 	}
-	if _, err := consume.Plan(ctx, c, []kafka.TP{p0}, nil, consume.Spec{To: ptr(pos(t, "-10m"))}); err == nil {
+	if _, err := consume.Plan(ctx, c, []cluster.TP{p0}, nil, consume.Spec{To: ptr(pos(t, "-10m"))}); err == nil {
 		t.Error("to: list offsets error dropped")
 	}
 }

@@ -7,8 +7,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/kx-cli/kx/pkg/cluster"
 	"github.com/kx-cli/kx/pkg/consume"
-	"github.com/kx-cli/kx/pkg/kafka"
 	"github.com/kx-cli/kx/pkg/output"
 	"github.com/kx-cli/kx/pkg/partitioner"
 	"github.com/kx-cli/kx/pkg/position"
@@ -66,10 +66,10 @@ type Result struct {
 
 // Collect runs the rounds of reads and offers every record to the Tracer.
 func (c *Collector) Collect(ctx context.Context) (*Result, error) {
-	var all []kafka.TP
+	var all []cluster.TP
 	for _, t := range c.Flow.Topics() {
 		for p := range c.Partitions[t] {
-			all = append(all, kafka.TP{Topic: t, Partition: p})
+			all = append(all, cluster.TP{Topic: t, Partition: p})
 		}
 	}
 	ranges, err := consume.Plan(ctx, c.Offsets, all, nil, Window(c.From, c.To))
@@ -77,7 +77,7 @@ func (c *Collector) Collect(ctx context.Context) (*Result, error) {
 		return nil, err
 	}
 	res := &Result{Ranges: ranges}
-	bounds := make(map[kafka.TP]consume.Range, len(ranges))
+	bounds := make(map[cluster.TP]consume.Range, len(ranges))
 	for _, r := range ranges {
 		bounds[r.TP] = r
 	}
@@ -119,7 +119,7 @@ func (c *Collector) Collect(ctx context.Context) (*Result, error) {
 // (kcat and librdkafka default to crc32-based ones), the key's records
 // may be anywhere, and the topic's other partitions are read as well, so
 // a verdict never rests on partitions that were skipped.
-func (c *Collector) read(ctx context.Context, res *Result, round []consume.Range, reads []Read, bounds map[kafka.TP]consume.Range, w window) error {
+func (c *Collector) read(ctx context.Context, res *Result, round []consume.Range, reads []Read, bounds map[cluster.TP]consume.Range, w window) error {
 	pruned := map[string]*placement{}
 	for _, rd := range reads {
 		if len(rd.Keys) > 0 && int32(len(Partitions(c.Partitioner, rd.Keys, c.Partitions[rd.Topic]))) < c.Partitions[rd.Topic] {
@@ -193,25 +193,25 @@ type window struct{ from, until time.Time }
 
 // roundRanges are the ranges of one read: the partitions its keys hash to
 // (all without keys), within the window when asked.
-func (c *Collector) roundRanges(ctx context.Context, rd Read, bounds map[kafka.TP]consume.Range, w window) ([]consume.Range, error) {
-	var tps []kafka.TP
+func (c *Collector) roundRanges(ctx context.Context, rd Read, bounds map[cluster.TP]consume.Range, w window) ([]consume.Range, error) {
+	var tps []cluster.TP
 	if len(rd.Keys) > 0 {
 		for _, p := range Partitions(c.Partitioner, rd.Keys, c.Partitions[rd.Topic]) {
-			tps = append(tps, kafka.TP{Topic: rd.Topic, Partition: p})
+			tps = append(tps, cluster.TP{Topic: rd.Topic, Partition: p})
 		}
 	} else {
 		for p := range c.Partitions[rd.Topic] {
-			tps = append(tps, kafka.TP{Topic: rd.Topic, Partition: p})
+			tps = append(tps, cluster.TP{Topic: rd.Topic, Partition: p})
 		}
 	}
-	var after, before map[kafka.TP]kafka.OffsetInfo
+	var after, before map[cluster.TP]cluster.OffsetInfo
 	if rd.AfterRoot {
 		var err error
-		if after, err = c.Offsets.ListOffsets(ctx, tps, kafka.AtTime(w.from.Add(-c.Skew))); err != nil {
+		if after, err = c.Offsets.ListOffsets(ctx, tps, cluster.AtTime(w.from.Add(-c.Skew))); err != nil {
 			return nil, err
 		}
 		if !w.until.IsZero() {
-			if before, err = c.Offsets.ListOffsets(ctx, tps, kafka.AtTime(w.until.Add(c.Skew))); err != nil {
+			if before, err = c.Offsets.ListOffsets(ctx, tps, cluster.AtTime(w.until.Add(c.Skew))); err != nil {
 				return nil, err
 			}
 		}

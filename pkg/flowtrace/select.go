@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/kx-cli/kx/pkg/kafka"
+	"github.com/kx-cli/kx/pkg/cluster"
 )
 
 // Selection chooses the flow of kx trace and kx flow: a named flow of the
@@ -24,7 +24,7 @@ type Selection struct {
 // Select picks the flow: the named flow of --flow, or the e-commerce
 // flow (restricted to --topics when they all belong to it, else to its
 // topics that exist), or a custom flow over --topics.
-func Select(meta *kafka.Metadata, opts Selection, warn io.Writer) (Flow, error) {
+func Select(meta *cluster.Metadata, opts Selection, warn io.Writer) (Flow, error) {
 	eco := Ecommerce()
 	var flow Flow
 	switch {
@@ -70,7 +70,7 @@ func Select(meta *kafka.Metadata, opts Selection, warn io.Writer) (Flow, error) 
 	}
 	for _, t := range flow.Topics() {
 		if _, ok := meta.Topic(t); !ok {
-			return Flow{}, &kafka.UnknownTopicError{Topic: t}
+			return Flow{}, &cluster.UnknownTopicError{Topic: t}
 		}
 	}
 	if err := flow.Validate(); err != nil {
@@ -89,7 +89,7 @@ func allIn(xs, set []string) bool {
 }
 
 // PartitionCounts is the partition count of each of topics.
-func PartitionCounts(meta *kafka.Metadata, topics []string) map[string]int32 {
+func PartitionCounts(meta *cluster.Metadata, topics []string) map[string]int32 {
 	out := make(map[string]int32, len(topics))
 	for _, t := range topics {
 		tm, _ := meta.Topic(t)

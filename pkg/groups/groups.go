@@ -10,19 +10,19 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/kx-cli/kx/pkg/kafka"
+	"github.com/kx-cli/kx/pkg/cluster"
 	"github.com/kx-cli/kx/pkg/output"
 )
 
 // Admin is the part of the Kafka client this package uses.
 type Admin interface {
-	ListGroups(ctx context.Context) ([]kafka.Group, error)
-	DescribeGroups(ctx context.Context, ids []string) ([]kafka.GroupDescription, error)
-	GroupCommits(ctx context.Context, group string) (map[kafka.TP]kafka.Commit, error)
-	Metadata(ctx context.Context) (*kafka.Metadata, error)
-	ListOffsets(ctx context.Context, tps []kafka.TP, spec kafka.OffsetSpec) (map[kafka.TP]kafka.OffsetInfo, error)
-	Watermarks(ctx context.Context, tps []kafka.TP) (map[kafka.TP]kafka.Watermark, error)
-	CommitGroupOffsets(ctx context.Context, group string, offsets map[kafka.TP]kafka.Commit) error
+	ListGroups(ctx context.Context) ([]cluster.Group, error)
+	DescribeGroups(ctx context.Context, ids []string) ([]cluster.GroupDescription, error)
+	GroupCommits(ctx context.Context, group string) (map[cluster.TP]cluster.Commit, error)
+	Metadata(ctx context.Context) (*cluster.Metadata, error)
+	ListOffsets(ctx context.Context, tps []cluster.TP, spec cluster.OffsetSpec) (map[cluster.TP]cluster.OffsetInfo, error)
+	Watermarks(ctx context.Context, tps []cluster.TP) (map[cluster.TP]cluster.Watermark, error)
+	CommitGroupOffsets(ctx context.Context, group string, offsets map[cluster.TP]cluster.Commit) error
 	DeleteGroup(ctx context.Context, group string) error
 }
 
@@ -59,7 +59,7 @@ func List(ctx context.Context, a Admin) ([]Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	byID := make(map[string]kafka.GroupDescription, len(descs))
+	byID := make(map[string]cluster.GroupDescription, len(descs))
 	for _, d := range descs {
 		byID[d.ID] = d
 	}
@@ -68,13 +68,13 @@ func List(ctx context.Context, a Admin) ([]Summary, error) {
 		return nil, err
 	}
 	type state struct {
-		commits map[kafka.TP]kafka.Commit
-		tps     []kafka.TP
+		commits map[cluster.TP]cluster.Commit
+		tps     []cluster.TP
 		topics  []string
 	}
 	states := make([]state, len(gs))
-	var all []kafka.TP
-	seen := map[kafka.TP]bool{}
+	var all []cluster.TP
+	seen := map[cluster.TP]bool{}
 	for i, g := range gs {
 		commits, err := a.GroupCommits(ctx, g.ID)
 		if err != nil {
@@ -90,7 +90,7 @@ func List(ctx context.Context, a Admin) ([]Summary, error) {
 			}
 		}
 	}
-	ends, err := a.ListOffsets(ctx, all, kafka.Latest)
+	ends, err := a.ListOffsets(ctx, all, cluster.Latest)
 	if err != nil {
 		return nil, err
 	}
@@ -116,7 +116,7 @@ func List(ctx context.Context, a Admin) ([]Summary, error) {
 
 // groupTopics are the topics a group reads: those it committed and those
 // assigned to its members, sorted.
-func groupTopics(d kafka.GroupDescription, commits map[kafka.TP]kafka.Commit) []string {
+func groupTopics(d cluster.GroupDescription, commits map[cluster.TP]cluster.Commit) []string {
 	set := map[string]bool{}
 	for tp := range commits {
 		set[tp.Topic] = true
@@ -135,11 +135,11 @@ func groupTopics(d kafka.GroupDescription, commits map[kafka.TP]kafka.Commit) []
 }
 
 // partitionsOf lists every partition of topics that still exist.
-func partitionsOf(md *kafka.Metadata, topics []string) []kafka.TP {
-	var tps []kafka.TP
+func partitionsOf(md *cluster.Metadata, topics []string) []cluster.TP {
+	var tps []cluster.TP
 	for _, name := range topics {
 		if t, ok := md.Topic(name); ok {
-			tps = append(tps, kafka.Partitions([]kafka.TopicMeta{t})...)
+			tps = append(tps, cluster.Partitions([]cluster.TopicMeta{t})...)
 		}
 	}
 	return tps
@@ -192,7 +192,7 @@ func Describe(ctx context.Context, a Admin, group string) (*Description, error) 
 	if err != nil {
 		return nil, err
 	}
-	var d kafka.GroupDescription
+	var d cluster.GroupDescription
 	if len(descs) > 0 {
 		d = descs[0]
 	}
@@ -201,14 +201,14 @@ func Describe(ctx context.Context, a Admin, group string) (*Description, error) 
 		return nil, err
 	}
 	if len(d.Members) == 0 && len(commits) == 0 && (d.State == "" || d.State == "Dead") {
-		return nil, &kafka.UnknownGroupError{Group: group}
+		return nil, &cluster.UnknownGroupError{Group: group}
 	}
 	md, err := a.Metadata(ctx)
 	if err != nil {
 		return nil, err
 	}
 	out := &Description{Group: group, State: d.State, Type: d.Type, Protocol: d.Protocol, Members: []Member{}, Partitions: []PartitionState{}}
-	owner := map[kafka.TP]string{}
+	owner := map[cluster.TP]string{}
 	for _, m := range d.Members {
 		mm := Member{ID: m.ID, ClientID: m.ClientID, InstanceID: m.InstanceID, Host: m.Host, Assigned: []string{}}
 		for _, tp := range m.Assigned {
@@ -218,19 +218,19 @@ func Describe(ctx context.Context, a Admin, group string) (*Description, error) 
 		out.Members = append(out.Members, mm)
 	}
 	tps := partitionsOf(md, groupTopics(d, commits))
-	ends, err := a.ListOffsets(ctx, tps, kafka.Latest)
+	ends, err := a.ListOffsets(ctx, tps, cluster.Latest)
 	if err != nil {
 		return nil, err
 	}
-	var uncommitted []kafka.TP
+	var uncommitted []cluster.TP
 	for _, tp := range tps {
 		if _, ok := commits[tp]; !ok {
 			uncommitted = append(uncommitted, tp)
 		}
 	}
-	starts := map[kafka.TP]kafka.OffsetInfo{}
+	starts := map[cluster.TP]cluster.OffsetInfo{}
 	if len(uncommitted) > 0 {
-		if starts, err = a.ListOffsets(ctx, uncommitted, kafka.Earliest); err != nil {
+		if starts, err = a.ListOffsets(ctx, uncommitted, cluster.Earliest); err != nil {
 			return nil, err
 		}
 	}
@@ -306,7 +306,7 @@ func Delete(ctx context.Context, a Admin, group string) error {
 // and commits its other offsets again, metadata included. It returns the
 // offsets it kept. When the second step fails, the error is a
 // *RestoreError carrying them, so the caller can show how to restore.
-func DeleteOffsets(ctx context.Context, a Admin, group string, topics []string) (kept map[kafka.TP]kafka.Commit, removed int, err error) {
+func DeleteOffsets(ctx context.Context, a Admin, group string, topics []string) (kept map[cluster.TP]cluster.Commit, removed int, err error) {
 	if err := CheckInactive(ctx, a, group); err != nil {
 		return nil, 0, err
 	}
@@ -318,7 +318,7 @@ func DeleteOffsets(ctx context.Context, a Admin, group string, topics []string) 
 	for _, t := range topics {
 		drop[t] = true
 	}
-	kept = map[kafka.TP]kafka.Commit{}
+	kept = map[cluster.TP]cluster.Commit{}
 	found := map[string]bool{}
 	for tp, cm := range commits {
 		if drop[tp.Topic] {
@@ -353,7 +353,7 @@ func (e *NoCommitsError) Error() string {
 // committed again.
 type RestoreError struct {
 	Group   string
-	Offsets map[kafka.TP]kafka.Commit
+	Offsets map[cluster.TP]cluster.Commit
 	Err     error
 }
 

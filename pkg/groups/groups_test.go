@@ -9,17 +9,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kx-cli/kx/pkg/kafka"
+	"github.com/kx-cli/kx/pkg/cluster"
 	"github.com/kx-cli/kx/pkg/position"
 )
 
 // fakeAdmin is an in-memory cluster: topics with watermarks, groups with
 // members and commits.
 type fakeAdmin struct {
-	wm      map[kafka.TP]kafka.Watermark
-	byTime  map[kafka.TP]int64 // ListOffsets for any timestamp
-	members map[string][]kafka.GroupMember
-	commits map[string]map[kafka.TP]kafka.Commit
+	wm      map[cluster.TP]cluster.Watermark
+	byTime  map[cluster.TP]int64 // ListOffsets for any timestamp
+	members map[string][]cluster.GroupMember
+	commits map[string]map[cluster.TP]cluster.Commit
 	// failCommit makes CommitGroupOffsets fail.
 	failCommit  error
 	commitCalls int
@@ -27,18 +27,18 @@ type fakeAdmin struct {
 
 func newFake() *fakeAdmin {
 	return &fakeAdmin{
-		wm: map[kafka.TP]kafka.Watermark{
+		wm: map[cluster.TP]cluster.Watermark{
 			{Topic: "orders", Partition: 0}: {Low: 0, High: 100},
 			{Topic: "orders", Partition: 1}: {Low: 20, High: 50},
 			{Topic: "audit", Partition: 0}:  {Low: 0, High: 7},
 		},
-		members: map[string][]kafka.GroupMember{},
-		commits: map[string]map[kafka.TP]kafka.Commit{},
+		members: map[string][]cluster.GroupMember{},
+		commits: map[string]map[cluster.TP]cluster.Commit{},
 	}
 }
 
-func (f *fakeAdmin) ListGroups(context.Context) ([]kafka.Group, error) {
-	var out []kafka.Group
+func (f *fakeAdmin) ListGroups(context.Context) ([]cluster.Group, error) {
+	var out []cluster.Group
 	seen := map[string]bool{}
 	for g := range f.commits {
 		seen[g] = true
@@ -47,7 +47,7 @@ func (f *fakeAdmin) ListGroups(context.Context) ([]kafka.Group, error) {
 		seen[g] = true
 	}
 	for g := range seen {
-		out = append(out, kafka.Group{ID: g, State: f.state(g)})
+		out = append(out, cluster.Group{ID: g, State: f.state(g)})
 	}
 	return out, nil
 }
@@ -62,66 +62,66 @@ func (f *fakeAdmin) state(g string) string {
 	return "Dead"
 }
 
-func (f *fakeAdmin) DescribeGroups(_ context.Context, ids []string) ([]kafka.GroupDescription, error) {
-	var out []kafka.GroupDescription
+func (f *fakeAdmin) DescribeGroups(_ context.Context, ids []string) ([]cluster.GroupDescription, error) {
+	var out []cluster.GroupDescription
 	for _, id := range ids {
-		out = append(out, kafka.GroupDescription{ID: id, State: f.state(id), Type: "Classic", Protocol: "range", Members: f.members[id]})
+		out = append(out, cluster.GroupDescription{ID: id, State: f.state(id), Type: "Classic", Protocol: "range", Members: f.members[id]})
 	}
 	return out, nil
 }
 
-func (f *fakeAdmin) GroupCommits(_ context.Context, g string) (map[kafka.TP]kafka.Commit, error) {
+func (f *fakeAdmin) GroupCommits(_ context.Context, g string) (map[cluster.TP]cluster.Commit, error) {
 	return maps.Clone(f.commits[g]), nil
 }
 
-func (f *fakeAdmin) Metadata(context.Context) (*kafka.Metadata, error) {
-	parts := map[string][]kafka.PartitionMeta{}
+func (f *fakeAdmin) Metadata(context.Context) (*cluster.Metadata, error) {
+	parts := map[string][]cluster.PartitionMeta{}
 	for tp := range f.wm {
-		parts[tp.Topic] = append(parts[tp.Topic], kafka.PartitionMeta{ID: tp.Partition})
+		parts[tp.Topic] = append(parts[tp.Topic], cluster.PartitionMeta{ID: tp.Partition})
 	}
-	md := &kafka.Metadata{}
+	md := &cluster.Metadata{}
 	for _, name := range []string{"audit", "orders"} {
 		ps := parts[name]
 		for i := range ps {
 			ps[i].ID = int32(i)
 		}
-		md.Topics = append(md.Topics, kafka.TopicMeta{Name: name, Partitions: ps})
+		md.Topics = append(md.Topics, cluster.TopicMeta{Name: name, Partitions: ps})
 	}
 	return md, nil
 }
 
-func (f *fakeAdmin) ListOffsets(_ context.Context, tps []kafka.TP, spec kafka.OffsetSpec) (map[kafka.TP]kafka.OffsetInfo, error) {
-	out := map[kafka.TP]kafka.OffsetInfo{}
+func (f *fakeAdmin) ListOffsets(_ context.Context, tps []cluster.TP, spec cluster.OffsetSpec) (map[cluster.TP]cluster.OffsetInfo, error) {
+	out := map[cluster.TP]cluster.OffsetInfo{}
 	for _, tp := range tps {
 		w, ok := f.wm[tp]
 		if !ok {
-			return nil, &kafka.UnknownTopicError{Topic: tp.Topic}
+			return nil, &cluster.UnknownTopicError{Topic: tp.Topic}
 		}
 		switch spec {
-		case kafka.Latest:
-			out[tp] = kafka.OffsetInfo{Offset: w.High}
-		case kafka.Earliest:
-			out[tp] = kafka.OffsetInfo{Offset: w.Low}
+		case cluster.Latest:
+			out[tp] = cluster.OffsetInfo{Offset: w.High}
+		case cluster.Earliest:
+			out[tp] = cluster.OffsetInfo{Offset: w.Low}
 		default:
 			off, ok := f.byTime[tp]
 			if !ok {
 				off = -1
 			}
-			out[tp] = kafka.OffsetInfo{Offset: off}
+			out[tp] = cluster.OffsetInfo{Offset: off}
 		}
 	}
 	return out, nil
 }
 
-func (f *fakeAdmin) Watermarks(_ context.Context, tps []kafka.TP) (map[kafka.TP]kafka.Watermark, error) {
-	out := map[kafka.TP]kafka.Watermark{}
+func (f *fakeAdmin) Watermarks(_ context.Context, tps []cluster.TP) (map[cluster.TP]cluster.Watermark, error) {
+	out := map[cluster.TP]cluster.Watermark{}
 	for _, tp := range tps {
 		out[tp] = f.wm[tp]
 	}
 	return out, nil
 }
 
-func (f *fakeAdmin) CommitGroupOffsets(_ context.Context, g string, offs map[kafka.TP]kafka.Commit) error {
+func (f *fakeAdmin) CommitGroupOffsets(_ context.Context, g string, offs map[cluster.TP]cluster.Commit) error {
 	f.commitCalls++
 	if f.failCommit != nil {
 		return f.failCommit
@@ -130,7 +130,7 @@ func (f *fakeAdmin) CommitGroupOffsets(_ context.Context, g string, offs map[kaf
 		return errors.New("UNKNOWN_MEMBER_ID")
 	}
 	if f.commits[g] == nil {
-		f.commits[g] = map[kafka.TP]kafka.Commit{}
+		f.commits[g] = map[cluster.TP]cluster.Commit{}
 	}
 	maps.Copy(f.commits[g], offs)
 	return nil
@@ -138,22 +138,22 @@ func (f *fakeAdmin) CommitGroupOffsets(_ context.Context, g string, offs map[kaf
 
 func (f *fakeAdmin) DeleteGroup(_ context.Context, g string) error {
 	if f.commits[g] == nil && f.members[g] == nil {
-		return &kafka.UnknownGroupError{Group: g}
+		return &cluster.UnknownGroupError{Group: g}
 	}
 	delete(f.commits, g)
 	return nil
 }
 
 var (
-	o0 = kafka.TP{Topic: "orders", Partition: 0}
-	o1 = kafka.TP{Topic: "orders", Partition: 1}
-	a0 = kafka.TP{Topic: "audit", Partition: 0}
+	o0 = cluster.TP{Topic: "orders", Partition: 0}
+	o1 = cluster.TP{Topic: "orders", Partition: 1}
+	a0 = cluster.TP{Topic: "audit", Partition: 0}
 )
 
 func TestListAndDescribe(t *testing.T) {
 	f := newFake()
-	f.commits["billing"] = map[kafka.TP]kafka.Commit{o0: {Offset: 90, Metadata: "m"}}
-	f.members["shipping"] = []kafka.GroupMember{{ID: "m1", ClientID: "ship", Host: "/10.0.0.1", Assigned: []kafka.TP{a0}}}
+	f.commits["billing"] = map[cluster.TP]cluster.Commit{o0: {Offset: 90, Metadata: "m"}}
+	f.members["shipping"] = []cluster.GroupMember{{ID: "m1", ClientID: "ship", Host: "/10.0.0.1", Assigned: []cluster.TP{a0}}}
 	list, err := List(context.Background(), f)
 	if err != nil {
 		t.Fatal(err)
@@ -196,7 +196,7 @@ func TestListAndDescribe(t *testing.T) {
 	if len(d.Members) != 1 || d.Members[0].Assigned[0] != "audit/0" || d.Partitions[0].Member != "ship" {
 		t.Errorf("shipping = %+v", d)
 	}
-	var unknown *kafka.UnknownGroupError
+	var unknown *cluster.UnknownGroupError
 	if _, err := Describe(context.Background(), f, "nope"); !errors.As(err, &unknown) {
 		t.Errorf("Describe(nope) = %v, want UnknownGroupError", err)
 	}
@@ -211,8 +211,8 @@ func spec(t *testing.T, s string) *position.Spec {
 	return &sp
 }
 
-func rowsByTP(p *Plan) map[kafka.TP]PlanRow {
-	out := map[kafka.TP]PlanRow{}
+func rowsByTP(p *Plan) map[cluster.TP]PlanRow {
+	out := map[cluster.TP]PlanRow{}
 	for _, r := range p.Rows {
 		out[r.TP()] = r
 	}
@@ -221,7 +221,7 @@ func rowsByTP(p *Plan) map[kafka.TP]PlanRow {
 
 func TestPlanResetClampsAndCounts(t *testing.T) {
 	f := newFake()
-	f.commits["billing"] = map[kafka.TP]kafka.Commit{o0: {Offset: 90}, o1: {Offset: 30}}
+	f.commits["billing"] = map[cluster.TP]cluster.Commit{o0: {Offset: 90}, o1: {Offset: 30}}
 	ctx := context.Background()
 	all := []TopicSelection{{Topic: "orders"}}
 
@@ -258,7 +258,7 @@ func TestPlanResetClampsAndCounts(t *testing.T) {
 
 	// A partition without a commit: to a position it gets one, shifting
 	// leaves it alone.
-	f.byTime = map[kafka.TP]int64{o0: 60}
+	f.byTime = map[cluster.TP]int64{o0: 60}
 	p, _ = PlanReset(ctx, f, "billing", []TopicSelection{{Topic: "orders", Partitions: []int32{0}}, {Topic: "audit"}}, Target{To: spec(t, "-1h")})
 	r = rowsByTP(p)
 	if len(p.Rows) != 2 || r[o0].New != 60 || r[a0].New != 7 || r[a0].Current != nil || r[a0].Skipped != nil || !strings.Contains(r[a0].Note, "no record at or after") {
@@ -278,7 +278,7 @@ func TestPlanResetClampsAndCounts(t *testing.T) {
 
 func TestApplyCommitsOnceAndRefusesActive(t *testing.T) {
 	f := newFake()
-	f.commits["billing"] = map[kafka.TP]kafka.Commit{o0: {Offset: 90}}
+	f.commits["billing"] = map[cluster.TP]cluster.Commit{o0: {Offset: 90}}
 	ctx := context.Background()
 	p, err := PlanReset(ctx, f, "billing", []TopicSelection{{Topic: "orders"}}, Target{To: spec(t, "beginning")})
 	if err != nil {
@@ -295,7 +295,7 @@ func TestApplyCommitsOnceAndRefusesActive(t *testing.T) {
 		t.Errorf("after Apply: %d calls, %+v", f.commitCalls, f.commits["billing"])
 	}
 
-	f.members["billing"] = []kafka.GroupMember{{ClientID: "svc-b", Host: "/10.0.0.2"}, {ClientID: "svc-a", Host: "/10.0.0.3"}}
+	f.members["billing"] = []cluster.GroupMember{{ClientID: "svc-b", Host: "/10.0.0.2"}, {ClientID: "svc-a", Host: "/10.0.0.3"}}
 	err = Apply(ctx, f, p)
 	var active *ActiveMembersError
 	if !errors.As(err, &active) || f.commitCalls != 1 {
@@ -311,7 +311,7 @@ func TestApplyCommitsOnceAndRefusesActive(t *testing.T) {
 
 func TestPlanCSVRoundTrip(t *testing.T) {
 	f := newFake()
-	f.commits["billing"] = map[kafka.TP]kafka.Commit{o0: {Offset: 90}}
+	f.commits["billing"] = map[cluster.TP]cluster.Commit{o0: {Offset: 90}}
 	ctx := context.Background()
 	shift := int64(-15)
 	p, err := PlanReset(ctx, f, "billing", []TopicSelection{{Topic: "orders"}}, Target{Shift: &shift})
@@ -365,20 +365,20 @@ func TestPlanCSVRoundTrip(t *testing.T) {
 
 func TestDeleteOffsetsKeepsOtherCommits(t *testing.T) {
 	f := newFake()
-	f.commits["billing"] = map[kafka.TP]kafka.Commit{o0: {Offset: 90, Metadata: "keep me"}, a0: {Offset: 3}}
+	f.commits["billing"] = map[cluster.TP]cluster.Commit{o0: {Offset: 90, Metadata: "keep me"}, a0: {Offset: 3}}
 	ctx := context.Background()
 	kept, removed, err := DeleteOffsets(ctx, f, "billing", []string{"audit"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if removed != 1 || len(kept) != 1 || f.commits["billing"][o0] != (kafka.Commit{Offset: 90, Metadata: "keep me"}) || len(f.commits["billing"]) != 1 {
+	if removed != 1 || len(kept) != 1 || f.commits["billing"][o0] != (cluster.Commit{Offset: 90, Metadata: "keep me"}) || len(f.commits["billing"]) != 1 {
 		t.Errorf("after delete-offsets: removed %d, commits %+v", removed, f.commits["billing"])
 	}
 	var nc *NoCommitsError
 	if _, _, err := DeleteOffsets(ctx, f, "billing", []string{"audit"}); !errors.As(err, &nc) {
 		t.Errorf("second delete-offsets = %v, want NoCommitsError", err)
 	}
-	f.commits["billing"][a0] = kafka.Commit{Offset: 3}
+	f.commits["billing"][a0] = cluster.Commit{Offset: 3}
 	f.failCommit = errors.New("broker down")
 	var re *RestoreError
 	if _, _, err := DeleteOffsets(ctx, f, "billing", []string{"audit"}); !errors.As(err, &re) || re.Offsets[o0].Offset != 90 {

@@ -10,7 +10,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/kx-cli/kx/pkg/kafka"
+	"github.com/kx-cli/kx/pkg/cluster"
 	"github.com/kx-cli/kx/pkg/output"
 	"github.com/kx-cli/kx/pkg/position"
 )
@@ -54,7 +54,7 @@ type Target struct {
 
 // FileRow is one partition of a plan file.
 type FileRow struct {
-	TP     kafka.TP
+	TP     cluster.TP
 	Offset int64
 	Line   int
 }
@@ -79,7 +79,7 @@ type PlanRow struct {
 }
 
 // TP is the row's partition.
-func (r PlanRow) TP() kafka.TP { return kafka.TP{Topic: r.Topic, Partition: r.Partition} }
+func (r PlanRow) TP() cluster.TP { return cluster.TP{Topic: r.Topic, Partition: r.Partition} }
 
 // Plan is a reset plan for one group.
 type Plan struct {
@@ -117,8 +117,8 @@ func PlanReset(ctx context.Context, a Admin, group string, sel []TopicSelection,
 	if err != nil {
 		return nil, err
 	}
-	var tps []kafka.TP
-	wanted := map[kafka.TP]int64{}
+	var tps []cluster.TP
+	wanted := map[cluster.TP]int64{}
 	if target.File != nil {
 		for _, fr := range target.File {
 			if err := checkPartition(md, fr.TP); err != nil {
@@ -131,11 +131,11 @@ func PlanReset(ctx context.Context, a Admin, group string, sel []TopicSelection,
 			tps = append(tps, fr.TP)
 		}
 	} else {
-		seen := map[kafka.TP]bool{}
+		seen := map[cluster.TP]bool{}
 		for _, s := range sel {
 			t, ok := md.Topic(s.Topic)
 			if !ok {
-				return nil, &kafka.UnknownTopicError{Topic: s.Topic}
+				return nil, &cluster.UnknownTopicError{Topic: s.Topic}
 			}
 			ps := s.Partitions
 			if ps == nil {
@@ -144,7 +144,7 @@ func PlanReset(ctx context.Context, a Admin, group string, sel []TopicSelection,
 				}
 			}
 			for _, p := range ps {
-				tp := kafka.TP{Topic: s.Topic, Partition: p}
+				tp := cluster.TP{Topic: s.Topic, Partition: p}
 				if err := checkPartition(md, tp); err != nil {
 					return nil, usagef("--topic: %v", err)
 				}
@@ -167,9 +167,9 @@ func PlanReset(ctx context.Context, a Admin, group string, sel []TopicSelection,
 	if err != nil {
 		return nil, err
 	}
-	var byTime map[kafka.TP]kafka.OffsetInfo
+	var byTime map[cluster.TP]cluster.OffsetInfo
 	if target.To != nil && target.To.Kind == position.Time {
-		if byTime, err = a.ListOffsets(ctx, tps, kafka.AtTime(target.To.Time)); err != nil {
+		if byTime, err = a.ListOffsets(ctx, tps, cluster.AtTime(target.To.Time)); err != nil {
 			return nil, err
 		}
 	}
@@ -228,10 +228,10 @@ func PlanReset(ctx context.Context, a Admin, group string, sel []TopicSelection,
 	return plan, nil
 }
 
-func checkPartition(md *kafka.Metadata, tp kafka.TP) error {
+func checkPartition(md *cluster.Metadata, tp cluster.TP) error {
 	t, ok := md.Topic(tp.Topic)
 	if !ok {
-		return &kafka.UnknownTopicError{Topic: tp.Topic}
+		return &cluster.UnknownTopicError{Topic: tp.Topic}
 	}
 	for _, p := range t.Partitions {
 		if p.ID == tp.Partition {
@@ -241,7 +241,7 @@ func checkPartition(md *kafka.Metadata, tp kafka.TP) error {
 	return fmt.Errorf("topic %q has no partition %d (it has %d)", tp.Topic, tp.Partition, len(t.Partitions))
 }
 
-func lessTP(a, b kafka.TP) bool {
+func lessTP(a, b cluster.TP) bool {
 	if a.Topic != b.Topic {
 		return a.Topic < b.Topic
 	}
@@ -255,10 +255,10 @@ func Apply(ctx context.Context, a Admin, plan *Plan) error {
 	if err := CheckInactive(ctx, a, plan.Group); err != nil {
 		return err
 	}
-	offs := map[kafka.TP]kafka.Commit{}
+	offs := map[cluster.TP]cluster.Commit{}
 	for _, r := range plan.Rows {
 		if r.New >= 0 {
-			offs[r.TP()] = kafka.Commit{Offset: r.New, Metadata: "kx groups reset"}
+			offs[r.TP()] = cluster.Commit{Offset: r.New, Metadata: "kx groups reset"}
 		}
 	}
 	if len(offs) == 0 {
@@ -355,7 +355,7 @@ func ReadPlanCSV(r io.Reader, name string) ([]FileRow, error) {
 		if err != nil || off < 0 {
 			return nil, usagef("%s:%d: offset %q is not an offset", name, ln, nv)
 		}
-		out = append(out, FileRow{TP: kafka.TP{Topic: topic, Partition: int32(p)}, Offset: off, Line: ln})
+		out = append(out, FileRow{TP: cluster.TP{Topic: topic, Partition: int32(p)}, Offset: off, Line: ln})
 	}
 	if len(out) == 0 {
 		return nil, usagef("%s: the plan moves no partition", name)

@@ -4,69 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
 
 	ck "github.com/confluentinc/confluent-kafka-go/v2/kafka"
-
-	"github.com/kx-cli/kx/pkg/record"
 )
-
-// Broker is one broker of the cluster.
-type Broker struct {
-	ID   int32  `json:"id"`
-	Host string `json:"host"`
-	Port int    `json:"port"`
-}
-
-// PartitionMeta is one partition's placement.
-type PartitionMeta struct {
-	ID       int32   `json:"partition"`
-	Leader   int32   `json:"leader"`
-	Replicas []int32 `json:"replicas"`
-	ISR      []int32 `json:"isr"`
-}
-
-// TopicMeta is one topic's placement.
-type TopicMeta struct {
-	Name       string          `json:"topic"`
-	Partitions []PartitionMeta `json:"partitions"`
-}
-
-// ReplicationFactor is the replica count of the first partition.
-func (t TopicMeta) ReplicationFactor() int {
-	if len(t.Partitions) == 0 {
-		return 0
-	}
-	return len(t.Partitions[0].Replicas)
-}
-
-// Metadata is what the cluster says about itself.
-type Metadata struct {
-	Brokers []Broker
-	Topics  []TopicMeta // sorted by name, internal topics (__*) excluded
-}
-
-// Topic returns the named topic.
-func (m *Metadata) Topic(name string) (TopicMeta, bool) {
-	i := sort.Search(len(m.Topics), func(i int) bool { return m.Topics[i].Name >= name })
-	if i < len(m.Topics) && m.Topics[i].Name == name {
-		return m.Topics[i], true
-	}
-	return TopicMeta{}, false
-}
-
-// UnknownTopicError names a topic the cluster does not have.
-type UnknownTopicError struct{ Topic string }
-
-func (e *UnknownTopicError) Error() string {
-	return fmt.Sprintf("topic %q does not exist", e.Topic)
-}
-
-// Is makes an UnknownTopicError match ErrUnknownTopic.
-func (e *UnknownTopicError) Is(target error) bool { return target == ErrUnknownTopic }
 
 // Metadata fetches brokers and all topics. It asks for all topics, never
 // for one by name, so a lookup can never auto-create a topic.
@@ -132,76 +75,6 @@ func (c *Client) ResolveTopics(ctx context.Context, patterns []string) ([]TopicM
 	return md.Resolve(patterns)
 }
 
-// Resolve is ResolveTopics on already fetched metadata.
-func (m *Metadata) Resolve(patterns []string) ([]TopicMeta, error) {
-	if len(patterns) == 0 {
-		return m.Topics, nil
-	}
-	seen := map[string]bool{}
-	var out []TopicMeta
-	for _, p := range patterns {
-		if !IsPattern(p) {
-			t, ok := m.Topic(p)
-			if !ok {
-				return nil, &UnknownTopicError{Topic: p}
-			}
-			if !seen[p] {
-				seen[p] = true
-				out = append(out, t)
-			}
-			continue
-		}
-		re, err := regexp.Compile("^(?:" + p + ")$")
-		if err != nil {
-			return nil, classErr(ErrInvalid, fmt.Errorf("topic pattern %q: %w", p, err))
-		}
-		n := 0
-		for _, t := range m.Topics {
-			if re.MatchString(t.Name) {
-				n++
-				if !seen[t.Name] {
-					seen[t.Name] = true
-					out = append(out, t)
-				}
-			}
-		}
-		if n == 0 {
-			return nil, classErr(ErrInvalid, fmt.Errorf("topic pattern %q matches no topic", p))
-		}
-	}
-	return out, nil
-}
-
-// IsPattern reports whether a topic argument is a regular expression.
-// Kafka topic names use only [a-zA-Z0-9._-], so any other character marks
-// a pattern; a "." alone is a legal name character and does not.
-func IsPattern(s string) bool {
-	return strings.ContainsAny(s, `*+?()[]{}|^$\`)
-}
-
-// TP names a topic partition.
-type TP = record.TopicPartition
-
-// OffsetSpec selects what ListOffsets asks for.
-type OffsetSpec int64
-
-// Special offset specs; any value >= 0 is a timestamp in milliseconds.
-const (
-	Earliest     OffsetSpec = OffsetSpec(ck.EarliestOffsetSpec)
-	Latest       OffsetSpec = OffsetSpec(ck.LatestOffsetSpec)
-	MaxTimestamp OffsetSpec = OffsetSpec(ck.MaxTimestampOffsetSpec)
-)
-
-// AtTime is the spec for the first offset at or after t.
-func AtTime(t time.Time) OffsetSpec { return OffsetSpec(t.UnixMilli()) }
-
-// OffsetInfo is one ListOffsets answer. Offset is -1 when no record matches
-// (e.g. a timestamp after the last record).
-type OffsetInfo struct {
-	Offset    int64
-	Timestamp time.Time // zero when unknown
-}
-
 // ListOffsets asks the partition leaders for the offsets matching spec, in
 // one request per broker.
 func (c *Client) ListOffsets(ctx context.Context, tps []TP, spec OffsetSpec) (map[TP]OffsetInfo, error) {
@@ -240,14 +113,6 @@ func (c *Client) ListOffsets(ctx context.Context, tps []TP, spec OffsetSpec) (ma
 	return out, nil
 }
 
-// Watermark is a partition's low and high offsets.
-type Watermark struct {
-	Low, High int64
-}
-
-// Count is the number of offsets between the watermarks.
-func (w Watermark) Count() int64 { return w.High - w.Low }
-
 // Watermarks returns the low and high watermarks of tps.
 func (c *Client) Watermarks(ctx context.Context, tps []TP) (map[TP]Watermark, error) {
 	low, err := c.ListOffsets(ctx, tps, Earliest)
@@ -264,30 +129,6 @@ func (c *Client) Watermarks(ctx context.Context, tps []TP) (map[TP]Watermark, er
 	}
 	return out, nil
 }
-
-// Partitions lists the TPs of topics.
-func Partitions(topics []TopicMeta) []TP {
-	var tps []TP
-	for _, t := range topics {
-		for _, p := range t.Partitions {
-			tps = append(tps, TP{Topic: t.Name, Partition: p.ID})
-		}
-	}
-	return tps
-}
-
-// TopicSpec describes a topic to create.
-type TopicSpec struct {
-	Name              string
-	Partitions        int
-	ReplicationFactor int
-	Configs           map[string]string
-}
-
-// TopicExistsError says a topic to create is already there.
-type TopicExistsError struct{ Topic string }
-
-func (e *TopicExistsError) Error() string { return fmt.Sprintf("topic %q already exists", e.Topic) }
 
 // CreateTopic creates one topic and waits until the cluster confirms it.
 func (c *Client) CreateTopic(ctx context.Context, spec TopicSpec) error {
@@ -342,15 +183,6 @@ func (c *Client) DeleteTopics(ctx context.Context, names []string) error {
 		}
 	}
 	return nil
-}
-
-// ConfigEntry is one topic config.
-type ConfigEntry struct {
-	Name      string `json:"name"`
-	Value     string `json:"value"`
-	Source    string `json:"source"`
-	IsDefault bool   `json:"is_default"`
-	Sensitive bool   `json:"sensitive"`
 }
 
 // TopicConfigs returns a topic's configs, sorted by name.

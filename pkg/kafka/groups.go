@@ -10,12 +10,6 @@ import (
 	ck "github.com/confluentinc/confluent-kafka-go/v2/kafka"
 )
 
-// Group is one consumer group as the cluster lists it.
-type Group struct {
-	ID    string `json:"group"`
-	State string `json:"state"`
-}
-
 // ListGroups lists the consumer groups, sorted by id. kx's own throwaway
 // reader ids (kx-reader-…) never commit, so they do not show.
 func (c *Client) ListGroups(ctx context.Context) ([]Group, error) {
@@ -57,13 +51,6 @@ func (c *Client) GroupOffsets(ctx context.Context, group string) (map[TP]int64, 
 	return out, nil
 }
 
-// Commit is a group's committed offset of one partition and the metadata
-// string the committer attached.
-type Commit struct {
-	Offset   int64
-	Metadata string
-}
-
 // GroupCommits returns every committed offset of group with its metadata.
 // A group the cluster has never seen has no commits (kfake answers
 // GROUP_ID_NOT_FOUND where Apache Kafka answers offset -1).
@@ -101,31 +88,6 @@ func (c *Client) GroupCommits(ctx context.Context, group string) (map[TP]Commit,
 		}
 	}
 	return out, nil
-}
-
-// GroupMember is one member of a consumer group.
-type GroupMember struct {
-	ID         string
-	ClientID   string
-	InstanceID string
-	Host       string
-	Assigned   []TP // sorted
-}
-
-// GroupDescription is what the group coordinator says about a group.
-type GroupDescription struct {
-	ID       string
-	State    string // Stable, Empty, Dead, PreparingRebalance, …
-	Type     string // Classic or Consumer (KIP-848)
-	Protocol string // the partition assignor (range, cooperative-sticky, …)
-	Members  []GroupMember
-}
-
-// UnknownGroupError names a group the cluster does not have.
-type UnknownGroupError struct{ Group string }
-
-func (e *UnknownGroupError) Error() string {
-	return fmt.Sprintf("consumer group %q does not exist", e.Group)
 }
 
 // DescribeGroups describes groups, in the order asked. A group the cluster

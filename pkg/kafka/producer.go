@@ -12,31 +12,6 @@ import (
 	"github.com/kx-cli/kx/pkg/record"
 )
 
-// AnyPartition lets the partitioner choose.
-const AnyPartition = int32(ck.PartitionAny)
-
-// ProducerOptions tune a Producer.
-type ProducerOptions struct {
-	// Properties override kx's producer defaults (after the user's -X).
-	Properties map[string]any
-	// Compression is the codec (none|gzip|snappy|lz4|zstd), over the client's
-	// default and the user's compression.type; "" keeps those.
-	Compression string
-	// NoReportContents leaves the key and value out of each Delivery's
-	// Record (topic, partition, offset and timestamp stay): a copy of
-	// every record less for callers that only count deliveries.
-	NoReportContents bool
-}
-
-// Delivery is the outcome of one Produce: the record with its partition,
-// offset and timestamp filled in, or an error. A producer-level fatal error
-// arrives with a nil Record.
-type Delivery struct {
-	Record *record.Record
-	Opaque any
-	Err    error
-}
-
 // Producer sends records and reports each delivery.
 type Producer struct {
 	p          *ck.Producer

@@ -12,39 +12,6 @@ import (
 	"github.com/kx-cli/kx/pkg/record"
 )
 
-// Special start offsets for an Assignment.
-const (
-	OffsetBeginning = int64(ck.OffsetBeginning)
-	OffsetEnd       = int64(ck.OffsetEnd)
-)
-
-// Assignment is a partition to read from an absolute offset (or
-// OffsetBeginning / OffsetEnd).
-type Assignment struct {
-	TP
-	Offset int64
-}
-
-// ReaderOptions select what a Reader reads. Either Assign partitions
-// directly (no group, no commits) or join Group and subscribe to Topics.
-type ReaderOptions struct {
-	Assign []Assignment
-	Group  string
-	Topics []string
-	// Properties override kx's consumer defaults (after the user's -X).
-	Properties map[string]any
-	// QueueKB bounds the records librdkafka pre-fetches per partition,
-	// in kilobytes (0: kx's default, 4096); the user's -X wins. Commands
-	// reading many partitions at once (several readers in parallel) give
-	// each less, so their memory stays bounded.
-	QueueKB int
-	// Reuse lets an assign-only reader reuse the memory of the records it
-	// returned at its next Poll: a caller that is done with each record
-	// before polling again saves an allocation per batch (and the GC work
-	// and page faults that come with it).
-	Reuse bool
-}
-
 // Reader polls records. It is not safe for concurrent use.
 type Reader struct {
 	c     *ck.Consumer

@@ -18,7 +18,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/kx-cli/kx/pkg/kafka"
+	"github.com/kx-cli/kx/pkg/cluster"
 	"github.com/kx-cli/kx/pkg/partitioner"
 	"github.com/kx-cli/kx/pkg/record"
 )
@@ -27,7 +27,7 @@ import (
 type Cluster struct {
 	mu        sync.Mutex
 	topics    map[string][]*partition
-	committed map[string]map[kafka.TP]int64 // group -> offsets
+	committed map[string]map[cluster.TP]int64 // group -> offsets
 	fail      map[string]error
 	calls     map[string]int
 	notify    chan struct{} // closed and replaced on every produce
@@ -52,7 +52,7 @@ func (p *partition) high() int64 { return p.low + int64(len(p.entries)) }
 func New() *Cluster {
 	return &Cluster{
 		topics:      map[string][]*partition{},
-		committed:   map[string]map[kafka.TP]int64{},
+		committed:   map[string]map[cluster.TP]int64{},
 		fail:        map[string]error{},
 		calls:       map[string]int{},
 		notify:      make(chan struct{}),
@@ -133,7 +133,7 @@ func (c *Cluster) MustAdd(r record.Record) *record.Record {
 func (c *Cluster) add(r record.Record) (*record.Record, error) {
 	ps, ok := c.topics[r.Topic]
 	if !ok {
-		return nil, &kafka.UnknownTopicError{Topic: r.Topic}
+		return nil, &cluster.UnknownTopicError{Topic: r.Topic}
 	}
 	if r.Partition < 0 {
 		if r.Key != nil {
@@ -164,7 +164,7 @@ func (c *Cluster) add(r record.Record) (*record.Record, error) {
 
 // AddGap appends n offsets without a record to tp (a transaction's commit
 // marker takes one offset; compaction leaves such holes too).
-func (c *Cluster) AddGap(tp kafka.TP, n int) {
+func (c *Cluster) AddGap(tp cluster.TP, n int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	p := c.part(tp)
@@ -174,7 +174,7 @@ func (c *Cluster) AddGap(tp kafka.TP, n int) {
 }
 
 // Compact removes the records at offsets of tp, leaving gaps.
-func (c *Cluster) Compact(tp kafka.TP, offsets ...int64) {
+func (c *Cluster) Compact(tp cluster.TP, offsets ...int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	p := c.part(tp)
@@ -186,7 +186,7 @@ func (c *Cluster) Compact(tp kafka.TP, offsets ...int64) {
 }
 
 // DeleteRecords moves tp's low watermark to before (retention).
-func (c *Cluster) DeleteRecords(_ context.Context, tp kafka.TP, before int64) error {
+func (c *Cluster) DeleteRecords(_ context.Context, tp cluster.TP, before int64) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	p := c.part(tp)
@@ -198,20 +198,20 @@ func (c *Cluster) DeleteRecords(_ context.Context, tp kafka.TP, before int64) er
 }
 
 // Commit sets group's committed offset of tp (the next offset to read).
-func (c *Cluster) Commit(group string, tp kafka.TP, offset int64) {
+func (c *Cluster) Commit(group string, tp cluster.TP, offset int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.commit(group, tp, offset)
 }
 
-func (c *Cluster) commit(group string, tp kafka.TP, offset int64) {
+func (c *Cluster) commit(group string, tp cluster.TP, offset int64) {
 	if c.committed[group] == nil {
-		c.committed[group] = map[kafka.TP]int64{}
+		c.committed[group] = map[cluster.TP]int64{}
 	}
 	c.committed[group][tp] = offset
 }
 
-func (c *Cluster) part(tp kafka.TP) *partition {
+func (c *Cluster) part(tp cluster.TP) *partition {
 	ps, ok := c.topics[tp.Topic]
 	if !ok || int(tp.Partition) >= len(ps) || tp.Partition < 0 {
 		panic(fmt.Sprintf("kafkafake: no partition %s", tp))
@@ -220,7 +220,7 @@ func (c *Cluster) part(tp kafka.TP) *partition {
 }
 
 // Records returns the records of tp in offset order.
-func (c *Cluster) Records(tp kafka.TP) []*record.Record {
+func (c *Cluster) Records(tp cluster.TP) []*record.Record {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var out []*record.Record
@@ -234,17 +234,17 @@ func (c *Cluster) Records(tp kafka.TP) []*record.Record {
 }
 
 // Metadata lists the topics, sorted, with one broker (id 1).
-func (c *Cluster) Metadata(context.Context) (*kafka.Metadata, error) {
+func (c *Cluster) Metadata(context.Context) (*cluster.Metadata, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if err := c.enter(OpMetadata); err != nil {
 		return nil, err
 	}
-	md := &kafka.Metadata{Brokers: []kafka.Broker{{ID: 1, Host: "fake", Port: 9092}}}
+	md := &cluster.Metadata{Brokers: []cluster.Broker{{ID: 1, Host: "fake", Port: 9092}}}
 	for name, ps := range c.topics {
-		tm := kafka.TopicMeta{Name: name}
+		tm := cluster.TopicMeta{Name: name}
 		for i := range ps {
-			tm.Partitions = append(tm.Partitions, kafka.PartitionMeta{ID: int32(i), Leader: 1, Replicas: []int32{1}, ISR: []int32{1}})
+			tm.Partitions = append(tm.Partitions, cluster.PartitionMeta{ID: int32(i), Leader: 1, Replicas: []int32{1}, ISR: []int32{1}})
 		}
 		md.Topics = append(md.Topics, tm)
 	}
@@ -253,7 +253,7 @@ func (c *Cluster) Metadata(context.Context) (*kafka.Metadata, error) {
 }
 
 // ResolveTopics matches names and patterns as the adapter does.
-func (c *Cluster) ResolveTopics(ctx context.Context, patterns []string) ([]kafka.TopicMeta, error) {
+func (c *Cluster) ResolveTopics(ctx context.Context, patterns []string) ([]cluster.TopicMeta, error) {
 	md, err := c.Metadata(ctx)
 	if err != nil {
 		return nil, err
@@ -265,62 +265,62 @@ func (c *Cluster) ResolveTopics(ctx context.Context, patterns []string) ([]kafka
 func (c *Cluster) Timeout() time.Duration { return time.Second }
 
 // Watermarks returns the low and high offsets of tps.
-func (c *Cluster) Watermarks(_ context.Context, tps []kafka.TP) (map[kafka.TP]kafka.Watermark, error) {
+func (c *Cluster) Watermarks(_ context.Context, tps []cluster.TP) (map[cluster.TP]cluster.Watermark, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if err := c.enter(OpWatermarks); err != nil {
 		return nil, err
 	}
-	out := make(map[kafka.TP]kafka.Watermark, len(tps))
+	out := make(map[cluster.TP]cluster.Watermark, len(tps))
 	for _, tp := range tps {
 		p, err := c.lookup(tp)
 		if err != nil {
 			return nil, err
 		}
-		out[tp] = kafka.Watermark{Low: p.low, High: p.high()}
+		out[tp] = cluster.Watermark{Low: p.low, High: p.high()}
 	}
 	return out, nil
 }
 
-func (c *Cluster) lookup(tp kafka.TP) (*partition, error) {
+func (c *Cluster) lookup(tp cluster.TP) (*partition, error) {
 	ps, ok := c.topics[tp.Topic]
 	if !ok || tp.Partition < 0 || int(tp.Partition) >= len(ps) {
-		return nil, &kafka.UnknownTopicError{Topic: tp.Topic}
+		return nil, &cluster.UnknownTopicError{Topic: tp.Topic}
 	}
 	return ps[tp.Partition], nil
 }
 
 // ListOffsets answers Earliest, Latest, MaxTimestamp and times (the first
 // offset whose timestamp is at or after; -1 when none) as a broker does.
-func (c *Cluster) ListOffsets(_ context.Context, tps []kafka.TP, spec kafka.OffsetSpec) (map[kafka.TP]kafka.OffsetInfo, error) {
+func (c *Cluster) ListOffsets(_ context.Context, tps []cluster.TP, spec cluster.OffsetSpec) (map[cluster.TP]cluster.OffsetInfo, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if err := c.enter(OpListOffsets); err != nil {
 		return nil, err
 	}
-	out := make(map[kafka.TP]kafka.OffsetInfo, len(tps))
+	out := make(map[cluster.TP]cluster.OffsetInfo, len(tps))
 	for _, tp := range tps {
 		p, err := c.lookup(tp)
 		if err != nil {
 			return nil, err
 		}
-		info := kafka.OffsetInfo{Offset: -1}
+		info := cluster.OffsetInfo{Offset: -1}
 		switch spec {
-		case kafka.Earliest:
+		case cluster.Earliest:
 			info.Offset = p.low
-		case kafka.Latest:
+		case cluster.Latest:
 			info.Offset = p.high()
-		case kafka.MaxTimestamp:
+		case cluster.MaxTimestamp:
 			for i, e := range p.entries {
 				if e.rec != nil && (info.Offset < 0 || !e.rec.Timestamp.Before(info.Timestamp)) {
-					info = kafka.OffsetInfo{Offset: p.low + int64(i), Timestamp: e.rec.Timestamp}
+					info = cluster.OffsetInfo{Offset: p.low + int64(i), Timestamp: e.rec.Timestamp}
 				}
 			}
 		default:
 			at := time.UnixMilli(int64(spec))
 			for i, e := range p.entries {
 				if e.rec != nil && !e.rec.Timestamp.Before(at) {
-					info = kafka.OffsetInfo{Offset: p.low + int64(i), Timestamp: e.rec.Timestamp}
+					info = cluster.OffsetInfo{Offset: p.low + int64(i), Timestamp: e.rec.Timestamp}
 					break
 				}
 			}
@@ -332,13 +332,13 @@ func (c *Cluster) ListOffsets(_ context.Context, tps []kafka.TP, spec kafka.Offs
 
 // GroupOffsets returns the group's committed offsets (partitions without a
 // commit are left out; an unknown group has none).
-func (c *Cluster) GroupOffsets(_ context.Context, group string) (map[kafka.TP]int64, error) {
+func (c *Cluster) GroupOffsets(_ context.Context, group string) (map[cluster.TP]int64, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if err := c.enter(OpGroupOffsets); err != nil {
 		return nil, err
 	}
-	out := map[kafka.TP]int64{}
+	out := map[cluster.TP]int64{}
 	for tp, o := range c.committed[group] {
 		out[tp] = o
 	}
@@ -346,15 +346,15 @@ func (c *Cluster) GroupOffsets(_ context.Context, group string) (map[kafka.TP]in
 }
 
 // ListGroups lists the groups that committed, sorted.
-func (c *Cluster) ListGroups(context.Context) ([]kafka.Group, error) {
+func (c *Cluster) ListGroups(context.Context) ([]cluster.Group, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if err := c.enter(OpListGroups); err != nil {
 		return nil, err
 	}
-	var out []kafka.Group
+	var out []cluster.Group
 	for g := range c.committed {
-		out = append(out, kafka.Group{ID: g, State: "Empty"})
+		out = append(out, cluster.Group{ID: g, State: "Empty"})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out, nil
@@ -363,13 +363,13 @@ func (c *Cluster) ListGroups(context.Context) ([]kafka.Group, error) {
 // NewReader opens a reader: assigned partitions from their offsets, or
 // (Group set) every partition of Topics from the group's committed offsets,
 // else from auto.offset.reset ("earliest", the default, or "latest").
-func (c *Cluster) NewReader(opts kafka.ReaderOptions) (*Reader, error) {
+func (c *Cluster) NewReader(opts cluster.ReaderOptions) (*Reader, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if err := c.enter(OpNewReader); err != nil {
 		return nil, err
 	}
-	r := &Reader{c: c, group: opts.Group, pos: map[kafka.TP]int64{}, paused: map[kafka.TP]bool{}, stored: map[kafka.TP]int64{}}
+	r := &Reader{c: c, group: opts.Group, pos: map[cluster.TP]int64{}, paused: map[cluster.TP]bool{}, stored: map[cluster.TP]int64{}}
 	if opts.Group == "" {
 		for _, a := range opts.Assign {
 			p, err := c.lookup(a.TP)
@@ -378,9 +378,9 @@ func (c *Cluster) NewReader(opts kafka.ReaderOptions) (*Reader, error) {
 			}
 			off := a.Offset
 			switch {
-			case off == kafka.OffsetBeginning:
+			case off == cluster.OffsetBeginning:
 				off = p.low
-			case off == kafka.OffsetEnd:
+			case off == cluster.OffsetEnd:
 				off = p.high()
 			}
 			r.pos[a.TP] = off
@@ -395,10 +395,10 @@ func (c *Cluster) NewReader(opts kafka.ReaderOptions) (*Reader, error) {
 	for _, t := range opts.Topics {
 		ps, ok := c.topics[t]
 		if !ok {
-			return nil, &kafka.UnknownTopicError{Topic: t}
+			return nil, &cluster.UnknownTopicError{Topic: t}
 		}
 		for i, p := range ps {
-			tp := kafka.TP{Topic: t, Partition: int32(i)}
+			tp := cluster.TP{Topic: t, Partition: int32(i)}
 			off, ok := c.committed[opts.Group][tp]
 			if !ok {
 				off = p.low
@@ -417,10 +417,10 @@ func (c *Cluster) NewReader(opts kafka.ReaderOptions) (*Reader, error) {
 type Reader struct {
 	c      *Cluster
 	group  string
-	order  []kafka.TP
-	pos    map[kafka.TP]int64
-	paused map[kafka.TP]bool
-	stored map[kafka.TP]int64
+	order  []cluster.TP
+	pos    map[cluster.TP]int64
+	paused map[cluster.TP]bool
+	stored map[cluster.TP]int64
 	next   int // round robin over order
 	closed bool
 }
@@ -478,13 +478,13 @@ func (r *Reader) poll() (*record.Record, <-chan struct{}, error) {
 }
 
 // Positions returns the next offset to read of each of tps.
-func (r *Reader) Positions(tps []kafka.TP) (map[kafka.TP]int64, error) {
+func (r *Reader) Positions(tps []cluster.TP) (map[cluster.TP]int64, error) {
 	r.c.mu.Lock()
 	defer r.c.mu.Unlock()
 	if err := r.c.enter(OpPositions); err != nil {
 		return nil, err
 	}
-	out := make(map[kafka.TP]int64, len(tps))
+	out := make(map[cluster.TP]int64, len(tps))
 	for _, tp := range tps {
 		if p, ok := r.pos[tp]; ok {
 			out[tp] = p
@@ -496,7 +496,7 @@ func (r *Reader) Positions(tps []kafka.TP) (map[kafka.TP]int64, error) {
 }
 
 // Pause stops reading tps.
-func (r *Reader) Pause(tps []kafka.TP) error {
+func (r *Reader) Pause(tps []cluster.TP) error {
 	r.c.mu.Lock()
 	defer r.c.mu.Unlock()
 	for _, tp := range tps {
@@ -517,13 +517,13 @@ func (r *Reader) Store(rec *record.Record) error {
 }
 
 // Committed returns the group's committed offsets of tps.
-func (r *Reader) Committed(tps []kafka.TP, _ time.Duration) (map[kafka.TP]int64, error) {
+func (r *Reader) Committed(tps []cluster.TP, _ time.Duration) (map[cluster.TP]int64, error) {
 	r.c.mu.Lock()
 	defer r.c.mu.Unlock()
 	if err := r.c.enter(OpCommitted); err != nil {
 		return nil, err
 	}
-	out := map[kafka.TP]int64{}
+	out := map[cluster.TP]int64{}
 	for _, tp := range tps {
 		if o, ok := r.c.committed[r.group][tp]; ok {
 			out[tp] = o
@@ -560,37 +560,37 @@ func (r *Reader) Closed() bool {
 }
 
 // NewProducer opens a producer; every Produce is delivered at once.
-func (c *Cluster) NewProducer(kafka.ProducerOptions) (*Producer, error) {
+func (c *Cluster) NewProducer(cluster.ProducerOptions) (*Producer, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if err := c.enter(OpNewProducer); err != nil {
 		return nil, err
 	}
-	return &Producer{c: c, deliveries: make(chan kafka.Delivery, 1024)}, nil
+	return &Producer{c: c, deliveries: make(chan cluster.Delivery, 1024)}, nil
 }
 
 // Producer writes to a fake cluster like kafka.Producer. Deliveries must be
 // drained once more than 1024 are pending.
 type Producer struct {
 	c          *Cluster
-	deliveries chan kafka.Delivery
+	deliveries chan cluster.Delivery
 	closeOnce  sync.Once
 }
 
 // Deliveries reports every produced record; closed by Close.
-func (p *Producer) Deliveries() <-chan kafka.Delivery { return p.deliveries }
+func (p *Producer) Deliveries() <-chan cluster.Delivery { return p.deliveries }
 
 // Produce stores r and reports its delivery (an error of Fail(OpProduce)
 // arrives as a failed delivery, as the adapter reports broker errors).
 func (p *Producer) Produce(ctx context.Context, r *record.Record, opaque any) error {
 	p.c.mu.Lock()
-	var d kafka.Delivery
+	var d cluster.Delivery
 	if err := p.c.enter(OpProduce); err != nil {
-		d = kafka.Delivery{Record: r, Opaque: opaque, Err: err}
+		d = cluster.Delivery{Record: r, Opaque: opaque, Err: err}
 	} else if stored, err := p.c.add(*r); err != nil {
-		d = kafka.Delivery{Record: r, Opaque: opaque, Err: err}
+		d = cluster.Delivery{Record: r, Opaque: opaque, Err: err}
 	} else {
-		d = kafka.Delivery{Record: stored, Opaque: opaque}
+		d = cluster.Delivery{Record: stored, Opaque: opaque}
 	}
 	p.c.mu.Unlock()
 	select {

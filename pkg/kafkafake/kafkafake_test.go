@@ -6,24 +6,24 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kx-cli/kx/pkg/kafka"
+	"github.com/kx-cli/kx/pkg/cluster"
 	"github.com/kx-cli/kx/pkg/record"
 )
 
 func TestReadAcrossGaps(t *testing.T) {
 	c := New()
 	c.CreateTopic("t", 2)
-	tp := kafka.TP{Topic: "t", Partition: 0}
+	tp := cluster.TP{Topic: "t", Partition: 0}
 	c.MustAdd(record.Record{Topic: "t", Partition: 0, Value: []byte("a")})
 	c.AddGap(tp, 1)
 	c.MustAdd(record.Record{Topic: "t", Partition: 0, Value: []byte("b")})
 	c.AddGap(tp, 1)
 	ctx := context.Background()
-	wm, err := c.Watermarks(ctx, []kafka.TP{tp})
-	if err != nil || wm[tp] != (kafka.Watermark{Low: 0, High: 4}) {
+	wm, err := c.Watermarks(ctx, []cluster.TP{tp})
+	if err != nil || wm[tp] != (cluster.Watermark{Low: 0, High: 4}) {
 		t.Fatalf("watermarks %v %v", wm, err)
 	}
-	rd, err := c.NewReader(kafka.ReaderOptions{Assign: []kafka.Assignment{{TP: tp, Offset: kafka.OffsetBeginning}}})
+	rd, err := c.NewReader(cluster.ReaderOptions{Assign: []cluster.Assignment{{TP: tp, Offset: cluster.OffsetBeginning}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +40,7 @@ func TestReadAcrossGaps(t *testing.T) {
 	if len(got) != 2 || got[0] != 0 || got[1] != 2 {
 		t.Fatalf("offsets %v, want [0 2]", got)
 	}
-	pos, _ := rd.Positions([]kafka.TP{tp})
+	pos, _ := rd.Positions([]cluster.TP{tp})
 	if pos[tp] != 4 {
 		t.Errorf("position %d after the trailing marker, want 4", pos[tp])
 	}
@@ -53,12 +53,12 @@ func TestReadAcrossGaps(t *testing.T) {
 func TestGroupReaderCommitsStored(t *testing.T) {
 	c := New()
 	c.CreateTopic("t", 1)
-	tp := kafka.TP{Topic: "t"}
+	tp := cluster.TP{Topic: "t"}
 	for range 3 {
 		c.MustAdd(record.Record{Topic: "t", Key: []byte("k")})
 	}
 	c.Commit("g", tp, 1)
-	rd, err := c.NewReader(kafka.ReaderOptions{Group: "g", Topics: []string{"t"}})
+	rd, err := c.NewReader(cluster.ReaderOptions{Group: "g", Topics: []string{"t"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,26 +81,26 @@ func TestGroupReaderCommitsStored(t *testing.T) {
 func TestListOffsetsByTime(t *testing.T) {
 	c := New()
 	c.CreateTopic("t", 1)
-	tp := kafka.TP{Topic: "t"}
+	tp := cluster.TP{Topic: "t"}
 	base := time.UnixMilli(1_700_000_000_000)
 	for i := range 3 {
 		c.MustAdd(record.Record{Topic: "t", Partition: 0, Timestamp: base.Add(time.Duration(i) * time.Second)})
 	}
 	ctx := context.Background()
-	got, _ := c.ListOffsets(ctx, []kafka.TP{tp}, kafka.AtTime(base.Add(1500*time.Millisecond)))
+	got, _ := c.ListOffsets(ctx, []cluster.TP{tp}, cluster.AtTime(base.Add(1500*time.Millisecond)))
 	if got[tp].Offset != 2 {
 		t.Errorf("offset at time %d, want 2", got[tp].Offset)
 	}
-	got, _ = c.ListOffsets(ctx, []kafka.TP{tp}, kafka.AtTime(base.Add(time.Hour)))
+	got, _ = c.ListOffsets(ctx, []cluster.TP{tp}, cluster.AtTime(base.Add(time.Hour)))
 	if got[tp].Offset != -1 {
 		t.Errorf("offset after the last record %d, want -1", got[tp].Offset)
 	}
-	got, _ = c.ListOffsets(ctx, []kafka.TP{tp}, kafka.MaxTimestamp)
+	got, _ = c.ListOffsets(ctx, []cluster.TP{tp}, cluster.MaxTimestamp)
 	if got[tp].Offset != 2 || !got[tp].Timestamp.Equal(base.Add(2*time.Second)) {
 		t.Errorf("max timestamp %+v", got[tp])
 	}
 	c.Fail(OpListOffsets, errors.New("boom"))
-	if _, err := c.ListOffsets(ctx, []kafka.TP{tp}, kafka.Latest); err == nil {
+	if _, err := c.ListOffsets(ctx, []cluster.TP{tp}, cluster.Latest); err == nil {
 		t.Error("Fail did not fail ListOffsets")
 	}
 }
@@ -108,14 +108,14 @@ func TestListOffsetsByTime(t *testing.T) {
 func TestProducerDelivers(t *testing.T) {
 	c := New()
 	c.CreateTopic("t", 3)
-	p, _ := c.NewProducer(kafka.ProducerOptions{})
+	p, _ := c.NewProducer(cluster.ProducerOptions{})
 	ctx := context.Background()
 	if err := p.Produce(ctx, &record.Record{Topic: "t", Partition: -1, Key: []byte("ord-1")}, 7); err != nil {
 		t.Fatal(err)
 	}
 	p.Produce(ctx, &record.Record{Topic: "nope", Partition: -1}, nil)
 	p.Close()
-	var ds []kafka.Delivery
+	var ds []cluster.Delivery
 	for d := range p.Deliveries() {
 		ds = append(ds, d)
 	}

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kx-cli/kx/pkg/cluster"
 	"github.com/kx-cli/kx/pkg/embedded"
 	"github.com/kx-cli/kx/pkg/iostreams"
 	"github.com/kx-cli/kx/pkg/kafka"
@@ -68,7 +69,7 @@ func BenchmarkPlayProduce(b *testing.B) {
 	if _, err := p.prepareTopics(ctx, Adapt(client, client.NewProducer)); err != nil {
 		b.Fatal(err)
 	}
-	prod, err := client.NewProducer(kafka.ProducerOptions{})
+	prod, err := client.NewProducer(cluster.ProducerOptions{})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -11,8 +11,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/kx-cli/kx/pkg/cluster"
 	"github.com/kx-cli/kx/pkg/iostreams"
-	"github.com/kx-cli/kx/pkg/kafka"
 	"github.com/kx-cli/kx/pkg/output"
 	"github.com/kx-cli/kx/pkg/partitioner"
 	"github.com/kx-cli/kx/pkg/record"
@@ -31,35 +31,35 @@ const (
 // Cluster is what a live run needs of Kafka: *kafka.Client (through
 // Adapt) or a fake.
 type Cluster interface {
-	Metadata(ctx context.Context) (*kafka.Metadata, error)
-	CreateTopic(ctx context.Context, spec kafka.TopicSpec) error
-	ListOffsets(ctx context.Context, tps []kafka.TP, spec kafka.OffsetSpec) (map[kafka.TP]kafka.OffsetInfo, error)
+	Metadata(ctx context.Context) (*cluster.Metadata, error)
+	CreateTopic(ctx context.Context, spec cluster.TopicSpec) error
+	ListOffsets(ctx context.Context, tps []cluster.TP, spec cluster.OffsetSpec) (map[cluster.TP]cluster.OffsetInfo, error)
 	Timeout() time.Duration
-	NewProducer(opts kafka.ProducerOptions) (Producer, error)
+	NewProducer(opts cluster.ProducerOptions) (Producer, error)
 }
 
 // Producer sends records and reports each delivery (*kafka.Producer).
 type Producer interface {
 	Produce(ctx context.Context, r *record.Record, opaque any) error
-	Deliveries() <-chan kafka.Delivery
+	Deliveries() <-chan cluster.Delivery
 	Flush(ctx context.Context) int
 	Close()
 }
 
 // admin is Cluster without the producer.
 type admin interface {
-	Metadata(ctx context.Context) (*kafka.Metadata, error)
-	CreateTopic(ctx context.Context, spec kafka.TopicSpec) error
-	ListOffsets(ctx context.Context, tps []kafka.TP, spec kafka.OffsetSpec) (map[kafka.TP]kafka.OffsetInfo, error)
+	Metadata(ctx context.Context) (*cluster.Metadata, error)
+	CreateTopic(ctx context.Context, spec cluster.TopicSpec) error
+	ListOffsets(ctx context.Context, tps []cluster.TP, spec cluster.OffsetSpec) (map[cluster.TP]cluster.OffsetInfo, error)
 	Timeout() time.Duration
 }
 
 type adapted[P Producer] struct {
 	admin
-	newProducer func(kafka.ProducerOptions) (P, error)
+	newProducer func(cluster.ProducerOptions) (P, error)
 }
 
-func (a adapted[P]) NewProducer(opts kafka.ProducerOptions) (Producer, error) {
+func (a adapted[P]) NewProducer(opts cluster.ProducerOptions) (Producer, error) {
 	p, err := a.newProducer(opts)
 	if err != nil {
 		return nil, err
@@ -69,7 +69,7 @@ func (a adapted[P]) NewProducer(opts kafka.ProducerOptions) (Producer, error) {
 
 // Adapt makes a Cluster of a client and its NewProducer method:
 // play.Adapt(client, client.NewProducer).
-func Adapt[P Producer](c admin, newProducer func(kafka.ProducerOptions) (P, error)) Cluster {
+func Adapt[P Producer](c admin, newProducer func(cluster.ProducerOptions) (P, error)) Cluster {
 	return adapted[P]{admin: c, newProducer: newProducer}
 }
 
@@ -387,9 +387,9 @@ func (p *Player) live(ctx context.Context) error {
 type liveRun struct {
 	client Cluster
 	prod   Producer
-	tps    []kafka.TP
+	tps    []cluster.TP
 	encs   map[string]*schema.Encoder
-	before map[kafka.TP]kafka.OffsetInfo // high watermarks before the run
+	before map[cluster.TP]cluster.OffsetInfo // high watermarks before the run
 }
 
 // connect makes the scenario's topics, registers its schemas, notes the
@@ -410,15 +410,15 @@ func (p *Player) connect(ctx context.Context) (*liveRun, error) {
 	if err != nil {
 		return quiet(err)
 	}
-	lr := &liveRun{client: client, tps: kafka.Partitions(topics), encs: p.encoders()}
+	lr := &liveRun{client: client, tps: cluster.Partitions(topics), encs: p.encoders()}
 	if err := p.registerSchemas(ctx, lr.encs); err != nil {
 		return quiet(err)
 	}
-	if lr.before, err = client.ListOffsets(ctx, lr.tps, kafka.Latest); err != nil {
+	if lr.before, err = client.ListOffsets(ctx, lr.tps, cluster.Latest); err != nil {
 		return quiet(err)
 	}
 	// Without printed records, the reports need no copy of keys and values.
-	lr.prod, err = client.NewProducer(kafka.ProducerOptions{NoReportContents: p.opts.Output != OutputRecords, Compression: p.opts.Compression})
+	lr.prod, err = client.NewProducer(cluster.ProducerOptions{NoReportContents: p.opts.Output != OutputRecords, Compression: p.opts.Compression})
 	if err != nil {
 		return nil, err
 	}
@@ -499,7 +499,7 @@ func (p *Player) produce(ctx, prodCtx context.Context, abort context.CancelCause
 // verify compares the logs' growth with the acknowledged records, prints
 // the report and fails the run on a shortfall or a producer error (cause).
 func (p *Player) verify(ctx context.Context, lr *liveRun, cause error, start, began time.Time, g *scenario.Generator, t *Tracker, interrupted bool) error {
-	after, err := lr.client.ListOffsets(ctx, lr.tps, kafka.Latest)
+	after, err := lr.client.ListOffsets(ctx, lr.tps, cluster.Latest)
 	if err != nil {
 		return fmt.Errorf("%s: verification: %w", p.opts.Name, err)
 	}
@@ -520,7 +520,7 @@ func (p *Player) verify(ctx context.Context, lr *liveRun, cause error, start, be
 	return nil
 }
 
-func offsets(m map[kafka.TP]kafka.OffsetInfo) map[record.TopicPartition]int64 {
+func offsets(m map[cluster.TP]cluster.OffsetInfo) map[record.TopicPartition]int64 {
 	out := make(map[record.TopicPartition]int64, len(m))
 	for tp, oi := range m {
 		out[tp] = oi.Offset
@@ -607,7 +607,7 @@ func (p *Player) view() View {
 // prepareTopics creates the scenario's missing topics and returns the
 // metadata of all of them. It fails fast (exit 3) when the cluster cannot
 // be reached within --timeout.
-func (p *Player) prepareTopics(ctx context.Context, client Cluster) ([]kafka.TopicMeta, error) {
+func (p *Player) prepareTopics(ctx context.Context, client Cluster) ([]cluster.TopicMeta, error) {
 	md, err := client.Metadata(ctx)
 	if err != nil {
 		return nil, err
@@ -622,10 +622,10 @@ func (p *Player) prepareTopics(ctx context.Context, client Cluster) ([]kafka.Top
 			}
 			continue
 		}
-		err := client.CreateTopic(ctx, kafka.TopicSpec{
+		err := client.CreateTopic(ctx, cluster.TopicSpec{
 			Name: tp.Name, Partitions: int(tp.Partitions), ReplicationFactor: int(tp.ReplicationFactor), Configs: tp.Config,
 		})
-		var exists *kafka.TopicExistsError
+		var exists *cluster.TopicExistsError
 		if err != nil && !errors.As(err, &exists) {
 			return nil, err
 		}
@@ -639,7 +639,7 @@ func (p *Player) prepareTopics(ctx context.Context, client Cluster) ([]kafka.Top
 			return nil, err
 		}
 	}
-	out := make([]kafka.TopicMeta, 0, len(p.s.Topics))
+	out := make([]cluster.TopicMeta, 0, len(p.s.Topics))
 	for _, tp := range p.s.Topics {
 		meta, ok := md.Topic(tp.Name)
 		if !ok || len(meta.Partitions) == 0 {

@@ -11,8 +11,8 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/kx-cli/kx/pkg/cluster"
 	"github.com/kx-cli/kx/pkg/iostreams"
-	"github.com/kx-cli/kx/pkg/kafka"
 	"github.com/kx-cli/kx/pkg/kafkafake"
 	"github.com/kx-cli/kx/pkg/record"
 	"github.com/kx-cli/kx/pkg/scenario"
@@ -21,13 +21,13 @@ import (
 // fakeCluster gives kafkafake the adapter's CreateTopic.
 type fakeCluster struct{ *kafkafake.Cluster }
 
-func (f fakeCluster) CreateTopic(ctx context.Context, spec kafka.TopicSpec) error {
+func (f fakeCluster) CreateTopic(ctx context.Context, spec cluster.TopicSpec) error {
 	md, err := f.Metadata(ctx)
 	if err != nil {
 		return err
 	}
 	if _, ok := md.Topic(spec.Name); ok {
-		return &kafka.TopicExistsError{Topic: spec.Name}
+		return &cluster.TopicExistsError{Topic: spec.Name}
 	}
 	f.Cluster.CreateTopic(spec.Name, spec.Partitions)
 	return nil
@@ -92,8 +92,8 @@ func TestLiveRunProducesAndVerifies(t *testing.T) {
 	if len(recs) != 80 {
 		t.Fatalf("%d records printed, want 80 (40 orders, 40 payments)", len(recs))
 	}
-	orders := len(c.Records(kafka.TP{Topic: "orders", Partition: 0})) + len(c.Records(kafka.TP{Topic: "orders", Partition: 1}))
-	payments := len(c.Records(kafka.TP{Topic: "payments", Partition: 0}))
+	orders := len(c.Records(cluster.TP{Topic: "orders", Partition: 0})) + len(c.Records(cluster.TP{Topic: "orders", Partition: 1}))
+	payments := len(c.Records(cluster.TP{Topic: "payments", Partition: 0}))
 	if orders != 40 || payments != 41 {
 		t.Errorf("cluster holds %d orders, %d payments; want 40 and 40 plus the one before", orders, payments)
 	}
@@ -181,9 +181,9 @@ func TestLiveRunClusterErrors(t *testing.T) {
 		c := kafkafake.New()
 		c.CreateTopic("orders", 2)
 		c.CreateTopic("payments", 1)
-		c.Fail(op, kafka.ErrUnreachable)
+		c.Fail(op, cluster.ErrUnreachable)
 		opts, _, _ := player(t, c, nil)
-		if err := Run(context.Background(), opts); !errors.Is(err, kafka.ErrUnreachable) {
+		if err := Run(context.Background(), opts); !errors.Is(err, cluster.ErrUnreachable) {
 			t.Errorf("%s fails: err %v, want ErrUnreachable", op, err)
 		}
 		if op == kafkafake.OpNewProducer {
@@ -196,9 +196,9 @@ func TestLiveRunClusterErrors(t *testing.T) {
 		}
 	}
 	opts, _, _ := player(t, kafkafake.New(), func(o *Options) {
-		o.Kafka = func() (Cluster, error) { return nil, kafka.ErrAuth }
+		o.Kafka = func() (Cluster, error) { return nil, cluster.ErrAuth }
 	})
-	if err := Run(context.Background(), opts); !errors.Is(err, kafka.ErrAuth) {
+	if err := Run(context.Background(), opts); !errors.Is(err, cluster.ErrAuth) {
 		t.Errorf("no client: %v", err)
 	}
 }

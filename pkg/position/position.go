@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kx-cli/kx/pkg/kafka"
+	"github.com/kx-cli/kx/pkg/cluster"
 )
 
 // Kind of a position.
@@ -109,19 +109,19 @@ func parseDuration(s string) (time.Duration, error) {
 
 // OffsetLister is the part of the Kafka client resolution needs.
 type OffsetLister interface {
-	ListOffsets(ctx context.Context, tps []kafka.TP, spec kafka.OffsetSpec) (map[kafka.TP]kafka.OffsetInfo, error)
-	Watermarks(ctx context.Context, tps []kafka.TP) (map[kafka.TP]kafka.Watermark, error)
+	ListOffsets(ctx context.Context, tps []cluster.TP, spec cluster.OffsetSpec) (map[cluster.TP]cluster.OffsetInfo, error)
+	Watermarks(ctx context.Context, tps []cluster.TP) (map[cluster.TP]cluster.Watermark, error)
 }
 
 // Resolve turns a spec into an absolute offset per partition, clamped to
 // the watermarks wm (as fetched by the caller). A time after the last
 // record resolves to the high watermark.
-func Resolve(ctx context.Context, c OffsetLister, wm map[kafka.TP]kafka.Watermark, tps []kafka.TP, spec Spec) (map[kafka.TP]int64, error) {
-	out := make(map[kafka.TP]int64, len(tps))
-	var byTime map[kafka.TP]kafka.OffsetInfo
+func Resolve(ctx context.Context, c OffsetLister, wm map[cluster.TP]cluster.Watermark, tps []cluster.TP, spec Spec) (map[cluster.TP]int64, error) {
+	out := make(map[cluster.TP]int64, len(tps))
+	var byTime map[cluster.TP]cluster.OffsetInfo
 	if spec.Kind == Time {
 		var err error
-		if byTime, err = c.ListOffsets(ctx, tps, kafka.AtTime(spec.Time)); err != nil {
+		if byTime, err = c.ListOffsets(ctx, tps, cluster.AtTime(spec.Time)); err != nil {
 			return nil, err
 		}
 	}

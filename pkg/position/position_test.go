@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kx-cli/kx/pkg/kafka"
+	"github.com/kx-cli/kx/pkg/cluster"
 )
 
 func TestParse(t *testing.T) {
@@ -43,19 +43,21 @@ func TestParse(t *testing.T) {
 	}
 }
 
-type fakeLister struct{ byTime map[kafka.TP]kafka.OffsetInfo }
+type fakeLister struct {
+	byTime map[cluster.TP]cluster.OffsetInfo
+}
 
-func (f fakeLister) ListOffsets(context.Context, []kafka.TP, kafka.OffsetSpec) (map[kafka.TP]kafka.OffsetInfo, error) {
+func (f fakeLister) ListOffsets(context.Context, []cluster.TP, cluster.OffsetSpec) (map[cluster.TP]cluster.OffsetInfo, error) {
 	return f.byTime, nil
 }
-func (f fakeLister) Watermarks(context.Context, []kafka.TP) (map[kafka.TP]kafka.Watermark, error) {
+func (f fakeLister) Watermarks(context.Context, []cluster.TP) (map[cluster.TP]cluster.Watermark, error) {
 	return nil, nil
 }
 
 func TestResolveClamps(t *testing.T) {
-	a, b := kafka.TP{Topic: "t", Partition: 0}, kafka.TP{Topic: "t", Partition: 1}
-	wm := map[kafka.TP]kafka.Watermark{a: {Low: 10, High: 20}, b: {Low: 0, High: 3}}
-	tps := []kafka.TP{a, b}
+	a, b := cluster.TP{Topic: "t", Partition: 0}, cluster.TP{Topic: "t", Partition: 1}
+	wm := map[cluster.TP]cluster.Watermark{a: {Low: 10, High: 20}, b: {Low: 0, High: 3}}
+	tps := []cluster.TP{a, b}
 	check := func(spec Spec, lister OffsetLister, wantA, wantB int64) {
 		t.Helper()
 		got, err := Resolve(context.Background(), lister, wm, tps, spec)
@@ -70,7 +72,7 @@ func TestResolveClamps(t *testing.T) {
 	check(Spec{Kind: End}, nil, 20, 3)
 	check(Spec{Kind: Offset, Offset: 5}, nil, 10, 3)
 	check(Spec{Kind: FromEnd, Offset: 5}, nil, 15, 0)
-	check(Spec{Kind: Time}, fakeLister{map[kafka.TP]kafka.OffsetInfo{a: {Offset: 12}, b: {Offset: -1}}}, 12, 3)
+	check(Spec{Kind: Time}, fakeLister{map[cluster.TP]cluster.OffsetInfo{a: {Offset: 12}, b: {Offset: -1}}}, 12, 3)
 }
 
 func TestCheckRange(t *testing.T) {

@@ -11,15 +11,15 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/kx-cli/kx/pkg/kafka"
+	"github.com/kx-cli/kx/pkg/cluster"
 	"github.com/kx-cli/kx/pkg/schema"
 )
 
 // Client is what this package needs of a registry; *kafka.Registry has it.
 type Client interface {
-	Register(ctx context.Context, subject string, s kafka.Schema) (kafka.SubjectSchema, error)
-	LookupSchema(ctx context.Context, subject string, s kafka.Schema) (kafka.SubjectSchema, error)
-	SchemaVersion(ctx context.Context, subject string, version int) (kafka.SubjectSchema, error)
+	Register(ctx context.Context, subject string, s cluster.Schema) (cluster.SubjectSchema, error)
+	LookupSchema(ctx context.Context, subject string, s cluster.Schema) (cluster.SubjectSchema, error)
+	SchemaVersion(ctx context.Context, subject string, version int) (cluster.SubjectSchema, error)
 }
 
 // Subject is the topic-name subject of a topic's values or keys (T-value,
@@ -35,48 +35,48 @@ func Subject(topic string, key bool) string {
 // registered first, each under its import name, and referenced from the
 // schemas that import them, as Confluent's serializers do. Registering a
 // schema the subject already has is not a new version.
-func Register(ctx context.Context, c Client, subject string, e *schema.Encoder) (kafka.SubjectSchema, error) {
+func Register(ctx context.Context, c Client, subject string, e *schema.Encoder) (cluster.SubjectSchema, error) {
 	return put(ctx, c, subject, e, c.Register)
 }
 
 // Lookup finds e registered under subject (imports under their names) and
 // sets e.ID; a schema that is not registered there is an error.
-func Lookup(ctx context.Context, c Client, subject string, e *schema.Encoder) (kafka.SubjectSchema, error) {
+func Lookup(ctx context.Context, c Client, subject string, e *schema.Encoder) (cluster.SubjectSchema, error) {
 	ss, err := put(ctx, c, subject, e, c.LookupSchema)
-	if errors.Is(err, kafka.ErrSchemaNotFound) {
+	if errors.Is(err, cluster.ErrSchemaNotFound) {
 		return ss, fmt.Errorf("%w: the schema is not registered under %s (drop --no-register to register it)", err, subject)
 	}
 	return ss, err
 }
 
-func put(ctx context.Context, c Client, subject string, e *schema.Encoder, do func(context.Context, string, kafka.Schema) (kafka.SubjectSchema, error)) (kafka.SubjectSchema, error) {
+func put(ctx context.Context, c Client, subject string, e *schema.Encoder, do func(context.Context, string, cluster.Schema) (cluster.SubjectSchema, error)) (cluster.SubjectSchema, error) {
 	versions := map[string]int{}
-	refs := func(names []string) []kafka.SchemaReference {
-		var out []kafka.SchemaReference
+	refs := func(names []string) []cluster.SchemaReference {
+		var out []cluster.SchemaReference
 		for _, n := range names {
-			out = append(out, kafka.SchemaReference{Name: n, Subject: n, Version: versions[n]})
+			out = append(out, cluster.SchemaReference{Name: n, Subject: n, Version: versions[n]})
 		}
 		return out
 	}
 	for _, imp := range e.Imports {
-		ss, err := do(ctx, imp.Name, kafka.Schema{Type: e.Type, Text: imp.Text, References: refs(imp.Imports)})
+		ss, err := do(ctx, imp.Name, cluster.Schema{Type: e.Type, Text: imp.Text, References: refs(imp.Imports)})
 		if err != nil {
-			return kafka.SubjectSchema{}, fmt.Errorf("import %s: %w", imp.Name, err)
+			return cluster.SubjectSchema{}, fmt.Errorf("import %s: %w", imp.Name, err)
 		}
 		versions[imp.Name] = ss.Version
 	}
-	ss, err := do(ctx, subject, kafka.Schema{Type: e.Type, Text: e.Text, References: refs(e.DirectImports())})
+	ss, err := do(ctx, subject, cluster.Schema{Type: e.Type, Text: e.Text, References: refs(e.DirectImports())})
 	if err != nil {
-		return kafka.SubjectSchema{}, err
+		return cluster.SubjectSchema{}, err
 	}
 	e.ID = ss.ID
 	return ss, nil
 }
 
 // Fetch builds the encoder of a registered subject version
-// (kafka.LatestVersion: the newest), its references fetched too. message
+// (cluster.LatestVersion: the newest), its references fetched too. message
 // picks a Protobuf message type (empty: the first).
-func Fetch(ctx context.Context, c Client, subject string, version int, message string) (*schema.Encoder, kafka.SubjectSchema, error) {
+func Fetch(ctx context.Context, c Client, subject string, version int, message string) (*schema.Encoder, cluster.SubjectSchema, error) {
 	ss, err := c.SchemaVersion(ctx, subject, version)
 	if err != nil {
 		return nil, ss, err
@@ -97,11 +97,11 @@ func Fetch(ctx context.Context, c Client, subject string, version int, message s
 // fetchImports fetches the schemas refs name, and theirs, dependencies
 // first (an Avro name must be defined before use). what names the schema
 // in errors.
-func fetchImports(ctx context.Context, c Client, what string, refs []kafka.SchemaReference) ([]schema.Import, error) {
+func fetchImports(ctx context.Context, c Client, what string, refs []cluster.SchemaReference) ([]schema.Import, error) {
 	var imports []schema.Import
 	seen := map[string]bool{}
-	var fetchRefs func(refs []kafka.SchemaReference, depth int) error
-	fetchRefs = func(refs []kafka.SchemaReference, depth int) error {
+	var fetchRefs func(refs []cluster.SchemaReference, depth int) error
+	fetchRefs = func(refs []cluster.SchemaReference, depth int) error {
 		if depth > 32 {
 			return fmt.Errorf("%s: references nest too deeply", what)
 		}
@@ -132,7 +132,7 @@ func fetchImports(ctx context.Context, c Client, what string, refs []kafka.Schem
 // is one.
 type IDClient interface {
 	Client
-	SchemaByID(ctx context.Context, id int) (kafka.Schema, error)
+	SchemaByID(ctx context.Context, id int) (cluster.Schema, error)
 }
 
 // Reencoder writes new values with the schema of records read in the wire

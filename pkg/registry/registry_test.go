@@ -9,55 +9,55 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kx-cli/kx/pkg/kafka"
+	"github.com/kx-cli/kx/pkg/cluster"
 	"github.com/kx-cli/kx/pkg/schema"
 )
 
 // fakeRegistry keeps subjects in memory, as a registry does: the same
 // schema registered twice is one version.
 type fakeRegistry struct {
-	subjects map[string][]kafka.SubjectSchema
+	subjects map[string][]cluster.SubjectSchema
 	ids      int
 	calls    []string
 }
 
-func newFake() *fakeRegistry { return &fakeRegistry{subjects: map[string][]kafka.SubjectSchema{}} }
+func newFake() *fakeRegistry { return &fakeRegistry{subjects: map[string][]cluster.SubjectSchema{}} }
 
-func (f *fakeRegistry) find(subject string, s kafka.Schema) (kafka.SubjectSchema, bool) {
+func (f *fakeRegistry) find(subject string, s cluster.Schema) (cluster.SubjectSchema, bool) {
 	for _, v := range f.subjects[subject] {
 		if v.Text == s.Text && fmt.Sprint(v.References) == fmt.Sprint(s.References) {
 			return v, true
 		}
 	}
-	return kafka.SubjectSchema{}, false
+	return cluster.SubjectSchema{}, false
 }
 
-func (f *fakeRegistry) Register(_ context.Context, subject string, s kafka.Schema) (kafka.SubjectSchema, error) {
+func (f *fakeRegistry) Register(_ context.Context, subject string, s cluster.Schema) (cluster.SubjectSchema, error) {
 	f.calls = append(f.calls, "register "+subject+fmt.Sprint(s.References))
 	if v, ok := f.find(subject, s); ok {
 		return v, nil
 	}
 	f.ids++
 	s.ID = f.ids
-	v := kafka.SubjectSchema{Subject: subject, Version: len(f.subjects[subject]) + 1, Schema: s}
+	v := cluster.SubjectSchema{Subject: subject, Version: len(f.subjects[subject]) + 1, Schema: s}
 	f.subjects[subject] = append(f.subjects[subject], v)
 	return v, nil
 }
 
-func (f *fakeRegistry) LookupSchema(_ context.Context, subject string, s kafka.Schema) (kafka.SubjectSchema, error) {
+func (f *fakeRegistry) LookupSchema(_ context.Context, subject string, s cluster.Schema) (cluster.SubjectSchema, error) {
 	f.calls = append(f.calls, "lookup "+subject)
 	if v, ok := f.find(subject, s); ok {
 		return v, nil
 	}
-	return kafka.SubjectSchema{}, fmt.Errorf("subject %s: %w", subject, kafka.ErrSchemaNotFound)
+	return cluster.SubjectSchema{}, fmt.Errorf("subject %s: %w", subject, cluster.ErrSchemaNotFound)
 }
 
-func (f *fakeRegistry) SchemaVersion(_ context.Context, subject string, version int) (kafka.SubjectSchema, error) {
+func (f *fakeRegistry) SchemaVersion(_ context.Context, subject string, version int) (cluster.SubjectSchema, error) {
 	vs := f.subjects[subject]
 	if len(vs) == 0 || version > len(vs) {
-		return kafka.SubjectSchema{}, fmt.Errorf("subject %s: %w", subject, kafka.ErrSchemaNotFound)
+		return cluster.SubjectSchema{}, fmt.Errorf("subject %s: %w", subject, cluster.ErrSchemaNotFound)
 	}
-	if version == kafka.LatestVersion {
+	if version == cluster.LatestVersion {
 		return vs[len(vs)-1], nil
 	}
 	return vs[version-1], nil
@@ -93,12 +93,12 @@ func TestRegisterWithImportsThenFetch(t *testing.T) {
 	if _, err := Lookup(context.Background(), f, "payments-value", enc); err != nil || enc.ID != 3 {
 		t.Errorf("lookup: %v, id %d", err, enc.ID)
 	}
-	if _, err := Lookup(context.Background(), f, "other-value", enc); !errors.Is(err, kafka.ErrSchemaNotFound) || !strings.Contains(err.Error(), "not registered under other-value") {
+	if _, err := Lookup(context.Background(), f, "other-value", enc); !errors.Is(err, cluster.ErrSchemaNotFound) || !strings.Contains(err.Error(), "not registered under other-value") {
 		t.Errorf("lookup elsewhere: %v", err)
 	}
 
 	// Fetch compiles the registered text with its references.
-	got, fs, err := Fetch(context.Background(), f, "payments-value", kafka.LatestVersion, "Pay")
+	got, fs, err := Fetch(context.Background(), f, "payments-value", cluster.LatestVersion, "Pay")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +109,7 @@ func TestRegisterWithImportsThenFetch(t *testing.T) {
 	if err != nil || out[4] != 3 {
 		t.Errorf("encode with the fetched schema: % x, %v", out, err)
 	}
-	if _, _, err := Fetch(context.Background(), f, "nope-value", kafka.LatestVersion, ""); !errors.Is(err, kafka.ErrSchemaNotFound) {
+	if _, _, err := Fetch(context.Background(), f, "nope-value", cluster.LatestVersion, ""); !errors.Is(err, cluster.ErrSchemaNotFound) {
 		t.Errorf("fetch unknown: %v", err)
 	}
 }

@@ -16,9 +16,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kx-cli/kx/pkg/cluster"
 	"github.com/kx-cli/kx/pkg/consume"
 	"github.com/kx-cli/kx/pkg/jqfilter"
-	"github.com/kx-cli/kx/pkg/kafka"
 	"github.com/kx-cli/kx/pkg/position"
 	"github.com/kx-cli/kx/pkg/record"
 	"github.com/kx-cli/kx/pkg/schema"
@@ -42,20 +42,20 @@ const (
 // Source is what a replay asks of the source cluster.
 type Source interface {
 	consume.GroupOffsets
-	Metadata(ctx context.Context) (*kafka.Metadata, error)
+	Metadata(ctx context.Context) (*cluster.Metadata, error)
 }
 
 // Producer sends to the destination (*kafka.Producer, *kafkafake.Producer).
 type Producer interface {
 	Produce(ctx context.Context, r *record.Record, opaque any) error
-	Deliveries() <-chan kafka.Delivery
+	Deliveries() <-chan cluster.Delivery
 	Flush(ctx context.Context) int
 	Close()
 }
 
 // Destination is what a replay asks of the destination cluster.
 type Destination struct {
-	Metadata    func(ctx context.Context) (*kafka.Metadata, error)
+	Metadata    func(ctx context.Context) (*cluster.Metadata, error)
 	NewProducer func() (Producer, error)
 	// FlushTimeout bounds the wait for outstanding acknowledgements at the
 	// end (also after Ctrl-C).
@@ -143,7 +143,7 @@ const maxInFlight = 20000
 
 // inFlight is one produced record awaiting its acknowledgement.
 type inFlight struct {
-	tp     kafka.TP
+	tp     cluster.TP
 	offset int64
 	acked  bool
 	failed bool
@@ -196,7 +196,7 @@ func Run(ctx context.Context, src Source, open consume.Opener, dst Destination, 
 	}
 	topic, ok := md.Topic(opts.Source)
 	if !ok {
-		return nil, &kafka.UnknownTopicError{Topic: opts.Source}
+		return nil, &cluster.UnknownTopicError{Topic: opts.Source}
 	}
 	dmd, err := dst.Metadata(ctx)
 	if err != nil {
@@ -204,12 +204,12 @@ func Run(ctx context.Context, src Source, open consume.Opener, dst Destination, 
 	}
 	dtopic, ok := dmd.Topic(opts.Dest)
 	if !ok {
-		return nil, &kafka.UnknownTopicError{Topic: opts.Dest}
+		return nil, &cluster.UnknownTopicError{Topic: opts.Dest}
 	}
 	if opts.KeepPartition && len(dtopic.Partitions) < len(topic.Partitions) {
 		return nil, &UsageError{fmt.Errorf("--keep-partition: %s has %d partitions, fewer than the %d of %s", opts.Dest, len(dtopic.Partitions), len(topic.Partitions), opts.Source)}
 	}
-	tps := kafka.Partitions([]kafka.TopicMeta{topic})
+	tps := cluster.Partitions([]cluster.TopicMeta{topic})
 	var ranges []consume.Range
 	if opts.Group != "" {
 		ranges, err = consume.PlanGroup(ctx, src, opts.Group, tps, nil, opts.Spec)
@@ -220,7 +220,7 @@ func Run(ctx context.Context, src Source, open consume.Opener, dst Destination, 
 		return nil, err
 	}
 
-	parts := map[kafka.TP]*partState{}
+	parts := map[cluster.TP]*partState{}
 	for _, r := range ranges {
 		pr := &PartitionReport{Topic: r.Topic, Partition: r.Partition}
 		pr.Requested.From, pr.Requested.To = r.Start, r.End
@@ -229,7 +229,7 @@ func Run(ctx context.Context, src Source, open consume.Opener, dst Destination, 
 	}
 	for i := range rep.Partitions {
 		p := &rep.Partitions[i]
-		parts[kafka.TP{Topic: p.Topic, Partition: p.Partition}].rep = p
+		parts[cluster.TP{Topic: p.Topic, Partition: p.Partition}].rep = p
 	}
 
 	var rd consume.Reader
@@ -238,13 +238,13 @@ func Run(ctx context.Context, src Source, open consume.Opener, dst Destination, 
 		if opts.Spec.From.Kind != position.Beginning {
 			reset = "latest"
 		}
-		rd, err = open(kafka.ReaderOptions{Group: opts.Group, Topics: []string{opts.Source},
+		rd, err = open(cluster.ReaderOptions{Group: opts.Group, Topics: []string{opts.Source},
 			Properties: map[string]any{"auto.offset.reset": reset}})
 	} else {
-		var assign []kafka.Assignment
+		var assign []cluster.Assignment
 		for _, r := range ranges {
 			if !r.Empty() {
-				assign = append(assign, kafka.Assignment{TP: r.TP, Offset: r.Start})
+				assign = append(assign, cluster.Assignment{TP: r.TP, Offset: r.Start})
 			}
 		}
 		if len(assign) == 0 {
@@ -253,7 +253,7 @@ func Run(ctx context.Context, src Source, open consume.Opener, dst Destination, 
 		}
 		// The producer copies what it sends and nothing keeps the record:
 		// the reader may reuse its memory.
-		rd, err = open(kafka.ReaderOptions{Assign: assign, Reuse: true})
+		rd, err = open(cluster.ReaderOptions{Assign: assign, Reuse: true})
 	}
 	if err != nil {
 		return nil, err

@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kx-cli/kx/pkg/cluster"
 	"github.com/kx-cli/kx/pkg/consume"
 	"github.com/kx-cli/kx/pkg/jqfilter"
-	"github.com/kx-cli/kx/pkg/kafka"
 	"github.com/kx-cli/kx/pkg/kafkafake"
 	"github.com/kx-cli/kx/pkg/position"
 	"github.com/kx-cli/kx/pkg/record"
@@ -44,7 +44,7 @@ func destination(c *kafkafake.Cluster, wrap func(Producer) Producer) Destination
 	return Destination{
 		Metadata: c.Metadata,
 		NewProducer: func() (Producer, error) {
-			p, err := c.NewProducer(kafka.ProducerOptions{})
+			p, err := c.NewProducer(cluster.ProducerOptions{})
 			if err != nil {
 				return nil, err
 			}
@@ -65,7 +65,7 @@ func baseOptions() Options {
 func destRecords(c *kafkafake.Cluster) []*record.Record {
 	var out []*record.Record
 	for p := int32(0); p < 2; p++ {
-		out = append(out, c.Records(kafka.TP{Topic: "retry", Partition: p})...)
+		out = append(out, c.Records(cluster.TP{Topic: "retry", Partition: p})...)
 	}
 	return out
 }
@@ -139,7 +139,7 @@ func TestReplayKeepsPartitionAndTimestamp(t *testing.T) {
 		t.Fatal(err)
 	}
 	for p := int32(0); p < 2; p++ {
-		rs := c.Records(kafka.TP{Topic: "retry", Partition: p})
+		rs := c.Records(cluster.TP{Topic: "retry", Partition: p})
 		if len(rs) != 3 {
 			t.Fatalf("retry/%d has %d records", p, len(rs))
 		}
@@ -162,12 +162,12 @@ func TestReplayKeepsPartitionAndTimestamp(t *testing.T) {
 type failing struct {
 	Producer
 	fail func(src string) bool
-	out  chan kafka.Delivery
+	out  chan cluster.Delivery
 }
 
 func failFor(fail func(string) bool) func(Producer) Producer {
 	return func(p Producer) Producer {
-		f := &failing{Producer: p, fail: fail, out: make(chan kafka.Delivery, 4096)}
+		f := &failing{Producer: p, fail: fail, out: make(chan cluster.Delivery, 4096)}
 		go func() {
 			for d := range p.Deliveries() {
 				if d.Record != nil && f.fail(header(d.Record, HeaderSource)) {
@@ -181,7 +181,7 @@ func failFor(fail func(string) bool) func(Producer) Producer {
 	}
 }
 
-func (f *failing) Deliveries() <-chan kafka.Delivery { return f.out }
+func (f *failing) Deliveries() <-chan cluster.Delivery { return f.out }
 
 func TestReplayGroupCommitsOnlyAcknowledged(t *testing.T) {
 	c := payments(10)
@@ -196,7 +196,7 @@ func TestReplayGroupCommitsOnlyAcknowledged(t *testing.T) {
 		t.Fatalf("report = %+v", rep)
 	}
 	committed, _ := c.GroupOffsets(context.Background(), "rg")
-	p0 := kafka.TP{Topic: "pay", Partition: 0}
+	p0 := cluster.TP{Topic: "pay", Partition: 0}
 	if committed[p0] != 4 || *rep.Partitions[0].Committed != 4 {
 		t.Fatalf("committed %v, report %d; want pay/0 at 4", committed, *rep.Partitions[0].Committed)
 	}
@@ -233,7 +233,7 @@ func TestReplayGroupCommitsOnlyAcknowledged(t *testing.T) {
 		t.Errorf("%d duplicates, the first report bounds them at %d", dupes, beyond)
 	}
 	committed, _ = c.GroupOffsets(context.Background(), "rg")
-	if committed[p0] != 10 || committed[kafka.TP{Topic: "pay", Partition: 1}] != 10 {
+	if committed[p0] != 10 || committed[cluster.TP{Topic: "pay", Partition: 1}] != 10 {
 		t.Errorf("after the rerun: %v", committed)
 	}
 }

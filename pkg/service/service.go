@@ -10,8 +10,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/kx-cli/kx/pkg/cluster"
 	"github.com/kx-cli/kx/pkg/consume"
-	"github.com/kx-cli/kx/pkg/kafka"
 )
 
 // Consumer is one simulated service.
@@ -30,7 +30,7 @@ const commitEvery = 500 * time.Millisecond
 
 // Metadata is what Run needs to wait for its topics.
 type Metadata interface {
-	Metadata(ctx context.Context) (*kafka.Metadata, error)
+	Metadata(ctx context.Context) (*cluster.Metadata, error)
 }
 
 // topicWait is how often Run looks for topics that do not exist yet.
@@ -49,7 +49,7 @@ func (c *Consumer) Run(ctx context.Context, md Metadata, open consume.Opener) (e
 			return nil
 		}
 	}
-	rd, err := open(kafka.ReaderOptions{Group: c.Group, Topics: c.Topics, Properties: map[string]any{
+	rd, err := open(cluster.ReaderOptions{Group: c.Group, Topics: c.Topics, Properties: map[string]any{
 		"auto.commit.interval.ms": int(commitEvery.Milliseconds()),
 	}})
 	if err != nil {

@@ -6,13 +6,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kx-cli/kx/pkg/cluster"
 	"github.com/kx-cli/kx/pkg/consume"
-	"github.com/kx-cli/kx/pkg/kafka"
 	"github.com/kx-cli/kx/pkg/record"
 )
 
 type fakeReader struct {
-	opts   kafka.ReaderOptions
+	opts   cluster.ReaderOptions
 	recs   []*record.Record
 	stored []int64
 	closed bool
@@ -32,8 +32,8 @@ func (f *fakeReader) Poll(time.Duration) (*record.Record, error) {
 	f.recs = f.recs[1:]
 	return r, nil
 }
-func (f *fakeReader) Positions([]kafka.TP) (map[kafka.TP]int64, error) { return nil, nil }
-func (f *fakeReader) Pause([]kafka.TP) error                           { return nil }
+func (f *fakeReader) Positions([]cluster.TP) (map[cluster.TP]int64, error) { return nil, nil }
+func (f *fakeReader) Pause([]cluster.TP) error                             { return nil }
 func (f *fakeReader) Store(r *record.Record) error {
 	f.stored = append(f.stored, r.Offset)
 	return nil
@@ -55,7 +55,7 @@ func TestConsumerStoresWhatItProcessedAtItsRate(t *testing.T) {
 	var slept time.Duration
 	c := &Consumer{Group: "shipping-service", Topics: []string{"orders"}, Rate: 2,
 		sleep: func(_ context.Context, d time.Duration) { slept += d }}
-	err := c.Run(ctx, nil, func(o kafka.ReaderOptions) (consume.Reader, error) { f.opts = o; return f, nil })
+	err := c.Run(ctx, nil, func(o cluster.ReaderOptions) (consume.Reader, error) { f.opts = o; return f, nil })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +77,7 @@ func TestConsumerStopsWithoutStoringAnUnprocessedRecord(t *testing.T) {
 	f := &fakeReader{recs: records(3)}
 	c := &Consumer{Group: "g", Topics: []string{"orders"}, Rate: 1,
 		sleep: func(context.Context, time.Duration) { cancel() }}
-	if err := c.Run(ctx, nil, func(kafka.ReaderOptions) (consume.Reader, error) { return f, nil }); err != nil {
+	if err := c.Run(ctx, nil, func(cluster.ReaderOptions) (consume.Reader, error) { return f, nil }); err != nil {
 		t.Fatal(err)
 	}
 	if len(f.stored) != 1 || !f.closed {
@@ -85,7 +85,7 @@ func TestConsumerStopsWithoutStoringAnUnprocessedRecord(t *testing.T) {
 	}
 	boom := errors.New("boom")
 	c = &Consumer{Group: "g", Rate: 1}
-	if err := c.Run(context.Background(), nil, func(kafka.ReaderOptions) (consume.Reader, error) { return nil, boom }); !errors.Is(err, boom) {
+	if err := c.Run(context.Background(), nil, func(cluster.ReaderOptions) (consume.Reader, error) { return nil, boom }); !errors.Is(err, boom) {
 		t.Errorf("open error: %v", err)
 	}
 }
@@ -93,12 +93,12 @@ func TestConsumerStopsWithoutStoringAnUnprocessedRecord(t *testing.T) {
 type fakeMetadata struct{ calls int }
 
 // The topic appears at the third look.
-func (m *fakeMetadata) Metadata(context.Context) (*kafka.Metadata, error) {
+func (m *fakeMetadata) Metadata(context.Context) (*cluster.Metadata, error) {
 	m.calls++
 	if m.calls < 3 {
-		return &kafka.Metadata{Topics: []kafka.TopicMeta{{Name: "other"}}}, nil
+		return &cluster.Metadata{Topics: []cluster.TopicMeta{{Name: "other"}}}, nil
 	}
-	return &kafka.Metadata{Topics: []kafka.TopicMeta{{Name: "orders"}, {Name: "other"}}}, nil
+	return &cluster.Metadata{Topics: []cluster.TopicMeta{{Name: "orders"}, {Name: "other"}}}, nil
 }
 
 func TestConsumerWaitsForItsTopics(t *testing.T) {
@@ -108,7 +108,7 @@ func TestConsumerWaitsForItsTopics(t *testing.T) {
 	f := &fakeReader{recs: records(1), onIdle: cancel}
 	opened := 0
 	c := &Consumer{Group: "g", Topics: []string{"orders"}, Rate: 1000}
-	err := c.Run(ctx, md, func(kafka.ReaderOptions) (consume.Reader, error) {
+	err := c.Run(ctx, md, func(cluster.ReaderOptions) (consume.Reader, error) {
 		opened++
 		if md.calls < 3 {
 			t.Errorf("opened before the topic exists (%d looks)", md.calls)

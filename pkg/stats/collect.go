@@ -9,20 +9,20 @@ import (
 	"time"
 
 	"github.com/kx-cli/kx/pkg/alert"
+	"github.com/kx-cli/kx/pkg/cluster"
 	"github.com/kx-cli/kx/pkg/consume"
 	"github.com/kx-cli/kx/pkg/jqfilter"
-	"github.com/kx-cli/kx/pkg/kafka"
 	"github.com/kx-cli/kx/pkg/position"
 )
 
 // Cluster is what statistics need of Kafka: metadata, offsets and the
 // groups' commits (*kafka.Client, *kafkafake.Cluster).
 type Cluster interface {
-	Metadata(ctx context.Context) (*kafka.Metadata, error)
-	Watermarks(ctx context.Context, tps []kafka.TP) (map[kafka.TP]kafka.Watermark, error)
-	ListOffsets(ctx context.Context, tps []kafka.TP, spec kafka.OffsetSpec) (map[kafka.TP]kafka.OffsetInfo, error)
-	ListGroups(ctx context.Context) ([]kafka.Group, error)
-	GroupOffsets(ctx context.Context, group string) (map[kafka.TP]int64, error)
+	Metadata(ctx context.Context) (*cluster.Metadata, error)
+	Watermarks(ctx context.Context, tps []cluster.TP) (map[cluster.TP]cluster.Watermark, error)
+	ListOffsets(ctx context.Context, tps []cluster.TP, spec cluster.OffsetSpec) (map[cluster.TP]cluster.OffsetInfo, error)
+	ListGroups(ctx context.Context) ([]cluster.Group, error)
+	GroupOffsets(ctx context.Context, group string) (map[cluster.TP]int64, error)
 	Timeout() time.Duration
 }
 
@@ -50,12 +50,12 @@ type Query struct {
 
 // Sample is what one round of offset requests returns.
 type Sample struct {
-	MD      *kafka.Metadata
+	MD      *cluster.Metadata
 	brokers int
 	ngroups int
-	Topics  []kafka.TopicMeta
+	Topics  []cluster.TopicMeta
 	Offsets []TopicOffsets
-	WM      map[kafka.TP]kafka.Watermark
+	WM      map[cluster.TP]cluster.Watermark
 	groups  []GroupLag
 	// groupIDs are every group's id (the groups with no lag on the
 	// selected topics too).
@@ -82,12 +82,12 @@ func Collect(ctx context.Context, client Cluster, opts *Query) (*Sample, error) 
 	if err != nil {
 		return nil, err
 	}
-	tps := kafka.Partitions(topics)
+	tps := cluster.Partitions(topics)
 	wm, err := client.Watermarks(ctx, tps)
 	if err != nil {
 		return nil, err
 	}
-	last, err := client.ListOffsets(ctx, tps, kafka.MaxTimestamp)
+	last, err := client.ListOffsets(ctx, tps, cluster.MaxTimestamp)
 	if err != nil {
 		return nil, err
 	}
@@ -95,7 +95,7 @@ func Collect(ctx context.Context, client Cluster, opts *Query) (*Sample, error) 
 	for _, t := range topics {
 		to := TopicOffsets{Topic: t.Name}
 		for _, p := range t.Partitions {
-			tp := kafka.TP{Topic: t.Name, Partition: p.ID}
+			tp := cluster.TP{Topic: t.Name, Partition: p.ID}
 			w := wm[tp]
 			to.Partitions = append(to.Partitions, PartitionOffsets{Partition: p.ID, Low: w.Low, High: w.High})
 			if ts := last[tp].Timestamp; w.Count() > 0 && ts.After(to.LastTimestamp) {
@@ -117,7 +117,7 @@ func Collect(ctx context.Context, client Cluster, opts *Query) (*Sample, error) 
 // round per interval for the lag column and every lag rule. librdkafka
 // takes one group per offsets request, so the requests of a round go out
 // together (at most groupRequests at a time).
-func groupLag(ctx context.Context, client Cluster, wm map[kafka.TP]kafka.Watermark) ([]GroupLag, []string, error) {
+func groupLag(ctx context.Context, client Cluster, wm map[cluster.TP]cluster.Watermark) ([]GroupLag, []string, error) {
 	groups, err := client.ListGroups(ctx)
 	if err != nil {
 		return nil, nil, err
@@ -166,8 +166,8 @@ const groupRequests = 8
 // WindowRates computes each topic's messages per second over the last
 // window from the offsets at now-window: a snapshot needs no second sample.
 func WindowRates(ctx context.Context, client Cluster, s *Sample, window time.Duration, now time.Time) (map[string]float64, error) {
-	tps := kafka.Partitions(s.Topics)
-	at, err := client.ListOffsets(ctx, tps, kafka.AtTime(now.Add(-window)))
+	tps := cluster.Partitions(s.Topics)
+	at, err := client.ListOffsets(ctx, tps, cluster.AtTime(now.Add(-window)))
 	if err != nil {
 		return nil, err
 	}
@@ -186,7 +186,7 @@ func WindowRates(ctx context.Context, client Cluster, s *Sample, window time.Dur
 
 // ReadRanges plans the read of tps: from --from (def when it is empty)
 // up to the high watermarks wm, or without end when follow.
-func ReadRanges(ctx context.Context, c consume.Offsets, opts *Query, wm map[kafka.TP]kafka.Watermark, tps []kafka.TP, def string, follow bool) ([]consume.Range, error) {
+func ReadRanges(ctx context.Context, c consume.Offsets, opts *Query, wm map[cluster.TP]cluster.Watermark, tps []cluster.TP, def string, follow bool) ([]consume.Range, error) {
 	from := opts.From
 	if from == "" {
 		from = def

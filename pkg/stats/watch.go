@@ -15,8 +15,8 @@ import (
 	"github.com/olekukonko/tablewriter/tw"
 
 	"github.com/kx-cli/kx/pkg/alert"
+	"github.com/kx-cli/kx/pkg/cluster"
 	"github.com/kx-cli/kx/pkg/consume"
-	"github.com/kx-cli/kx/pkg/kafka"
 	"github.com/kx-cli/kx/pkg/output"
 	"github.com/kx-cli/kx/pkg/record"
 )
@@ -164,7 +164,7 @@ func (w *Watcher) loop(ctx context.Context) error {
 			return nil
 		}
 		switch {
-		case err != nil && w.engine.WatchesConnection() && errors.Is(err, kafka.ErrUnreachable):
+		case err != nil && w.engine.WatchesConnection() && errors.Is(err, cluster.ErrUnreachable):
 			// A connection rule judges the outage: keep watching.
 			if err := w.unreachable(err); err != nil {
 				return err
@@ -373,7 +373,7 @@ func (w *Watcher) alert(ev alert.Event) error {
 // the ones that appear later from their beginning.
 func (w *Watcher) startReaders(ctx context.Context, s *Sample) error {
 	want := RecordTopics(w.opts, s.Names())
-	var metas []kafka.TopicMeta
+	var metas []cluster.TopicMeta
 	for _, t := range want {
 		if w.started[t] {
 			continue
@@ -381,7 +381,7 @@ func (w *Watcher) startReaders(ctx context.Context, s *Sample) error {
 		m, ok := s.MD.Topic(t)
 		if !ok {
 			if t == w.opts.ByTopic && w.opts.By != nil {
-				return &kafka.UnknownTopicError{Topic: t}
+				return &cluster.UnknownTopicError{Topic: t}
 			}
 			if !w.warned[t] {
 				w.warned[t] = true
@@ -394,7 +394,7 @@ func (w *Watcher) startReaders(ctx context.Context, s *Sample) error {
 	if len(metas) == 0 {
 		return nil
 	}
-	tps := kafka.Partitions(metas)
+	tps := cluster.Partitions(metas)
 	wm, err := w.client.Watermarks(ctx, tps)
 	if err != nil {
 		return err
@@ -426,7 +426,7 @@ func (w *Watcher) startReaders(ctx context.Context, s *Sample) error {
 	return nil
 }
 
-func (w *Watcher) anyWarned(metas []kafka.TopicMeta) bool {
+func (w *Watcher) anyWarned(metas []cluster.TopicMeta) bool {
 	for _, m := range metas {
 		if w.warned[m.Name] {
 			return true

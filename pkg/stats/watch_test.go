@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"github.com/kx-cli/kx/pkg/alert"
+	"github.com/kx-cli/kx/pkg/cluster"
 	"github.com/kx-cli/kx/pkg/consume"
 	"github.com/kx-cli/kx/pkg/jqfilter"
-	"github.com/kx-cli/kx/pkg/kafka"
 	"github.com/kx-cli/kx/pkg/kafkafake"
 	"github.com/kx-cli/kx/pkg/record"
 )
@@ -28,7 +28,7 @@ type hooked struct {
 	hook func(n int) error
 }
 
-func (h *hooked) Metadata(ctx context.Context) (*kafka.Metadata, error) {
+func (h *hooked) Metadata(ctx context.Context) (*cluster.Metadata, error) {
 	h.n++
 	if h.hook != nil {
 		if err := h.hook(h.n); err != nil {
@@ -205,7 +205,7 @@ func TestWatchOutageWithConnectionRule(t *testing.T) {
 	c.CreateTopic("orders", 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	down := fmt.Errorf("cannot reach fake:9092: %w", kafka.ErrUnreachable)
+	down := fmt.Errorf("cannot reach fake:9092: %w", cluster.ErrUnreachable)
 	h := &hooked{Cluster: c, hook: func(n int) error {
 		switch {
 		case n >= 2 && n <= 4:
@@ -247,9 +247,9 @@ func TestWatchOutageWithConnectionRule(t *testing.T) {
 func TestWatchOutageWithoutRuleFails(t *testing.T) {
 	c := kafkafake.New()
 	c.CreateTopic("orders", 1)
-	c.Fail(kafkafake.OpWatermarks, kafka.ErrUnreachable)
+	c.Fail(kafkafake.OpWatermarks, cluster.ErrUnreachable)
 	_, _, err := watch(t, context.Background(), c, c, &Query{Interval: time.Millisecond})
-	if !errors.Is(err, kafka.ErrUnreachable) {
+	if !errors.Is(err, cluster.ErrUnreachable) {
 		t.Errorf("err %v, want ErrUnreachable", err)
 	}
 }
@@ -285,7 +285,7 @@ func TestWatchByUnknownTopic(t *testing.T) {
 	c.CreateTopic("orders", 1)
 	q := &Query{Interval: time.Millisecond, By: jqfilter.MustCompile(".status"), ByTopic: "nope"}
 	_, _, err := watch(t, context.Background(), c, c, q)
-	if !errors.Is(err, kafka.ErrUnknownTopic) || !strings.Contains(err.Error(), "nope") {
+	if !errors.Is(err, cluster.ErrUnknownTopic) || !strings.Contains(err.Error(), "nope") {
 		t.Errorf("err %v, want unknown topic nope", err)
 	}
 }
@@ -352,9 +352,9 @@ func TestCollectGroupsAndWindowRates(t *testing.T) {
 	for i := range 10 {
 		c.MustAdd(record.Record{Topic: "orders", Partition: int32(i % 2), Timestamp: t0.Add(time.Duration(i) * time.Second)})
 	}
-	c.Commit("billing", kafka.TP{Topic: "orders", Partition: 0}, 2)
-	c.Commit("billing", kafka.TP{Topic: "orders", Partition: 1}, 5)
-	c.Commit("audit", kafka.TP{Topic: "else", Partition: 0}, 0)
+	c.Commit("billing", cluster.TP{Topic: "orders", Partition: 0}, 2)
+	c.Commit("billing", cluster.TP{Topic: "orders", Partition: 1}, 5)
+	c.Commit("audit", cluster.TP{Topic: "else", Partition: 0}, 0)
 	ctx := context.Background()
 	s, err := Collect(ctx, c, &Query{Patterns: []string{"orders"}, Groups: true})
 	if err != nil {
@@ -382,8 +382,8 @@ func TestCollectGroupsAndWindowRates(t *testing.T) {
 	if err != nil || rates["orders"] != 1 {
 		t.Errorf("rates %v, %v; want orders 1/s", rates, err)
 	}
-	c.Fail(kafkafake.OpGroupOffsets, kafka.ErrAuth)
-	if _, err := Collect(ctx, c, &Query{Groups: true}); !errors.Is(err, kafka.ErrAuth) {
+	c.Fail(kafkafake.OpGroupOffsets, cluster.ErrAuth)
+	if _, err := Collect(ctx, c, &Query{Groups: true}); !errors.Is(err, cluster.ErrAuth) {
 		t.Errorf("a failed group request: %v", err)
 	}
 }
