@@ -12,9 +12,10 @@ import (
 )
 
 // FlowBuilder infers the graph of a flow from records: for each key (a
-// value of the field) the first time it appears in each topic. Memory is
-// one small entry per key and topic it reached. Offer is safe for
-// concurrent use.
+// value of the field) the first time it appears in each topic. A whole log
+// has millions of keys, so each is one map entry to a row of a slab (one
+// int64 per topic, no pointers for the collector to scan) rather than a
+// slice of its own. Offer is safe for concurrent use.
 type FlowBuilder struct {
 	field    Path
 	literal  []byte
@@ -22,13 +23,42 @@ type FlowBuilder struct {
 	topics   []string
 
 	mu      sync.Mutex
-	keys    map[string][]visit
-	records map[string]int64
+	rows    map[string]int32 // key -> row
+	firsts  firstSlab
+	records []int64 // per topic
 }
 
-type visit struct {
-	topic int
-	first int64 // unix ms of the key's first record in the topic
+// notReached marks a topic a key has no record in.
+const notReached = math.MaxInt64
+
+// firstSlab holds, for each row, the unix ms of the key's first record in
+// each topic, in chunks so that growing never copies what is there.
+type firstSlab struct {
+	width  int
+	chunks [][]int64
+	n      int
+}
+
+const slabChunkRows = 1 << 14
+
+// add appends a row of notReached and returns its index.
+func (s *firstSlab) add() int32 {
+	if s.n%slabChunkRows == 0 {
+		s.chunks = append(s.chunks, make([]int64, 0, slabChunkRows*s.width))
+	}
+	c := &s.chunks[len(s.chunks)-1]
+	for range s.width {
+		*c = append(*c, notReached)
+	}
+	s.n++
+	return int32(s.n - 1)
+}
+
+// row returns row i's firsts.
+func (s *firstSlab) row(i int32) []int64 {
+	c := s.chunks[int(i)/slabChunkRows]
+	off := (int(i) % slabChunkRows) * s.width
+	return c[off : off+s.width : off+s.width]
 }
 
 // NewFlowBuilder correlates records by field over topics (their order
@@ -43,8 +73,9 @@ func NewFlowBuilder(field string, topics []string) (*FlowBuilder, error) {
 		field:    p,
 		literal:  []byte(`"` + last + `"`),
 		topicIdx: map[string]int{},
-		keys:     map[string][]visit{},
-		records:  map[string]int64{},
+		rows:     map[string]int32{},
+		firsts:   firstSlab{width: len(topics)},
+		records:  make([]int64, len(topics)),
 	}
 	for _, t := range topics {
 		b.topicIdx[t] = len(b.topics)
@@ -63,7 +94,7 @@ func (b *FlowBuilder) Offer(rec *record.Record) {
 	// name has a backslash and is decoded).
 	if !bytes.Contains(rec.Value, b.literal) && bytes.IndexByte(rec.Value, '\\') < 0 {
 		b.mu.Lock()
-		b.records[rec.Topic]++
+		b.records[ti]++
 		b.mu.Unlock()
 		return
 	}
@@ -71,22 +102,23 @@ func (b *FlowBuilder) Offer(rec *record.Record) {
 	ms := rec.Timestamp.UnixMilli()
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.records[rec.Topic]++
+	b.records[ti]++
 	for _, k := range vals {
-		vs := b.keys[k]
-		found := false
-		for i := range vs {
-			if vs[i].topic == ti {
-				found = true
-				if ms < vs[i].first {
-					vs[i].first = ms
-				}
-			}
+		i, ok := b.rows[k]
+		if !ok {
+			i = b.firsts.add()
+			b.rows[k] = i
 		}
-		if !found {
-			b.keys[k] = append(vs, visit{topic: ti, first: ms})
+		if row := b.firsts.row(i); ms < row[ti] {
+			row[ti] = ms
 		}
 	}
+}
+
+// visit is a key's first record in one topic.
+type visit struct {
+	topic int
+	first int64 // unix ms
 }
 
 // Node is a topic of the inferred flow.
@@ -126,14 +158,21 @@ type Graph struct {
 func (b *FlowBuilder) Graph() Graph {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	g := Graph{Field: b.field.Name(), Keys: len(b.keys)}
+	g := Graph{Field: b.field.Name(), Keys: len(b.rows)}
 	nodes := make([]Node, len(b.topics))
 	for i, t := range b.topics {
-		nodes[i] = Node{Type: "node", Topic: t, Records: b.records[t]}
+		nodes[i] = Node{Type: "node", Topic: t, Records: b.records[i]}
 	}
 	type pair struct{ from, to int }
 	steps := map[pair][]time.Duration{}
-	for _, vs := range b.keys {
+	vs := make([]visit, 0, len(b.topics))
+	for i := range int32(b.firsts.n) {
+		vs = vs[:0]
+		for ti, first := range b.firsts.row(i) {
+			if first != notReached {
+				vs = append(vs, visit{topic: ti, first: first})
+			}
+		}
 		slices.SortFunc(vs, func(x, y visit) int {
 			if x.first != y.first {
 				if x.first < y.first {
