@@ -7,7 +7,9 @@ import (
 	"sort"
 	"sync"
 	"time"
+	"unicode/utf8"
 
+	"github.com/kx-cli/kx/internal/jsonscan"
 	"github.com/kx-cli/kx/pkg/record"
 )
 
@@ -98,21 +100,77 @@ func (b *FlowBuilder) Offer(rec *record.Record) {
 		b.mu.Unlock()
 		return
 	}
-	vals := b.field.Values(nil, decodeValue(rec.Value))
 	ms := rec.Timestamp.UnixMilli()
+	if key, ok, fast := b.topLevelValue(rec.Value); fast {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		b.records[ti]++
+		if ok {
+			b.reached(key, nil, ti, ms)
+		}
+		return
+	}
+	vals := b.field.Values(nil, decodeValue(rec.Value))
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.records[ti]++
 	for _, k := range vals {
-		i, ok := b.rows[k]
-		if !ok {
-			i = b.firsts.add()
-			b.rows[k] = i
-		}
-		if row := b.firsts.row(i); ms < row[ti] {
-			row[ti] = ms
+		b.reached(nil, &k, ti, ms)
+	}
+}
+
+// reached notes that key (given as bytes, or as a string when str is set)
+// has a record in topic ti at ms. b.mu is held.
+func (b *FlowBuilder) reached(key []byte, str *string, ti int, ms int64) {
+	var i int32
+	var ok bool
+	if str != nil {
+		i, ok = b.rows[*str]
+	} else {
+		i, ok = b.rows[string(key)] // no copy for a lookup
+	}
+	if !ok {
+		i = b.firsts.add()
+		if str != nil {
+			b.rows[*str] = i
+		} else {
+			b.rows[string(key)] = i
 		}
 	}
+	if row := b.firsts.row(i); ms < row[ti] {
+		row[ti] = ms
+	}
+}
+
+// topLevelValue reads a field at the top level of a value without
+// decoding it: fast is false when the path is deeper or the value needs
+// decoding (escapes, not one plain object), and the caller decodes; ok
+// says whether the field holds a string, number or boolean, whose text
+// (what decoding gives) is key.
+func (b *FlowBuilder) topLevelValue(v []byte) (key []byte, ok, fast bool) {
+	name, single := b.field.single()
+	if !single || bytes.IndexByte(v, '\\') >= 0 {
+		return nil, false, false
+	}
+	var raw []byte
+	if !jsonscan.ObjectMembers(v, func(k, val []byte) {
+		if string(k) == name {
+			raw = val // the last one wins, as when decoding
+		}
+	}) {
+		return nil, false, false
+	}
+	switch {
+	case raw == nil || raw[0] == 'n' || raw[0] == '{' || raw[0] == '[':
+		return nil, false, true
+	case raw[0] == '"':
+		s := raw[1 : len(raw)-1]
+		if !utf8.Valid(s) {
+			return nil, false, false // decoding replaces what is invalid
+		}
+		return s, true, true
+	}
+	return raw, true, true // a number as written, true or false
 }
 
 // visit is a key's first record in one topic.

@@ -203,3 +203,39 @@ func TestGraph(t *testing.T) {
 		t.Errorf("nodes %+v", g.Nodes)
 	}
 }
+
+// Reading a top-level field in place gives what decoding the value gives,
+// or declines (and the value is decoded).
+func TestTopLevelValueAgreesWithDecoding(t *testing.T) {
+	b, _ := NewFlowBuilder("orderId", []string{"a"})
+	values := []string{
+		`{"orderId":"ORD-1"}`, ` {"x":1, "orderId" : "ORD-2" } `, `{"orderId":12.50}`, `{"orderId":-3e2}`,
+		`{"orderId":true}`, `{"orderId":null}`, `{"orderId":{"id":1}}`, `{"orderId":["a"]}`,
+		`{"orderId":"first","orderId":"last"}`, `{"other":"orderId"}`, `{}`, `[]`, `"orderId"`, `12`,
+		`{"orderId":"a\"b"}`, `{"order\u0049d":"x"}`, "{\"orderId\":\"\xff\xfe\"}", `{"orderId":"ünï"}`,
+		`{"orderId":"x"} trailing`, `{"orderId":"x"`, ``, `{"nested":{"orderId":"no"}}`,
+	}
+	for _, v := range values {
+		want := b.field.Values(nil, decodeValue([]byte(v)))
+		key, ok, fast := b.topLevelValue([]byte(v))
+		if !fast {
+			continue // decoded: the same by construction
+		}
+		var got []string
+		if ok {
+			got = []string{string(key)}
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: in place %q, decoded %q", v, got, want)
+		}
+	}
+	for _, v := range []string{`{"orderId":"a\"b"}`, "{\"orderId\":\"\xff\"}", `{"orderId":"x"} trailing`} {
+		if _, _, fast := b.topLevelValue([]byte(v)); fast {
+			t.Errorf("%s: read in place, should be decoded", v)
+		}
+	}
+	deep, _ := NewFlowBuilder(".order.id", []string{"a"})
+	if _, _, fast := deep.topLevelValue([]byte(`{"order":{"id":"x"}}`)); fast {
+		t.Error("a nested path was read in place")
+	}
+}
