@@ -29,6 +29,7 @@ type Options struct {
 // Broker is a running embedded cluster.
 type Broker struct {
 	cluster *kfake.Cluster
+	addrs   []string
 }
 
 // Start starts the cluster and returns once it accepts connections.
@@ -68,11 +69,12 @@ func Start(opts Options) (*Broker, error) {
 	if err != nil {
 		return nil, fmt.Errorf("embedded broker: %w", err)
 	}
-	return &Broker{cluster: c}, nil
+	return &Broker{cluster: c, addrs: c.ListenAddrs()}, nil
 }
 
-// Addrs are the bootstrap addresses (127.0.0.1:port, one per node).
-func (b *Broker) Addrs() []string { return b.cluster.ListenAddrs() }
+// Addrs are the bootstrap addresses (127.0.0.1:port, one per node started).
+// Kept from Start: kfake's ListenAddrs blocks forever once it is closed.
+func (b *Broker) Addrs() []string { return b.addrs }
 
 // Cluster exposes kfake for fault injection in tests.
 func (b *Broker) Cluster() *kfake.Cluster { return b.cluster }
