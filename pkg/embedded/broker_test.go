@@ -43,6 +43,22 @@ func TestKcatSuite(t *testing.T) {
 	if err := os.Symlink(tools["kcat"], filepath.Join(dir, "kcat")); err != nil {
 		t.Fatal(err)
 	}
+	// 0001 proves a consumer without -e keeps running by waiting out
+	// `timeout 5` and `timeout 10`; kcat-timeout.sh stands in for timeout(1)
+	// and ends such a consumer one second after it reached the end of every
+	// partition instead (15 s less).
+	shim, err := os.ReadFile(filepath.Join("testdata", "kcat-timeout.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "bin")
+	if err := os.Mkdir(bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(bin, "timeout"), shim, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	env := append(os.Environ(), "BROKERS="+b.Addrs()[0], "KCAT_PARTITIONS=3", "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"))
 	entries, err := os.ReadDir(filepath.Join("testdata", "kcat-tests"))
 	if err != nil {
 		t.Fatal(err)
@@ -65,7 +81,7 @@ func TestKcatSuite(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			outs[i], errs[i] = runInPTY(tools["bash"], filepath.Join(dir, "tests"), b.Addrs()[0], script)
+			outs[i], errs[i] = runInPTY(tools["bash"], filepath.Join(dir, "tests"), env, script)
 		}()
 	}
 	wg.Wait()
@@ -114,12 +130,12 @@ func TestNoAutoCreate(t *testing.T) {
 	}
 }
 
-// runInPTY runs bash SCRIPT in dir with BROKERS set, stdin a terminal, and
-// returns what it printed; it is killed after 90 s.
-func runInPTY(bash, dir, brokers, script string) (string, error) {
+// runInPTY runs bash SCRIPT in dir with env, stdin a terminal, and returns
+// what it printed; it is killed after 90 s.
+func runInPTY(bash, dir string, env []string, script string) (string, error) {
 	cmd := exec.Command(bash, script)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "BROKERS="+brokers)
+	cmd.Env = env
 	f, err := pty.Start(cmd)
 	if err != nil {
 		return "", err
