@@ -19,6 +19,7 @@ import (
 	"github.com/kx-cli/kx/pkg/cluster"
 	"github.com/kx-cli/kx/pkg/consume"
 	"github.com/kx-cli/kx/pkg/jqfilter"
+	"github.com/kx-cli/kx/pkg/output"
 	"github.com/kx-cli/kx/pkg/position"
 	"github.com/kx-cli/kx/pkg/record"
 	"github.com/kx-cli/kx/pkg/schema"
@@ -207,7 +208,7 @@ func Run(ctx context.Context, src Source, open consume.Opener, dst Destination, 
 		return nil, &cluster.UnknownTopicError{Topic: opts.Dest}
 	}
 	if opts.KeepPartition && len(dtopic.Partitions) < len(topic.Partitions) {
-		return nil, &UsageError{fmt.Errorf("--keep-partition: %s has %d partitions, fewer than the %d of %s", opts.Dest, len(dtopic.Partitions), len(topic.Partitions), opts.Source)}
+		return nil, &UsageError{fmt.Errorf("--keep-partition: %s has %s, fewer than the %d of %s", opts.Dest, output.Count(len(dtopic.Partitions), "partition"), len(topic.Partitions), opts.Source)}
 	}
 	tps := cluster.Partitions([]cluster.TopicMeta{topic})
 	var ranges []consume.Range

@@ -18,6 +18,7 @@ import (
 
 	"github.com/kx-cli/kx/pkg/build"
 	"github.com/kx-cli/kx/pkg/cmdutil"
+	"github.com/kx-cli/kx/pkg/consume"
 	"github.com/kx-cli/kx/pkg/exitcode"
 	"github.com/kx-cli/kx/pkg/export"
 	"github.com/kx-cli/kx/pkg/iostreams"
@@ -194,47 +195,10 @@ type Report struct {
 
 func run(ctx context.Context, opts *Options) error {
 	started := opts.Now()
-	ro := replay.Options{Source: opts.Source, Dest: opts.Dest, Group: opts.Group, DryRun: opts.DryRun,
-		KeepPartition: opts.KeepPartition, KeepTimestamp: opts.KeepTimestamp, NoProvenance: opts.NoProvenance,
-		Now: opts.Now, Warn: func(s string) { fmt.Fprintf(opts.IO.ErrOut, "kx: warning: %s\n", s) }}
-	var err error
-	if opts.JQ != "" {
-		if ro.JQ, err = jqfilter.Compile(opts.JQ); err != nil {
-			return exitcode.New(exitcode.Usage, fmt.Errorf("--jq: %w", err))
-		}
+	ro, err := opts.replayOptions(started)
+	if err != nil {
+		return err
 	}
-	if opts.DedupeOn != "" {
-		if ro.DedupeOn, err = jqfilter.Compile(opts.DedupeOn, jqfilter.WithoutPrefilter()); err != nil {
-			return exitcode.New(exitcode.Usage, fmt.Errorf("--dedupe-on: %w", err))
-		}
-	}
-	if opts.Rate != "" {
-		if ro.Rate, err = ParseRate(opts.Rate); err != nil {
-			return cmdutil.UsageErrorf("%v", err)
-		}
-	}
-	fromText := opts.From
-	if fromText == "" {
-		fromText = "beginning"
-	}
-	if ro.Spec.From, err = position.Parse(fromText, started); err != nil {
-		return cmdutil.UsageErrorf("--from: %v", err)
-	}
-	if opts.To != "" {
-		s, err := position.Parse(opts.To, started)
-		if err != nil {
-			return cmdutil.UsageErrorf("--to: %v", err)
-		}
-		if s.Kind == position.FromEnd {
-			return cmdutil.UsageErrorf("--to %s: want an offset, a time or now", opts.To)
-		}
-		ro.Spec.To = &s
-	}
-	ro.Spec.UntilEnd = true
-	if opts.Group != "" && ro.Spec.From.Kind != position.Beginning && ro.Spec.From.Kind != position.End {
-		return cmdutil.UsageErrorf("--group: --from must be beginning or end (a group resumes from its committed offsets)")
-	}
-
 	src, err := opts.Kafka()
 	if err != nil {
 		return err
@@ -245,11 +209,6 @@ func run(ctx context.Context, opts *Options) error {
 	}
 	if closeDst {
 		defer dst.Close()
-	}
-	var out *bufio.Writer
-	if opts.DryRun {
-		out = bufio.NewWriterSize(opts.IO.Out, 1<<16)
-		ro.DryRunOut = out
 	}
 	destination := replay.Destination{
 		Metadata: dst.Metadata,
@@ -275,8 +234,65 @@ func run(ctx context.Context, opts *Options) error {
 			}
 		}
 	}
-	rep, runErr := replay.Run(ctx, src, cmdutil.Readers(src, dec), destination, ro)
-	dec.Report()
+	return replayTopics(ctx, opts, ro, started, src, cmdutil.Readers(src, dec), destination, dec.Report)
+}
+
+// replayOptions checks and compiles the flags a replay needs before it
+// touches a cluster.
+func (opts *Options) replayOptions(started time.Time) (replay.Options, error) {
+	ro := replay.Options{Source: opts.Source, Dest: opts.Dest, Group: opts.Group, DryRun: opts.DryRun,
+		KeepPartition: opts.KeepPartition, KeepTimestamp: opts.KeepTimestamp, NoProvenance: opts.NoProvenance,
+		Now: opts.Now, Warn: func(s string) { fmt.Fprintf(opts.IO.ErrOut, "kx: warning: %s\n", s) }}
+	var err error
+	if opts.JQ != "" {
+		if ro.JQ, err = jqfilter.Compile(opts.JQ); err != nil {
+			return ro, exitcode.New(exitcode.Usage, fmt.Errorf("--jq: %w", err))
+		}
+	}
+	if opts.DedupeOn != "" {
+		if ro.DedupeOn, err = jqfilter.Compile(opts.DedupeOn, jqfilter.WithoutPrefilter()); err != nil {
+			return ro, exitcode.New(exitcode.Usage, fmt.Errorf("--dedupe-on: %w", err))
+		}
+	}
+	if opts.Rate != "" {
+		if ro.Rate, err = ParseRate(opts.Rate); err != nil {
+			return ro, cmdutil.UsageErrorf("%v", err)
+		}
+	}
+	fromText := opts.From
+	if fromText == "" {
+		fromText = "beginning"
+	}
+	if ro.Spec.From, err = position.Parse(fromText, started); err != nil {
+		return ro, cmdutil.UsageErrorf("--from: %v", err)
+	}
+	if opts.To != "" {
+		s, err := position.Parse(opts.To, started)
+		if err != nil {
+			return ro, cmdutil.UsageErrorf("--to: %v", err)
+		}
+		if s.Kind == position.FromEnd {
+			return ro, cmdutil.UsageErrorf("--to %s: want an offset, a time or now", opts.To)
+		}
+		ro.Spec.To = &s
+	}
+	ro.Spec.UntilEnd = true
+	if opts.Group != "" && ro.Spec.From.Kind != position.Beginning && ro.Spec.From.Kind != position.End {
+		return ro, cmdutil.UsageErrorf("--group: --from must be beginning or end (a group resumes from its committed offsets)")
+	}
+	return ro, nil
+}
+
+// replayTopics runs the replay, writes the report and the summary and
+// picks the outcome. decoded reports what the decoder could not decode.
+func replayTopics(ctx context.Context, opts *Options, ro replay.Options, started time.Time, src replay.Source, open consume.Opener, destination replay.Destination, decoded func()) error {
+	var out *bufio.Writer
+	if opts.DryRun {
+		out = bufio.NewWriterSize(opts.IO.Out, 1<<16)
+		ro.DryRunOut = out
+	}
+	rep, runErr := replay.Run(ctx, src, open, destination, ro)
+	decoded()
 	if out != nil {
 		if err := out.Flush(); err != nil && runErr == nil {
 			runErr = err
@@ -315,8 +331,7 @@ func run(ctx context.Context, opts *Options) error {
 	return cmdutil.Interrupted(ctx, "replay", "after "+output.Count(rep.Read, "record")+" read; every record sent was waited for, the rest was not read")
 }
 
-// redactArgs masks the run's registered secrets and the values of
-// secret-looking -X properties in the command line.
+// printSummary writes the run's counts, and what went wrong, on stderr.
 func printSummary(opts *Options, rep *replay.Report) {
 	w := opts.IO.ErrOut
 	verb := "replayed"
