@@ -77,9 +77,9 @@ block to paste into a README or an issue; -o dot a Graphviz digraph
 		Example: `  kx flow
   kx flow --from -15m
   kx flow -o mermaid > flow.mmd
-  kx flow -o dot | dot -Tsvg > flow.svg
+  kx flow -o dot > flow.dot               # then: dot -Tsvg flow.dot > flow.svg (Graphviz)
   kx flow --flow signup -o mermaid
-  kx flow --topics signups,emails,activations --field .user.id -o ndjson`,
+  kx flow --topics signups,emails,activations --field .userId -o ndjson`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var err error

@@ -114,7 +114,7 @@ Exit status: 0 when at least one key was found, 1 when none was.`,
   kx trace --flow signup u-42
 
   # Other topics and field, with the key of one topic declared for pruning
-  kx trace --topics signups,emails --field .user.id --key signups=user.id u-42
+  kx trace --topics signups,emails --field .userId --key signups=userId u-42
 
   # Watch an order live
   kx trace --follow ORD-000123`,
