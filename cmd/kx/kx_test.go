@@ -12,7 +12,6 @@ import (
 	"encoding/pem"
 	"errors"
 	"flag"
-	"fmt"
 	"math/big"
 	"net"
 	"os"
@@ -68,12 +67,6 @@ func TestScripts(t *testing.T) {
 		UpdateScripts:       os.Getenv("KX_UPDATE_SCRIPTS") != "",
 		Setup:               setupScript,
 		Cmds:                scriptCmds,
-		Condition: func(cond string) (bool, error) {
-			if cond == "docsrun" { // opt-in scripts: see docs.txtar
-				return os.Getenv("KX_DOCS_RUN") != "", nil
-			}
-			return false, fmt.Errorf("unknown condition %q", cond)
-		},
 	})
 }
 
