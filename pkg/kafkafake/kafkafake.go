@@ -580,14 +580,16 @@ type Producer struct {
 // Deliveries reports every produced record; closed by Close.
 func (p *Producer) Deliveries() <-chan cluster.Delivery { return p.deliveries }
 
-// Produce stores r and reports its delivery (an error of Fail(OpProduce)
-// arrives as a failed delivery, as the adapter reports broker errors).
+// Produce stores a copy of r and reports its delivery (an error of
+// Fail(OpProduce) arrives as a failed delivery, as the adapter reports
+// broker errors). Like the adapter, which copies into librdkafka, it keeps
+// none of r's memory: callers reuse their buffers.
 func (p *Producer) Produce(ctx context.Context, r *record.Record, opaque any) error {
 	p.c.mu.Lock()
 	var d cluster.Delivery
 	if err := p.c.enter(OpProduce); err != nil {
 		d = cluster.Delivery{Record: r, Opaque: opaque, Err: err}
-	} else if stored, err := p.c.add(*r); err != nil {
+	} else if stored, err := p.c.add(*r.Clone()); err != nil {
 		d = cluster.Delivery{Record: r, Opaque: opaque, Err: err}
 	} else {
 		d = cluster.Delivery{Record: stored, Opaque: opaque}
