@@ -17,7 +17,7 @@ import (
 // targetTopic returns the metadata of opts.Topic, creating the topic first
 // with --create. To size it like the source, it reads the first input line
 // ahead; *in is then replaced by a reader that gives that line again.
-func targetTopic(ctx context.Context, opts *Options, client *kafka.Client, in **bufio.Reader) (kafka.TopicMeta, error) {
+func targetTopic(ctx context.Context, opts *Options, client cluster, in **bufio.Reader) (kafka.TopicMeta, error) {
 	md, err := client.Metadata(ctx)
 	if err != nil {
 		return kafka.TopicMeta{}, err
@@ -72,7 +72,7 @@ func targetTopic(ctx context.Context, opts *Options, client *kafka.Client, in **
 
 // waitTopic waits until a topic just created shows in the metadata with
 // its partitions (a cluster propagates it to every broker after answering).
-func waitTopic(ctx context.Context, client *kafka.Client, name string) (kafka.TopicMeta, error) {
+func waitTopic(ctx context.Context, client cluster, name string) (kafka.TopicMeta, error) {
 	deadline := time.Now().Add(client.Timeout())
 	for {
 		md, err := client.Metadata(ctx)

@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/kx-cli/kx/pkg/output"
 	"io"
 	"sort"
 	"strings"
@@ -21,6 +20,7 @@ import (
 	"github.com/kx-cli/kx/pkg/iostreams"
 	"github.com/kx-cli/kx/pkg/jqfilter"
 	"github.com/kx-cli/kx/pkg/kafka"
+	"github.com/kx-cli/kx/pkg/output"
 	"github.com/kx-cli/kx/pkg/record"
 	"github.com/kx-cli/kx/pkg/schema"
 )
@@ -251,7 +251,7 @@ func (c *converter) convert(line []byte) (*record.Record, error) {
 		switch n, known := c.sources[r.Topic]; {
 		case c.opts.KeepPartition:
 			if r.Partition < 0 || r.Partition >= c.parted {
-				return nil, fmt.Errorf("partition %d: topic %s has %d partitions", r.Partition, c.topic, c.parted)
+				return nil, fmt.Errorf("partition %d: topic %s has %s", r.Partition, c.topic, output.Count(c.parted, "partition"))
 			}
 		case c.opts.ByKey || !known || n != c.parted || r.Partition < 0 || r.Partition >= c.parted:
 			r.Partition = -1
@@ -371,6 +371,29 @@ func run(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
+	return produceTo(ctx, opts, conv, valueSchema, keySchema, client, func() (producer, error) {
+		return client.NewProducer(kafka.ProducerOptions{NoReportContents: true, Compression: opts.Compression})
+	})
+}
+
+// cluster is what kx produce asks of Kafka besides a producer.
+type cluster interface {
+	Metadata(ctx context.Context) (*kafka.Metadata, error)
+	CreateTopic(ctx context.Context, spec kafka.TopicSpec) error
+	Timeout() time.Duration
+}
+
+// producer sends records (*kafka.Producer, *kafkafake.Producer).
+type producer interface {
+	Produce(ctx context.Context, r *record.Record, opaque any) error
+	Deliveries() <-chan kafka.Delivery
+	Flush(ctx context.Context) int
+	Close()
+}
+
+// produceTo sends stdin's lines to the target topic of client, once it
+// exists, the partitions are known and the schemas are registered.
+func produceTo(ctx context.Context, opts *Options, conv *converter, valueSchema, keySchema *schema.Encoder, client cluster, newProducer func() (producer, error)) error {
 	in := newReader(opts.IO.In)
 	topic, err := targetTopic(ctx, opts, client, &in)
 	if err != nil {
@@ -386,7 +409,7 @@ func run(ctx context.Context, opts *Options) error {
 		conv.sources[t.Name] = int32(len(t.Partitions))
 	}
 	if opts.Partition >= conv.parted {
-		return cmdutil.UsageErrorf("--partition %d: topic %s has %d partitions", opts.Partition, opts.Topic, conv.parted)
+		return cmdutil.UsageErrorf("--partition %d: topic %s has %s", opts.Partition, opts.Topic, output.Count(conv.parted, "partition"))
 	}
 	// Schemas are compiled and registered before the first record.
 	if conv.valueEnc, err = encoder(ctx, opts, &opts.Value, valueSchema, false); err != nil {
@@ -395,7 +418,7 @@ func run(ctx context.Context, opts *Options) error {
 	if conv.keyEnc, err = encoder(ctx, opts, &opts.Key, keySchema, true); err != nil {
 		return err
 	}
-	p, err := client.NewProducer(kafka.ProducerOptions{NoReportContents: true, Compression: opts.Compression})
+	p, err := newProducer()
 	if err != nil {
 		return err
 	}
@@ -432,7 +455,7 @@ func run(ctx context.Context, opts *Options) error {
 
 // produceLines reads stdin and queues each record; it stops at the first
 // malformed line unless --skip-invalid.
-func produceLines(ctx context.Context, opts *Options, in *bufio.Reader, conv *converter, p *kafka.Producer, tally *tally) error {
+func produceLines(ctx context.Context, opts *Options, in *bufio.Reader, conv *converter, p producer, tally *tally) error {
 	var buf []byte
 	for lineNo := 1; ; lineNo++ {
 		if ctx.Err() != nil {

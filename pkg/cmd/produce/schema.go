@@ -92,7 +92,7 @@ func encoder(ctx context.Context, opts *Options, s *SchemaOptions, parsed *schem
 			return nil, fmt.Errorf("--%s-subject: %w", side, err)
 		}
 		if s.Message != "" && enc.Type != schema.TypeProtobuf {
-			return nil, cmdutil.UsageErrorf("--%s-message: subject %s holds a %s schema, not Protobuf", side, s.Subject, schema.TypeName(enc.Type))
+			return nil, cmdutil.UsageErrorf("--%s-message: subject %s is %s, not protobuf", side, s.Subject, schema.TypeName(enc.Type))
 		}
 		fmt.Fprintf(opts.IO.ErrOut, "kx: %s schema: %s version %d (id %d, %s)\n", side, ss.Subject, ss.Version, ss.ID, schema.TypeName(enc.Type))
 		return enc, nil
