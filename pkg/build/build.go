@@ -23,8 +23,14 @@ type Info struct {
 
 // Current returns the build info, filling gaps from debug.ReadBuildInfo.
 func Current() Info {
+	bi, ok := debug.ReadBuildInfo()
+	return current(bi, ok)
+}
+
+// current fills the -ldflags values' gaps from bi (ok: there is one).
+func current(bi *debug.BuildInfo, ok bool) Info {
 	info := Info{Version: Version, Commit: Commit, Date: Date}
-	if bi, ok := debug.ReadBuildInfo(); ok {
+	if ok {
 		info.Go = bi.GoVersion
 		if info.Version == "" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
 			info.Version = bi.Main.Version
