@@ -238,6 +238,10 @@ func TestLagRuleWaitsForItsGroupAndFollowsAPattern(t *testing.T) {
 	if strings.Join(got, " ") != "2:one/warning/shipping-service 2:all/error/pay-b 3:all/error/pay-a" {
 		t.Errorf("events %v", got)
 	}
+	// Once the groups exist nothing waits any more.
+	if w := e.Waiting(); len(w) != 0 {
+		t.Errorf("still waiting: %q", w)
+	}
 	if evs[0].Message != "shipping-service 50" || evs[0].Topic != "orders" {
 		t.Errorf("event %+v", evs[0])
 	}
@@ -531,5 +535,32 @@ func TestScaleToDemoSpeed(t *testing.T) {
 	Scale(rules, 1)
 	if rules[0].Window() != DefaultWindow || rules[0].Health.Value != 1 {
 		t.Errorf("speed 1 changed the rule: %v %v", rules[0].Window(), rules[0].Health.Value)
+	}
+}
+
+// Waiting holds what the rules wait for at the last sample only: a wait
+// that is over is not named any more, one that is not is.
+func TestWaitingIsWhatIsStillTrue(t *testing.T) {
+	e := NewEngine(mustParse(t, `rules:
+  - {name: lag, kind: lag, group: shipping-service, severity: warning, threshold: "> 10", message: m}
+  - {name: quiet, kind: throughput, topic: nosuch, severity: error, threshold: "< 1/s for 30s", message: m}
+`))
+	run(e, lagSample(0, map[string]int64{}))
+	want := `lag rule "lag": consumer group "shipping-service" does not exist yet; the rule starts when it appears|` +
+		`throughput rule "quiet": topic "nosuch" does not exist yet; the rule starts when it appears`
+	if got := strings.Join(e.Waiting(), "|"); got != want {
+		t.Errorf("waiting %q, want %q", got, want)
+	}
+	_, _, warns := run(e, lagSample(1, map[string]int64{"shipping-service": 0}))
+	if len(warns) != 0 {
+		t.Errorf("warned again: %q", warns)
+	}
+	if got := strings.Join(e.Waiting(), "|"); got != `throughput rule "quiet": topic "nosuch" does not exist yet; the rule starts when it appears` {
+		t.Errorf("waiting %q after the group appeared", got)
+	}
+	// An unreachable cluster says nothing new: the last answer stands.
+	e.Sample(&Sample{Time: at(2), Err: errors.New("down")})
+	if len(e.Waiting()) != 1 {
+		t.Errorf("waiting %q while down", e.Waiting())
 	}
 }

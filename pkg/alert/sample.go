@@ -55,6 +55,8 @@ type health struct {
 	rules  []*healthRule
 	hist   map[string]*topicHist // topics of throughput and skew rules
 	warned map[string]bool
+	// waiting: what each rule waiting at the last sample waits for.
+	waiting map[string]string
 
 	lastUp    time.Time
 	down      bool
@@ -93,7 +95,7 @@ type topicPoint struct {
 }
 
 func newHealth(rules []*Rule) *health {
-	h := &health{hist: map[string]*topicHist{}, warned: map[string]bool{}}
+	h := &health{hist: map[string]*topicHist{}, warned: map[string]bool{}, waiting: map[string]string{}}
 	for _, r := range rules {
 		if r.ReadsRecords() {
 			continue
@@ -139,6 +141,19 @@ func (e *Engine) WatchesConnection() bool {
 	return false
 }
 
+// Waiting names the rules that, at the last sample the cluster answered,
+// still waited for a group or topic that does not exist, in rule order:
+// the warnings of Sample that are still true.
+func (e *Engine) Waiting() []string {
+	var out []string
+	for _, hr := range e.health.rules {
+		if m, ok := e.health.waiting[hr.rule.Name]; ok {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
 // Sample evaluates the health rules on s. Warnings name rules that wait
 // for a group or topic that does not exist yet (each once).
 func (e *Engine) Sample(s *Sample) (events []Event, warnings []string) {
@@ -175,10 +190,13 @@ func (e *Engine) Sample(s *Sample) (events []Event, warnings []string) {
 		}
 	}
 	var lagsByGroup map[string][]GroupLag
+	clear(h.waiting)
 	warn := func(hr *healthRule, msg string) {
+		msg = fmt.Sprintf("%s rule %q: %s", hr.rule.Kind, hr.rule.Name, msg)
+		h.waiting[hr.rule.Name] = msg
 		if !h.warned[hr.rule.Name] {
 			h.warned[hr.rule.Name] = true
-			warnings = append(warnings, fmt.Sprintf("%s rule %q: %s", hr.rule.Kind, hr.rule.Name, msg))
+			warnings = append(warnings, msg)
 		}
 	}
 	for _, hr := range h.rules {

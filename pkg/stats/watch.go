@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -126,6 +128,11 @@ func (w *Watcher) Run(ctx context.Context) (err error) {
 	if err != nil && !errors.As(err, new(*AlertError)) {
 		return err
 	}
+	if w.dash != nil {
+		for _, m := range w.stillWaiting() {
+			fmt.Fprintf(w.errOut, "kx: stats: %s\n", m)
+		}
+	}
 	if serr := w.summary(); serr != nil && err == nil {
 		err = serr
 	}
@@ -227,9 +234,7 @@ func (w *Watcher) refresh(ctx context.Context, s *Sample) (stop bool, err error)
 		idleFor := now.Sub(w.lastActivity)
 		w.mu.Unlock()
 		w.prevAt, w.prevHigh = now, prevHigh
-		for _, m := range warnings {
-			fmt.Fprintf(w.errOut, "kx: stats: %s\n", m)
-		}
+		w.warn(warnings...)
 		if w.down {
 			w.down = false
 			fmt.Fprintf(w.errOut, "kx: stats: the cluster at %s is reachable again\n", strings.Join(w.brokers(), ","))
@@ -385,7 +390,7 @@ func (w *Watcher) startReaders(ctx context.Context, s *Sample) error {
 			}
 			if !w.warned[t] {
 				w.warned[t] = true
-				fmt.Fprintf(w.errOut, "kx: stats: topic %q does not exist yet; its alert rules start when it appears\n", t)
+				w.warn(topicWaitMsg(t))
 			}
 			continue
 		}
@@ -424,6 +429,37 @@ func (w *Watcher) startReaders(ctx context.Context, s *Sample) error {
 		}
 	}()
 	return nil
+}
+
+func topicWaitMsg(t string) string {
+	return fmt.Sprintf("topic %q does not exist yet; its alert rules start when it appears", t)
+}
+
+// warn prints "not yet" warnings as they arise, except under a dashboard:
+// it owns the screen, and by the end the topic or group may well exist
+// (kx demo creates them as it goes), so stillWaiting prints there, after
+// the dashboard, only what is still true.
+func (w *Watcher) warn(msgs ...string) {
+	if w.dash != nil {
+		return
+	}
+	for _, m := range msgs {
+		fmt.Fprintf(w.errOut, "kx: stats: %s\n", m)
+	}
+}
+
+// stillWaiting is what the rules still wait for at the end of a
+// dashboard: topics that never appeared, then the health rules' waits.
+func (w *Watcher) stillWaiting() []string {
+	var out []string
+	for _, t := range slices.Sorted(maps.Keys(w.warned)) {
+		if !w.started[t] {
+			out = append(out, topicWaitMsg(t))
+		}
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append(out, w.engine.Waiting()...)
 }
 
 func (w *Watcher) anyWarned(metas []cluster.TopicMeta) bool {

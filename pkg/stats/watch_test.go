@@ -406,3 +406,38 @@ func TestJoinBrokers(t *testing.T) {
 		t.Error("JoinBrokers")
 	}
 }
+
+// Under a dashboard, "does not exist yet" warnings wait for the end and
+// are printed only when still true: a rule's topic that appeared while
+// the dashboard ran is not named; one that never did is, once, after the
+// dashboard and before the summary.
+func TestWatchDashboardWarnsOnlyWhatIsStillTrue(t *testing.T) {
+	c := kafkafake.New()
+	c.CreateTopic("orders", 1)
+	h := &hooked{Cluster: c}
+	h.hook = func(n int) error {
+		if n == 3 {
+			c.CreateTopic("late", 1)
+			addJSON(c, "late", 0, `{"v":1}`)
+		}
+		return nil
+	}
+	q := &Query{
+		Interval: time.Millisecond, FailOn: failOn(alert.Error),
+		Rules: rules(t, `rules:
+  - {name: one, topic: late, when: .v == 1, severity: error, message: "v is 1"}
+  - {name: never, topic: never, when: .v == 1, severity: info, message: "never"}
+  - {name: lag, kind: lag, group: nobody, severity: warning, threshold: "> 10", message: m}
+`),
+	}
+	var out, errOut bytes.Buffer
+	d := &Dashboard{Width: 80, Height: 24, Title: "kx stats", Brokers: "fake:9092"}
+	if err := NewWatcher(q, h, consume.Readers(c.NewReader), &out, &errOut, d).Run(context.Background()); !errors.As(err, new(*AlertError)) {
+		t.Fatalf("err %v, want the alert on late", err)
+	}
+	want := "kx: stats: topic \"never\" does not exist yet; its alert rules start when it appears\n" +
+		"kx: stats: lag rule \"lag\": consumer group \"nobody\" does not exist yet; the rule starts when it appears\n"
+	if errOut.String() != want {
+		t.Errorf("stderr:\n%s\nwant:\n%s", errOut.String(), want)
+	}
+}
