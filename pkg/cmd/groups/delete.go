@@ -39,19 +39,23 @@ func newCmdDelete(f *cmdutil.Factory, runF func(context.Context, *DeleteOptions)
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
-			a, err := opts.Admin()
-			if err != nil {
-				return err
-			}
-			if err := groups.Delete(cmd.Context(), a, opts.Group); err != nil {
-				return mapErr(err)
-			}
-			fmt.Fprintf(opts.IO.ErrOut, "kx: deleted group %s\n", opts.Group)
-			return nil
+			return runDelete(cmd.Context(), opts)
 		},
 	}
 	cmd.Flags().BoolVarP(&opts.Yes, "yes", "y", false, "confirm the deletion")
 	return cmd
+}
+
+func runDelete(ctx context.Context, opts *DeleteOptions) error {
+	a, err := opts.Admin()
+	if err != nil {
+		return err
+	}
+	if err := groups.Delete(ctx, a, opts.Group); err != nil {
+		return mapErr(err)
+	}
+	fmt.Fprintf(opts.IO.ErrOut, "kx: deleted group %s\n", opts.Group)
+	return nil
 }
 
 func newCmdDeleteOffsets(f *cmdutil.Factory, runF func(context.Context, *DeleteOptions) error) *cobra.Command {
