@@ -35,6 +35,26 @@ func ValidLine(b []byte) bool {
 	return s.Value(0) && s.pos == len(b)
 }
 
+// ValidLineMembers is ValidLine that also calls visit for each top-level
+// member when b is an object: the key between its quotes (escapes as
+// written, escaped says whether it has any) and the raw value. One pass
+// both checks a line and finds its members (kx produce's keys and envelope
+// test). When it is false visit may have been called: discard what it saw.
+func ValidLineMembers(b []byte, visit func(key []byte, escaped bool, val []byte)) bool {
+	s := Scanner{b: b, line: true}
+	if s.Peek() != '{' {
+		return s.Value(0) && s.pos == len(b)
+	}
+	return s.Object(0, func(key []byte, escaped bool) bool {
+		start := s.pos
+		if !s.Value(1) {
+			return false
+		}
+		visit(key, escaped, s.b[start:s.pos])
+		return true
+	}) && s.pos == len(b)
+}
+
 // ObjectMembers calls visit for each top-level member of b, with the key
 // (between its quotes) and the raw value, when b is one valid JSON object
 // (whitespace around allowed) whose keys have no escapes. It is false

@@ -26,8 +26,8 @@ func BenchmarkConvert(b *testing.B) {
 		})
 	}
 	opts := &Options{Partition: -1}
-	run("plain", &converter{topic: "t", opts: opts, parted: 6}, line)
-	run("key-jq-field", &converter{topic: "t", opts: opts, parted: 6, keyJQ: jqfilter.MustCompile(".orderId"), keyField: simpleField(".orderId")}, line)
+	run("plain", &converter{topic: "t", opts: opts, parted: 6, reuse: true}, line)
+	run("key-jq-field", &converter{topic: "t", opts: opts, parted: 6, reuse: true, keyJQ: jqfilter.MustCompile(".orderId"), keyField: simpleField(".orderId")}, line)
 	run("key-jq-general", &converter{topic: "t", opts: opts, parted: 6, keyJQ: jqfilter.MustCompile(`.orderId // "none"`)}, line)
 	run("envelope", &converter{topic: "t", opts: opts, parted: 6}, env)
 }

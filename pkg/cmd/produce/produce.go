@@ -236,11 +236,75 @@ type converter struct {
 	// keyField is NAME when --key-jq is just .NAME: a top-level string
 	// member is then cut out of the line without running jq.
 	keyField string
+	// reuse: convert returns the same record for every plain line, for a
+	// caller done with it before the next (the producer copies it).
+	reuse bool
+	rec   record.Record
+}
+
+// plain is convert's one pass over a line that is not an envelope: it is
+// checked and its top-level members seen once (envelope members, the
+// --key-jq .NAME member). ok is false when the line is not valid JSON, or
+// may be an envelope: convert then takes the general path.
+func (c *converter) plain(line []byte) (r *record.Record, ok bool, err error) {
+	var topic, offset, value, escaped bool
+	var keyRaw []byte
+	isObject := line[0] == '{'
+	valid := jsonscan.ValidLineMembers(line, func(k []byte, esc bool, v []byte) {
+		if esc {
+			escaped = true
+			return
+		}
+		switch string(k) {
+		case "topic":
+			topic = true
+		case "offset":
+			offset = true
+		case "value":
+			value = true
+		}
+		if c.keyField != "" && string(k) == c.keyField {
+			keyRaw = v
+		}
+	})
+	// Escaped keys may spell an envelope's members: the general path.
+	if !valid || escaped || topic && offset && value {
+		return nil, false, nil
+	}
+	if c.reuse {
+		r = &c.rec
+		*r = record.Record{Headers: r.Headers[:0]}
+	} else {
+		r = &record.Record{}
+	}
+	r.Partition, r.Value = -1, line
+	if c.keyJQ == nil {
+		return r, true, nil
+	}
+	// As fieldKey: a string member without escapes, null or missing is the
+	// key; anything else (other values, not an object) is jq's to decide.
+	switch {
+	case c.keyField == "" || !isObject:
+	case keyRaw == nil || string(keyRaw) == "null":
+		return r, true, nil
+	case keyRaw[0] == '"' && bytes.IndexByte(keyRaw, '\\') < 0:
+		r.Key = keyRaw[1 : len(keyRaw)-1 : len(keyRaw)-1]
+		return r, true, nil
+	}
+	if r.Key, err = c.key(line); err != nil {
+		return nil, true, err
+	}
+	return r, true, nil
 }
 
 func (c *converter) convert(line []byte) (*record.Record, error) {
-	var r *record.Record
-	var ok bool
+	r, ok, err := c.plain(line)
+	if err != nil {
+		return nil, err
+	}
+	if ok {
+		return c.finish(r)
+	}
 	if mayBeEnvelope(line) {
 		var err error
 		if r, ok, err = record.DecodeIfEnvelope(line); err != nil {
@@ -275,6 +339,12 @@ func (c *converter) convert(line []byte) (*record.Record, error) {
 			}
 		}
 	}
+	return c.finish(r)
+}
+
+// finish encodes r with the schemas and sets its topic, partition and
+// headers.
+func (c *converter) finish(r *record.Record) (*record.Record, error) {
 	if err := c.encodeRecord(r); err != nil {
 		return nil, err
 	}
@@ -350,7 +420,7 @@ func (c *converter) key(value []byte) ([]byte, error) {
 }
 
 func run(ctx context.Context, opts *Options) error {
-	conv := &converter{topic: opts.Topic, opts: opts}
+	conv := &converter{topic: opts.Topic, opts: opts, reuse: true}
 	if opts.KeyJQ != "" {
 		f, err := jqfilter.Compile(opts.KeyJQ)
 		if err != nil {
