@@ -1,11 +1,195 @@
 package kafka
 
+/*
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+
+// The declarations of librdkafka's public API (rdkafka.h, as bundled and
+// linked by confluent-kafka-go) that kx's own producer handle needs.
+typedef struct rd_kafka_s rd_kafka_t;
+typedef struct rd_kafka_conf_s rd_kafka_conf_t;
+typedef struct rd_kafka_topic_s rd_kafka_topic_t;
+typedef struct rd_kafka_topic_conf_s rd_kafka_topic_conf_t;
+typedef struct rd_kafka_queue_s rd_kafka_queue_t;
+typedef struct rd_kafka_headers_s rd_kafka_headers_t;
+typedef struct rd_kafka_op_s rd_kafka_event_t;
+typedef struct rd_kafka_message_s {
+	int err;
+	rd_kafka_topic_t *rkt;
+	int32_t partition;
+	void *payload;
+	size_t len;
+	void *key;
+	size_t key_len;
+	int64_t offset;
+	void *_private;
+} rd_kafka_message_t;
+rd_kafka_conf_t *rd_kafka_conf_new(void);
+int rd_kafka_conf_set(rd_kafka_conf_t *conf, const char *name, const char *value, char *errstr, size_t errstr_size);
+void rd_kafka_conf_set_events(rd_kafka_conf_t *conf, int events);
+void rd_kafka_conf_destroy(rd_kafka_conf_t *conf);
+rd_kafka_t *rd_kafka_new(int type, rd_kafka_conf_t *conf, char *errstr, size_t errstr_size);
+void rd_kafka_destroy(rd_kafka_t *rk);
+rd_kafka_queue_t *rd_kafka_queue_get_main(rd_kafka_t *rk);
+rd_kafka_queue_t *rd_kafka_queue_new(rd_kafka_t *rk);
+void rd_kafka_queue_destroy(rd_kafka_queue_t *rkqu);
+void rd_kafka_queue_yield(rd_kafka_queue_t *rkqu);
+void rd_kafka_queue_io_event_enable(rd_kafka_queue_t *rkqu, int fd, const void *payload, size_t size);
+int rd_kafka_set_log_queue(rd_kafka_t *rk, rd_kafka_queue_t *rkqu);
+rd_kafka_event_t *rd_kafka_queue_poll(rd_kafka_queue_t *rkqu, int timeout_ms);
+int rd_kafka_event_type(const rd_kafka_event_t *rkev);
+void rd_kafka_event_destroy(rd_kafka_event_t *rkev);
+size_t rd_kafka_event_message_array(rd_kafka_event_t *rkev, const rd_kafka_message_t **rkmessages, size_t size);
+int rd_kafka_event_error(rd_kafka_event_t *rkev);
+const char *rd_kafka_event_error_string(rd_kafka_event_t *rkev);
+int rd_kafka_event_error_is_fatal(rd_kafka_event_t *rkev);
+int rd_kafka_event_log(rd_kafka_event_t *rkev, const char **fac, const char **str, int *level);
+int rd_kafka_fatal_error(rd_kafka_t *rk, char *errstr, size_t errstr_size);
+rd_kafka_topic_t *rd_kafka_topic_new(rd_kafka_t *rk, const char *topic, rd_kafka_topic_conf_t *conf);
+void rd_kafka_topic_destroy(rd_kafka_topic_t *rkt);
+const char *rd_kafka_topic_name(const rd_kafka_topic_t *rkt);
+int rd_kafka_producev(rd_kafka_t *rk, ...);
+int rd_kafka_flush(rd_kafka_t *rk, int timeout_ms);
+int rd_kafka_outq_len(rd_kafka_t *rk);
+int64_t rd_kafka_message_timestamp(const rd_kafka_message_t *rkmessage, int *tstype);
+rd_kafka_headers_t *rd_kafka_headers_new(size_t initial_count);
+void rd_kafka_headers_destroy(rd_kafka_headers_t *hdrs);
+int rd_kafka_header_add(rd_kafka_headers_t *hdrs, const char *name, ssize_t name_size, const void *value, ssize_t value_size);
+
+// rd_kafka_vtype_t, rd_kafka_type_t, event types and message flags.
+enum { KX_V_END, KX_V_TOPIC, KX_V_RKT, KX_V_PARTITION, KX_V_VALUE, KX_V_KEY, KX_V_OPAQUE, KX_V_MSGFLAGS, KX_V_TIMESTAMP, KX_V_HEADER, KX_V_HEADERS };
+#define KX_PRODUCER 0
+#define KX_EVENT_DR 0x1
+#define KX_EVENT_LOG 0x4
+#define KX_EVENT_ERROR 0x8
+#define KX_MSG_F_COPY 0x2
+
+static const char kx_empty[1];
+
+// kx_wake makes librdkafka write a byte to fd when q turns non-empty.
+static void kx_wake(rd_kafka_queue_t *q, int fd) {
+	rd_kafka_queue_io_event_enable(q, fd, "1", 1);
+}
+
+// kx_produce queues one message (librdkafka copies key, value and
+// headers). hdrs packs the headers: per header a uint32 name length, an
+// int32 value length (-1: null), the name, the value.
+static int kx_produce(rd_kafka_t *rk, rd_kafka_topic_t *rkt, int32_t partition,
+		const void *value, size_t value_len, int value_null,
+		const void *key, size_t key_len, int key_null,
+		int64_t ts, const unsigned char *hdrs, int nhdrs, uintptr_t opaque) {
+	rd_kafka_headers_t *h = NULL;
+	if (!value_null && value_len == 0) value = kx_empty;
+	if (value_null) value = NULL;
+	if (!key_null && key_len == 0) key = kx_empty;
+	if (key_null) key = NULL;
+	if (nhdrs > 0) {
+		h = rd_kafka_headers_new((size_t)nhdrs);
+		const unsigned char *p = hdrs;
+		for (int i = 0; i < nhdrs; i++) {
+			uint32_t nl; int32_t vl;
+			memcpy(&nl, p, 4); memcpy(&vl, p + 4, 4); p += 8;
+			const char *name = (const char *)p; p += nl;
+			const void *v = NULL;
+			if (vl >= 0) { v = vl == 0 ? (const void *)kx_empty : (const void *)p; p += vl; }
+			rd_kafka_header_add(h, name, (ssize_t)nl, v, vl < 0 ? 0 : (ssize_t)vl);
+		}
+	}
+	int err = rd_kafka_producev(rk,
+		KX_V_RKT, rkt,
+		KX_V_PARTITION, partition,
+		KX_V_MSGFLAGS, KX_MSG_F_COPY,
+		KX_V_VALUE, (void *)value, value_len,
+		KX_V_KEY, key, key_len,
+		KX_V_TIMESTAMP, ts,
+		KX_V_HEADERS, h,
+		KX_V_OPAQUE, (void *)opaque,
+		KX_V_END);
+	if (err && h) rd_kafka_headers_destroy(h);
+	return err;
+}
+
+// kx_dr is what Go reads of one delivery report.
+typedef struct {
+	int32_t err;
+	int32_t partition;
+	int64_t offset;
+	int64_t ts;
+	int32_t tstype;
+	int32_t pad;
+	uintptr_t opaque;
+	const char *topic;
+	const void *key;
+	size_t key_len;
+	const void *value;
+	size_t value_len;
+} kx_dr;
+
+// kx_event is one event of the main queue, described for Go.
+typedef struct {
+	rd_kafka_event_t *ev;
+	int type;
+	int err;
+	int fatal;
+	const char *str;
+} kx_event;
+
+static void kx_poll(rd_kafka_queue_t *q, int timeout_ms, kx_event *out) {
+	rd_kafka_event_t *ev = rd_kafka_queue_poll(q, timeout_ms);
+	out->ev = ev;
+	out->type = ev ? rd_kafka_event_type(ev) : 0;
+	out->err = 0; out->fatal = 0; out->str = NULL;
+	if (ev && out->type == KX_EVENT_ERROR) {
+		out->err = rd_kafka_event_error(ev);
+		out->fatal = rd_kafka_event_error_is_fatal(ev);
+		out->str = rd_kafka_event_error_string(ev);
+	}
+}
+
+// kx_reports describes up to n more delivery reports of a DR event.
+static int kx_reports(rd_kafka_event_t *ev, const rd_kafka_message_t **tmp, kx_dr *out, int n) {
+	size_t cnt = rd_kafka_event_message_array(ev, tmp, (size_t)n);
+	for (size_t i = 0; i < cnt; i++) {
+		const rd_kafka_message_t *m = tmp[i];
+		kx_dr *o = &out[i];
+		int tstype = 0;
+		o->err = m->err;
+		o->partition = m->partition;
+		o->offset = m->offset;
+		o->ts = rd_kafka_message_timestamp(m, &tstype);
+		o->tstype = tstype;
+		o->opaque = (uintptr_t)m->_private;
+		o->topic = m->rkt ? rd_kafka_topic_name(m->rkt) : NULL;
+		o->key = m->key;
+		o->key_len = m->key_len;
+		o->value = m->payload;
+		o->value_len = m->len;
+	}
+	return (int)cnt;
+}
+
+static int kx_log(rd_kafka_event_t *ev, const char **fac, const char **str, int *level) {
+	if (rd_kafka_event_type(ev) != KX_EVENT_LOG) return -1;
+	return rd_kafka_event_log(ev, fac, str, level);
+}
+*/
+import "C"
+
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"maps"
 	"math"
+	"math/bits"
+	"os"
+	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
+	"unsafe"
 
 	ck "github.com/confluentinc/confluent-kafka-go/v2/kafka"
 
@@ -13,11 +197,41 @@ import (
 )
 
 // Producer sends records and reports each delivery.
+//
+// It drives its own librdkafka handle through cgo rather than
+// confluent-kafka-go's Producer: that one makes a Go object, a map entry
+// for the opaque and a channel send per delivery report, and its poller
+// takes the reports one event at a time; here a delivery-report event's
+// messages are read many per cgo call into one slab of records.
 type Producer struct {
-	p          *ck.Producer
-	owner      *Client
+	rk     *C.rd_kafka_t
+	q      *C.rd_kafka_queue_t // main queue: delivery reports and errors
+	logq   *C.rd_kafka_queue_t
+	owner  *Client
+	name   string
+	report bool // copy keys and values into the delivery records
+
+	mu     sync.Mutex
+	topics map[string]*C.rd_kafka_topic_t
+	hdrBuf []byte
+
+	// opaques holds the callers' opaques by id (the message's opaque in
+	// librdkafka); id 0 is none.
+	omu     sync.Mutex
+	opaques []any
+	free    []uint32
+
+	// wake and logWake are pipes librdkafka writes to when the main or the
+	// log queue turns non-empty: the goroutines serving them wait in Go's
+	// poller, not in a blocking cgo call (each of which hands the thread's
+	// P over to another thread).
+	wake, logWake waker
+
 	deliveries chan Delivery
 	done       chan struct{}
+	logsDone   chan struct{}
+	stopping   atomic.Bool
+	closed     atomic.Bool
 	logs       *logRoute
 }
 
@@ -34,12 +248,6 @@ var producerDefaults = map[string]any{
 	// librdkafka's default: an unpaced play or a large produce keeps the
 	// queue full, and 500,000 queued records took 150 MB.
 	"queue.buffering.max.messages": 100000,
-	"go.batch.producer":            false,
-	// confluent-kafka-go allocates both channels up front at 1,000,000
-	// entries (24 MB that every GC cycle scans); Deliveries drains the
-	// events and ProduceChannel is not used.
-	"go.events.channel.size":  4096,
-	"go.produce.channel.size": 1,
 }
 
 // NewProducer creates a producer. Deliveries must be drained.
@@ -54,9 +262,6 @@ func (c *Client) NewProducer(opts ProducerOptions) (*Producer, error) {
 			overrides["message.timeout.ms"] = int(3 * c.opts.Timeout.Milliseconds())
 		}
 	}
-	if opts.NoReportContents {
-		overrides["go.delivery.report.fields"] = "none"
-	}
 	if opts.Compression != "" {
 		overrides["compression.type"] = opts.Compression
 	}
@@ -66,28 +271,146 @@ func (c *Client) NewProducer(opts ProducerOptions) (*Producer, error) {
 		defaults["compression.type"] = c.opts.Compression
 	}
 	cfg, logs := c.configMap(defaults, overrides)
-	p, err := ck.NewProducer(cfg)
+	rk, err := newHandle(*cfg)
 	if err != nil {
 		logs.close()
 		return nil, c.classify("producer", err)
 	}
-	pr := &Producer{p: p, owner: c, deliveries: make(chan Delivery, 4096), done: make(chan struct{}), logs: logs}
-	go pr.forward()
-	return pr, nil
+	p := &Producer{
+		rk:         rk,
+		q:          C.rd_kafka_queue_get_main(rk),
+		logq:       C.rd_kafka_queue_new(rk),
+		owner:      c,
+		report:     !opts.NoReportContents,
+		topics:     map[string]*C.rd_kafka_topic_t{},
+		opaques:    []any{nil},
+		deliveries: make(chan Delivery, 4096),
+		done:       make(chan struct{}),
+		logsDone:   make(chan struct{}),
+		logs:       logs,
+	}
+	if s, ok := (*cfg)["client.id"].(string); ok {
+		p.name = s
+	}
+	C.rd_kafka_set_log_queue(rk, p.logq)
+	if err := p.wake.open(p.q); err != nil {
+		p.destroy()
+		logs.close()
+		return nil, err
+	}
+	if err := p.logWake.open(p.logq); err != nil {
+		p.destroy()
+		p.wake.close()
+		logs.close()
+		return nil, err
+	}
+	go p.serve()
+	go p.serveLogs()
+	return p, nil
 }
 
-func (p *Producer) forward() {
+// newHandle creates a librdkafka producer from cfg; confluent-kafka-go's
+// own keys (go.*) are left out, and logs go to a queue (log.queue).
+func newHandle(cfg ck.ConfigMap) (*C.rd_kafka_t, error) {
+	errstr := (*C.char)(C.malloc(512))
+	defer C.free(unsafe.Pointer(errstr))
+	conf := C.rd_kafka_conf_new()
+	set := func(k, v string) error {
+		ck, cv := C.CString(k), C.CString(v)
+		defer C.free(unsafe.Pointer(ck))
+		defer C.free(unsafe.Pointer(cv))
+		if C.rd_kafka_conf_set(conf, ck, cv, errstr, 512) != 0 {
+			return fmt.Errorf("%s", C.GoString(errstr))
+		}
+		return nil
+	}
+	for k, v := range cfg {
+		if len(k) > 3 && k[:3] == "go." {
+			continue
+		}
+		var s string
+		switch x := v.(type) {
+		case string:
+			s = x
+		case bool:
+			s = fmt.Sprint(x)
+		case int:
+			s = fmt.Sprint(x)
+		default:
+			s = fmt.Sprint(x)
+		}
+		if err := set(k, s); err != nil {
+			C.rd_kafka_conf_destroy(conf)
+			return nil, ck.NewError(ck.ErrInvalidArg, err.Error(), false)
+		}
+	}
+	if err := set("log.queue", "true"); err != nil {
+		C.rd_kafka_conf_destroy(conf)
+		return nil, ck.NewError(ck.ErrInvalidArg, err.Error(), false)
+	}
+	C.rd_kafka_conf_set_events(conf, C.KX_EVENT_DR|C.KX_EVENT_ERROR)
+	rk := C.rd_kafka_new(C.KX_PRODUCER, conf, errstr, 512)
+	if rk == nil {
+		// rd_kafka_new frees conf only when it succeeds.
+		C.rd_kafka_conf_destroy(conf)
+		return nil, ck.NewError(ck.ErrInvalidArg, C.GoString(errstr), false)
+	}
+	return rk, nil
+}
+
+// reportBatch is how many delivery reports one cgo call reads.
+const reportBatch = 1024
+
+// serve reads the main queue: delivery reports, many per cgo call, and
+// error events, until Close.
+func (p *Producer) serve() {
 	defer close(p.done)
 	defer close(p.deliveries)
-	for ev := range p.p.Events() {
-		switch e := ev.(type) {
-		case *ck.Message:
-			d := Delivery{Record: fromMessage(e), Opaque: e.Opaque}
-			if e.TopicPartition.Error != nil {
-				d.Err = p.owner.classify(fmt.Sprintf("produce to %s", d.Record.Topic), e.TopicPartition.Error)
+	tmp := (**C.rd_kafka_message_t)(C.malloc(C.size_t(reportBatch) * C.size_t(unsafe.Sizeof(uintptr(0)))))
+	out := (*C.kx_dr)(C.malloc(C.size_t(reportBatch) * C.size_t(unsafe.Sizeof(C.kx_dr{}))))
+	defer C.free(unsafe.Pointer(tmp))
+	defer C.free(unsafe.Pointer(out))
+	names := map[*C.char]string{}
+	topicName := func(c *C.char) string {
+		if c == nil {
+			return ""
+		}
+		if t, ok := names[c]; ok {
+			return t
+		}
+		t := C.GoString(c)
+		names[c] = t
+		return t
+	}
+	var ev C.kx_event
+	var opaques []any
+	for {
+		C.kx_poll(p.q, 0, &ev)
+		if ev.ev == nil {
+			if p.stopping.Load() || !p.wake.wait() {
+				return
 			}
-			p.deliveries <- d
-		case ck.Error:
+			continue
+		}
+		switch ev._type {
+		case C.KX_EVENT_DR:
+			for {
+				n := int(C.kx_reports(ev.ev, tmp, out, reportBatch))
+				if n <= 0 {
+					break
+				}
+				drs := unsafe.Slice(out, n)
+				opaques = p.takeOpaques(drs, opaques[:0])
+				p.deliver(drs, opaques, topicName)
+			}
+		case C.KX_EVENT_ERROR:
+			e := ck.NewError(ck.ErrorCode(ev.err), C.GoString(ev.str), false)
+			if ev.fatal != 0 {
+				buf := (*C.char)(C.malloc(512))
+				code := C.rd_kafka_fatal_error(p.rk, buf, 512)
+				e = ck.NewError(ck.ErrorCode(code), C.GoString(buf), true)
+				C.free(unsafe.Pointer(buf))
+			}
 			p.owner.noteError(e)
 			if e.IsFatal() {
 				p.deliveries <- Delivery{Err: p.owner.classify("producer", e)}
@@ -95,6 +418,168 @@ func (p *Producer) forward() {
 				fmt.Fprintf(p.owner.opts.Log, "kafka: %v\n", e)
 			}
 		}
+		C.rd_kafka_event_destroy(ev.ev)
+	}
+}
+
+// waker is a pipe whose write end librdkafka writes to when a queue turns
+// non-empty; the read end is in Go's poller.
+type waker struct {
+	r  *os.File
+	wr int
+}
+
+func (w *waker) open(q *C.rd_kafka_queue_t) error {
+	var fds [2]int
+	if err := syscall.Pipe2(fds[:], syscall.O_CLOEXEC|syscall.O_NONBLOCK); err != nil {
+		return fmt.Errorf("producer: %w", err)
+	}
+	w.r, w.wr = os.NewFile(uintptr(fds[0]), "kx-producer-wake"), fds[1]
+	C.kx_wake(q, C.int(w.wr))
+	return nil
+}
+
+// wait blocks until the queue may have events; false once closed.
+func (w *waker) wait() bool {
+	var buf [64]byte
+	_, err := w.r.Read(buf[:])
+	return err == nil
+}
+
+// poke wakes the waiting goroutine.
+func (w *waker) poke() { syscall.Write(w.wr, []byte{1}) }
+
+// close releases the pipe; librdkafka must not write to it any more.
+func (w *waker) close() {
+	if w.r != nil {
+		w.r.Close()
+		syscall.Close(w.wr)
+	}
+}
+
+// deliver turns one batch of reports into Deliveries: the records share
+// one slab, their keys and values (when reported) one arena.
+func (p *Producer) deliver(drs []C.kx_dr, opaques []any, topicName func(*C.char) string) {
+	recs := make([]record.Record, len(drs))
+	var arena []byte
+	if p.report {
+		size := 0
+		for i := range drs {
+			size += int(drs[i].key_len) + int(drs[i].value_len)
+		}
+		arena = make([]byte, 0, size)
+	}
+	for i := range drs {
+		m := &drs[i]
+		r := &recs[i]
+		r.Topic = topicName(m.topic)
+		r.Partition = int32(m.partition)
+		r.Offset = int64(m.offset)
+		switch m.tstype {
+		case 1: // RD_KAFKA_TIMESTAMP_CREATE_TIME
+			r.Timestamp, r.TimestampType = time.UnixMilli(int64(m.ts)), record.TimestampCreateTime
+		case 2: // RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME
+			r.Timestamp, r.TimestampType = time.UnixMilli(int64(m.ts)), record.TimestampLogAppendTime
+		default:
+			r.TimestampType = record.TimestampNotAvailable
+		}
+		if p.report {
+			if m.key != nil {
+				arena = append(arena, unsafe.Slice((*byte)(m.key), int(m.key_len))...)
+				r.Key = arena[len(arena)-int(m.key_len) : len(arena) : len(arena)]
+			}
+			if m.value != nil {
+				arena = append(arena, unsafe.Slice((*byte)(m.value), int(m.value_len))...)
+				r.Value = arena[len(arena)-int(m.value_len) : len(arena) : len(arena)]
+			}
+		}
+		d := Delivery{Record: r, Opaque: opaques[i]}
+		if m.err != 0 {
+			d.Err = p.owner.classify("produce to "+r.Topic, ck.NewError(ck.ErrorCode(m.err), "", false))
+		}
+		p.deliveries <- d
+	}
+}
+
+// putOpaque keeps v until its delivery report and returns the message's
+// opaque: 0 for nil, a non-negative int as itself (tagged, odd: no table,
+// no lock), else an index into the table (even).
+func (p *Producer) putOpaque(v any) uintptr {
+	if v == nil {
+		return 0
+	}
+	if n, ok := v.(int); ok && n >= 0 && uint64(n) < 1<<(bits.UintSize-2) {
+		return uintptr(n)<<1 | 1
+	}
+	p.omu.Lock()
+	defer p.omu.Unlock()
+	if n := len(p.free); n > 0 {
+		id := p.free[n-1]
+		p.free = p.free[:n-1]
+		p.opaques[id] = v
+		return uintptr(id) << 1
+	}
+	p.opaques = append(p.opaques, v)
+	return uintptr(len(p.opaques)-1) << 1
+}
+
+func (p *Producer) dropOpaque(id uintptr) {
+	if id == 0 || id&1 == 1 {
+		return
+	}
+	p.omu.Lock()
+	p.opaques[id>>1] = nil
+	p.free = append(p.free, uint32(id>>1))
+	p.omu.Unlock()
+}
+
+// takeOpaques collects (and forgets) the opaques of a batch of reports,
+// under one lock.
+func (p *Producer) takeOpaques(drs []C.kx_dr, dst []any) []any {
+	locked := false
+	for i := range drs {
+		id := uintptr(drs[i].opaque)
+		switch {
+		case id == 0:
+			dst = append(dst, nil)
+		case id&1 == 1:
+			dst = append(dst, int(id>>1))
+		default:
+			if !locked {
+				p.omu.Lock()
+				locked = true
+			}
+			dst = append(dst, p.opaques[id>>1])
+			p.opaques[id>>1] = nil
+			p.free = append(p.free, uint32(id>>1))
+		}
+	}
+	if locked {
+		p.omu.Unlock()
+	}
+	return dst
+}
+
+func (p *Producer) serveLogs() {
+	defer close(p.logsDone)
+	for {
+		ev := C.rd_kafka_queue_poll(p.logq, 0)
+		if ev == nil {
+			if p.stopping.Load() || !p.logWake.wait() {
+				return
+			}
+			continue
+		}
+		var fac, str *C.char
+		var level C.int
+		if C.kx_log(ev, &fac, &str, &level) == 0 {
+			le := ck.LogEvent{Name: p.name, Tag: C.GoString(fac), Message: C.GoString(str), Level: int(level), Timestamp: time.Now()}
+			select {
+			case p.logs.ch <- le:
+			default: // a full route drops a line rather than stall librdkafka
+			}
+		}
+		C.rd_kafka_event_destroy(ev)
 	}
 }
 
@@ -137,6 +622,20 @@ func CheckTimestamp(t time.Time) error {
 	return nil
 }
 
+// topic returns the librdkafka handle of topic t; p.mu is held.
+func (p *Producer) topic(t string) *C.rd_kafka_topic_t {
+	if rkt, ok := p.topics[t]; ok {
+		return rkt
+	}
+	ct := C.CString(t)
+	defer C.free(unsafe.Pointer(ct))
+	rkt := C.rd_kafka_topic_new(p.rk, ct, nil)
+	if rkt != nil {
+		p.topics[t] = rkt
+	}
+	return rkt
+}
+
 // Produce queues r (r.Partition < 0 lets the partitioner choose). When the
 // local queue is full it waits for room until ctx ends. A timestamp
 // CheckTimestamp refuses is an error: nothing is queued.
@@ -144,64 +643,139 @@ func (p *Producer) Produce(ctx context.Context, r *record.Record, opaque any) er
 	if err := CheckTimestamp(r.Timestamp); err != nil {
 		return err
 	}
-	t := r.Topic
 	partition := r.Partition
 	if partition < 0 {
 		partition = AnyPartition
 	}
-	msg := &ck.Message{
-		TopicPartition: ck.TopicPartition{Topic: &t, Partition: partition},
-		Key:            r.Key,
-		Value:          r.Value,
-		Timestamp:      r.Timestamp,
-		Opaque:         opaque,
+	var ts int64
+	if !r.Timestamp.IsZero() {
+		ts = r.Timestamp.UnixMilli()
 	}
-	if len(r.Headers) > 0 {
-		msg.Headers = make([]ck.Header, len(r.Headers))
-		for i, h := range r.Headers {
-			msg.Headers[i] = ck.Header{Key: h.Key, Value: h.Value}
-		}
-	}
+	id := p.putOpaque(opaque)
+	var wait *time.Timer
 	for {
-		err := p.p.Produce(msg, nil)
-		if err == nil {
+		code := p.produce(r, partition, ts, id)
+		if code == 0 {
 			return nil
 		}
-		if ke, ok := err.(ck.Error); ok && ke.Code() == ck.ErrQueueFull {
+		if code == errClosed {
+			p.dropOpaque(id)
+			return p.owner.classify("produce to "+r.Topic, ck.NewError(ck.ErrState, "producer closed", false))
+		}
+		if ck.ErrorCode(code) == ck.ErrQueueFull {
+			if wait == nil {
+				wait = time.NewTimer(5 * time.Millisecond)
+			} else {
+				wait.Reset(5 * time.Millisecond)
+			}
 			select {
 			case <-ctx.Done():
+				wait.Stop()
+				p.dropOpaque(id)
 				return ctx.Err()
-			case <-time.After(5 * time.Millisecond):
+			case <-wait.C:
 			}
 			continue
 		}
-		return p.owner.classify("produce to "+t, err)
+		p.dropOpaque(id)
+		return p.owner.classify("produce to "+r.Topic, ck.NewError(ck.ErrorCode(code), "", false))
 	}
+}
+
+// errClosed is produce's answer after Close (not a librdkafka code).
+const errClosed = C.int(math.MinInt32)
+
+// produce makes the one cgo call that queues r; it returns librdkafka's
+// error code.
+func (p *Producer) produce(r *record.Record, partition int32, ts int64, id uintptr) C.int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed.Load() {
+		return errClosed
+	}
+	rkt := p.topic(r.Topic)
+	if rkt == nil {
+		return C.int(ck.ErrInvalidArg)
+	}
+	var hdrs *C.uchar
+	if len(r.Headers) > 0 {
+		b := p.hdrBuf[:0]
+		for _, h := range r.Headers {
+			vl := int32(len(h.Value))
+			if h.Value == nil {
+				vl = -1
+			}
+			b = binary.LittleEndian.AppendUint32(b, uint32(len(h.Key)))
+			b = binary.LittleEndian.AppendUint32(b, uint32(vl))
+			b = append(b, h.Key...)
+			b = append(b, h.Value...)
+		}
+		p.hdrBuf = b
+		hdrs = (*C.uchar)(unsafe.Pointer(&b[0]))
+	}
+	var val, key unsafe.Pointer
+	valNull, keyNull := C.int(0), C.int(0)
+	if r.Value == nil {
+		valNull = 1
+	} else if len(r.Value) > 0 {
+		val = unsafe.Pointer(&r.Value[0])
+	}
+	if r.Key == nil {
+		keyNull = 1
+	} else if len(r.Key) > 0 {
+		key = unsafe.Pointer(&r.Key[0])
+	}
+	return C.kx_produce(p.rk, rkt, C.int32_t(partition),
+		val, C.size_t(len(r.Value)), valNull,
+		key, C.size_t(len(r.Key)), keyNull,
+		C.int64_t(ts), hdrs, C.int(len(r.Headers)), C.uintptr_t(id))
 }
 
 // Flush waits until every queued record is delivered or ctx ends; it
 // returns how many are still in flight.
 func (p *Producer) Flush(ctx context.Context) int {
 	for {
-		n := p.p.Flush(100)
+		C.rd_kafka_flush(p.rk, 100)
+		n := p.Len()
 		if n == 0 {
 			return 0
 		}
 		select {
 		case <-ctx.Done():
-			return p.p.Len()
+			return n
 		default:
 		}
 	}
 }
 
 // Len is the number of records not yet delivered.
-func (p *Producer) Len() int { return p.p.Len() }
+func (p *Producer) Len() int { return int(C.rd_kafka_outq_len(p.rk)) }
 
 // Close shuts the producer down; undelivered records are dropped, so Flush
 // first. Deliveries is closed once its last event is forwarded.
 func (p *Producer) Close() {
-	p.p.Close()
+	if !p.closed.CompareAndSwap(false, true) {
+		return
+	}
+	p.mu.Lock() // no Produce in flight
+	defer p.mu.Unlock()
+	p.stopping.Store(true)
+	p.wake.poke()
+	p.logWake.poke()
 	<-p.done
+	<-p.logsDone
+	p.destroy()
+	p.wake.close()
+	p.logWake.close()
 	p.logs.close()
+}
+
+// destroy releases the librdkafka handle and what hangs on it.
+func (p *Producer) destroy() {
+	C.rd_kafka_queue_destroy(p.logq)
+	for _, rkt := range p.topics {
+		C.rd_kafka_topic_destroy(rkt)
+	}
+	C.rd_kafka_queue_destroy(p.q)
+	C.rd_kafka_destroy(p.rk)
 }

@@ -1,0 +1,164 @@
+package kafka
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kx-cli/kx/pkg/record"
+)
+
+// TestProducerRoundTrip: what kx's own producer handle sends is read back
+// byte for byte (nil and empty keys, values and header values kept apart,
+// timestamps), and each record's delivery report carries its opaque (an
+// int, another value, none), its partition and offset, in offset order
+// per partition, and its key and value when asked.
+func TestProducerRoundTrip(t *testing.T) {
+	c := startBroker(t)
+	ctx := context.Background()
+	const topic, partitions, n = "prod", 3, 500
+	if err := c.CreateTopic(ctx, TopicSpec{Name: topic, Partitions: partitions, ReplicationFactor: 1}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := c.NewProducer(ProducerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	sent := make([]record.Record, n)
+	for i := range sent {
+		r := record.Record{Topic: topic, Partition: int32(i % partitions), Timestamp: time.UnixMilli(1700000000000 + int64(i))}
+		switch i % 5 {
+		case 0:
+			r.Key, r.Value = []byte{'k', byte(i)}, []byte(`{"n":1}`)
+		case 1:
+			r.Value = []byte{}
+		case 2:
+			r.Key = []byte("tomb")
+		case 3:
+			r.Key, r.Value = []byte{}, []byte{0, 0xff, byte(i)}
+		case 4:
+			r.Value = []byte("v")
+			r.Headers = []record.Header{{Key: "a", Value: []byte("1")}, {Key: "a", Value: []byte{}}, {Key: "nil"}}
+		}
+		sent[i] = r
+	}
+	opaque := func(i int) any {
+		switch i % 3 {
+		case 0:
+			return i
+		case 1:
+			return "line-" + string(rune('a'+i%26))
+		}
+		return nil
+	}
+	got := make(chan []Delivery, 1)
+	go func() {
+		var ds []Delivery
+		for d := range p.Deliveries() {
+			ds = append(ds, d)
+		}
+		got <- ds
+	}()
+	for i := range sent {
+		if err := p.Produce(ctx, &sent[i], opaque(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if left := p.Flush(ctx); left != 0 {
+		t.Fatalf("%d records not delivered", left)
+	}
+	p.Close()
+	ds := <-got
+	if len(ds) != n {
+		t.Fatalf("%d delivery reports for %d records", len(ds), n)
+	}
+	// Delivery reports come in offset order per partition; the records of
+	// a partition are sent in order, so the k-th report of partition P is
+	// the k-th record sent to P.
+	next := map[int32]int64{}
+	byPart := map[int32][]int{}
+	for i := range sent {
+		byPart[sent[i].Partition] = append(byPart[sent[i].Partition], i)
+	}
+	for _, d := range ds {
+		if d.Err != nil {
+			t.Fatal(d.Err)
+		}
+		r := d.Record
+		if r.Offset != next[r.Partition] {
+			t.Fatalf("partition %d: report of offset %d, want %d", r.Partition, r.Offset, next[r.Partition])
+		}
+		i := byPart[r.Partition][r.Offset]
+		next[r.Partition]++
+		want := opaque(i)
+		if d.Opaque != want {
+			t.Errorf("record %d: opaque %v, want %v", i, d.Opaque, want)
+		}
+		if !same(r.Key, sent[i].Key) || !same(r.Value, sent[i].Value) || r.Topic != topic || !r.Timestamp.Equal(sent[i].Timestamp) {
+			t.Errorf("record %d: report %+v, sent %+v", i, r, sent[i])
+		}
+	}
+	read := readAll(t, c, topic, partitions, n, viaBatch)
+	for part, recs := range read {
+		for off, r := range recs {
+			s := sent[byPart[part][off]]
+			if !same(r.Key, s.Key) || !same(r.Value, s.Value) || !r.Timestamp.Equal(s.Timestamp) || len(r.Headers) != len(s.Headers) {
+				t.Fatalf("partition %d offset %d: read %+v, sent %+v", part, off, r, s)
+			}
+			for j, h := range r.Headers {
+				if h.Key != s.Headers[j].Key || !same(h.Value, s.Headers[j].Value) {
+					t.Fatalf("partition %d offset %d header %d: read %q=%q, sent %q=%q", part, off, j, h.Key, h.Value, s.Headers[j].Key, s.Headers[j].Value)
+				}
+			}
+		}
+	}
+}
+
+// same compares bytes keeping nil and empty apart.
+func same(a, b []byte) bool { return (a == nil) == (b == nil) && bytes.Equal(a, b) }
+
+// TestProducerErrors: a record the client refuses before sending is an
+// error of Produce naming the topic; a closed producer refuses records.
+func TestProducerErrors(t *testing.T) {
+	c := startBroker(t)
+	ctx := context.Background()
+	if err := c.CreateTopic(ctx, TopicSpec{Name: "small", Partitions: 1, ReplicationFactor: 1}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := c.NewProducer(ProducerOptions{NoReportContents: true, Properties: map[string]any{"message.max.bytes": 1000}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		for range p.Deliveries() {
+		}
+	}()
+	err = p.Produce(ctx, &record.Record{Topic: "small", Partition: -1, Value: make([]byte, 5000)}, 7)
+	if err == nil || !strings.Contains(err.Error(), "produce to small") {
+		t.Fatalf("a record over message.max.bytes: %v", err)
+	}
+	p.Close()
+
+	// A record that cannot be delivered is reported with its opaque.
+	p, err = c.NewProducer(ProducerOptions{NoReportContents: true, Properties: map[string]any{"message.timeout.ms": 300}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Produce(ctx, &record.Record{Topic: "missing", Partition: -1, Value: []byte("x")}, 42); err != nil {
+		t.Fatal(err)
+	}
+	d := <-p.Deliveries()
+	if d.Err == nil || d.Opaque != 42 || !strings.Contains(d.Err.Error(), "produce to missing") {
+		t.Fatalf("undeliverable record: %+v", d)
+	}
+	p.Close()
+	if err := p.Produce(ctx, &record.Record{Topic: "small", Partition: -1, Value: []byte("x")}, nil); err == nil {
+		t.Fatal("a closed producer took a record")
+	}
+	if _, err := c.NewProducer(ProducerOptions{Properties: map[string]any{"no.such.property": 1}}); err == nil || !strings.Contains(err.Error(), "no.such.property") {
+		t.Fatalf("an unknown property: %v", err)
+	}
+}
