@@ -118,8 +118,10 @@ func TestDemoSchemas(t *testing.T) {
 func TestRun(t *testing.T) {
 	ios, _, out, errOut := iostreams.Test()
 	opts := &Options{
-		Play:         play.Options{IO: ios, Speed: 100, RateScale: 1, Output: play.OutputReport, Start: time.Date(2025, 11, 28, 9, 0, 0, 0, time.UTC)},
-		Config:       func() (*config.Resolved, error) { return &config.Resolved{BrokersSource: "default", Timeout: 10 * time.Second}, nil },
+		Play: play.Options{IO: ios, Speed: 100, RateScale: 1, Output: play.OutputReport, Start: time.Date(2025, 11, 28, 9, 0, 0, 0, time.UTC)},
+		Config: func() (*config.Resolved, error) {
+			return &config.Resolved{BrokersSource: "default", Timeout: 10 * time.Second}, nil
+		},
 		Registry:     func() (*kafka.Registry, error) { return nil, nil },
 		ScenarioFile: "smoke",
 		Format:       "json",
