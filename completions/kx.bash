@@ -308,6 +308,7 @@ __kx_handle_standard_completion_case() {
         # and we don't want to show escape characters in that list.
         if (( ${#COMPREPLY[@]} == 1 )); then
             COMPREPLY[0]=$(printf "%q" "${COMPREPLY[0]}")
+            COMPREPLY[0]=${COMPREPLY[0]//\\,/,}
         fi
         return 0
     fi
@@ -347,6 +348,7 @@ __kx_handle_standard_completion_case() {
     if ((${#COMPREPLY[*]} == 1)); then
         __kx_debug "COMPREPLY[0]: ${COMPREPLY[0]}"
         COMPREPLY[0]=$(printf "%q" "${COMPREPLY[0]%%$tab*}")
+        COMPREPLY[0]=${COMPREPLY[0]//\\,/,}
         __kx_debug "Removed description from single completion, which is now: ${COMPREPLY[0]}"
     else
         # Format the descriptions

@@ -2,6 +2,8 @@ package cmdutil
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -106,6 +108,40 @@ func CompleteFirstTopic(f *Factory) cobra.CompletionFunc {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
 		return topics(cmd, args, toComplete)
+	}
+}
+
+// CompleteTopicList completes a comma-separated list of topics (--topics):
+// the name after the last comma, the names before it kept and not offered
+// again; no space after, so another ",NAME" can follow.
+func CompleteTopicList(f *Factory) cobra.CompletionFunc {
+	topics := CompleteTopics(f)
+	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+		head := toComplete[:strings.LastIndexByte(toComplete, ',')+1]
+		names, dir := topics(cmd, args, toComplete[len(head):])
+		given := strings.Split(head, ",")
+		out := make([]string, 0, len(names))
+		for _, n := range names {
+			if !slices.Contains(given, n) {
+				out = append(out, head+n)
+			}
+		}
+		return out, dir | cobra.ShellCompDirectiveNoSpace
+	}
+}
+
+// CompleteTopicKey completes --key TOPIC=FIELD up to the "=": the topic.
+func CompleteTopicKey(f *Factory) cobra.CompletionFunc {
+	topics := CompleteTopics(f)
+	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+		if strings.Contains(toComplete, "=") {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		names, dir := topics(cmd, args, toComplete)
+		for i, n := range names {
+			names[i] = n + "="
+		}
+		return names, dir | cobra.ShellCompDirectiveNoSpace
 	}
 }
 

@@ -74,6 +74,10 @@ func standaloneBash(b *bytes.Buffer) error {
 		{"            _filedir -d\n", "            __kx_filedir -d\n"},
 		{"                    _filedir\n", "                    __kx_filedir\n"},
 		{"\n__start_kx()\n", bashFiledir + "\n__start_kx()\n"},
+		// printf %q escapes a comma, which the shell does not need, and
+		// readline then mangles a --topics a,b completion: keep it plain.
+		{"            COMPREPLY[0]=$(printf \"%q\" \"${COMPREPLY[0]}\")\n", "            COMPREPLY[0]=$(printf \"%q\" \"${COMPREPLY[0]}\")\n            COMPREPLY[0]=${COMPREPLY[0]//\\\\,/,}\n"},
+		{"        COMPREPLY[0]=$(printf \"%q\" \"${COMPREPLY[0]%%$tab*}\")\n", "        COMPREPLY[0]=$(printf \"%q\" \"${COMPREPLY[0]%%$tab*}\")\n        COMPREPLY[0]=${COMPREPLY[0]//\\\\,/,}\n"},
 	} {
 		if strings.Count(s, r.old) != 1 {
 			return fmt.Errorf("bash script: cannot patch %q (cobra's script changed)", strings.TrimSpace(r.old))

@@ -140,7 +140,8 @@ func TestArgumentsAndFlagsComplete(t *testing.T) {
 			t.Errorf("%s: its arguments do not complete", path)
 		}
 	}
-	completes := map[string]bool{"group": true, "topic": true, "reconcile": true, "profile": true, "to-profile": true, "alerts": true}
+	completes := map[string]bool{"group": true, "topic": true, "topics": true, "key": true, "reconcile": true,
+		"profile": true, "to-profile": true, "alerts": true, "scenario": true}
 	walk(root, func(cmd *cobra.Command) {
 		cmd.Flags().VisitAll(func(fl *pflag.Flag) {
 			if !completes[fl.Name] {

@@ -103,6 +103,9 @@ choose); progress, logs and warnings go to stderr. Exit codes are listed in
 		"profile":    cmdutil.CompleteProfiles(f),
 		"to-profile": cmdutil.CompleteProfiles(f),
 		"alerts":     cmdutil.CompleteAlertRules,
+		"topics":     cmdutil.CompleteTopicList(f),
+		"key":        cmdutil.CompleteTopicKey(f),
+		"scenario":   cmdutil.CompleteScenarios,
 	})
 	completeArgs(cmd, map[string]cobra.CompletionFunc{
 		"kx tail":    cmdutil.CompleteTopics(f),
