@@ -464,6 +464,14 @@ type producer interface {
 // produceTo sends stdin's lines to the target topic of client, once it
 // exists, the partitions are known and the schemas are registered.
 func produceTo(ctx context.Context, opts *Options, conv *converter, valueSchema, keySchema *schema.Encoder, client cluster, newProducer func() (producer, error)) error {
+	// The producer first: an idempotent producer asks for its id as it
+	// starts, and librdkafka retries only 500 ms later when no broker was
+	// up yet; the lookups below overlap that wait.
+	p, err := newProducer()
+	if err != nil {
+		return err
+	}
+	defer p.Close()
 	in := newReader(opts.IO.In)
 	topic, err := targetTopic(ctx, opts, client, &in)
 	if err != nil {
@@ -488,12 +496,6 @@ func produceTo(ctx context.Context, opts *Options, conv *converter, valueSchema,
 	if conv.keyEnc, err = encoder(ctx, opts, &opts.Key, keySchema, true); err != nil {
 		return err
 	}
-	p, err := newProducer()
-	if err != nil {
-		return err
-	}
-	defer p.Close()
-
 	tally := newTally()
 	collected := make(chan struct{})
 	go func() {
