@@ -59,7 +59,9 @@ TOPIC=bench.payments
 SCENARIO=$ROOT/scenarios/ecommerce-demo.yaml
 ECO_TOPICS=(orders.created orders.completed inventory.updates customer.notifications payment.transactions shipping.events)
 CASES=(${BENCH_CASES:-tail tail_pipe tail_jq tail_jq_avro export trace produce produce_keyed replay play play_paced memory})
-# The producer settings of kx (pkg/kafka/producer.go) given to kcat -P.
+# The producer settings of kx (pkg/kafka/producer.go) given to kcat -P;
+# kx does not compress by default, so its produce and play cases ask for
+# lz4 (--compression lz4) like kcat here.
 KCAT_PRODUCE_SETTINGS="-X enable.idempotence=true -X acks=all -X compression.codec=lz4 -X topic.partitioner=murmur2_random -X linger.ms=5"
 
 declare -A WALL CPU RSS LINES
@@ -361,7 +363,7 @@ case_produce() {
 	load_payments
 	BEFORE_RUN=fresh_produce_topics
 	compare "produce $BENCH_RECORDS lines, no key (idempotent, acks=all, lz4, murmur2)" null "x>=0.8" \
-		"kx produce" "\"\$KX\" produce bench.produce.kx <$WORK/payments.ndjson" \
+		"kx produce" "\"\$KX\" produce bench.produce.kx --compression lz4 <$WORK/payments.ndjson" \
 		"kcat -P" "$KCAT -P -q -b \$BROKERS -t bench.produce.kcat $KCAT_PRODUCE_SETTINGS <$WORK/payments.ndjson"
 	BEFORE_RUN=
 }
@@ -369,7 +371,7 @@ case_produce_keyed() {
 	load_payments
 	BEFORE_RUN=fresh_produce_topics
 	compare "produce $BENCH_RECORDS lines keyed by orderId (kcat: the keys cut out beforehand)" null "x>=0.8" \
-		"kx produce --key-jq .orderId" "\"\$KX\" produce bench.produce.kx --key-jq .orderId <$WORK/payments.ndjson" \
+		"kx produce --key-jq .orderId" "\"\$KX\" produce bench.produce.kx --key-jq .orderId --compression lz4 <$WORK/payments.ndjson" \
 		"kcat -P -K tab" "$KCAT -P -q -b \$BROKERS -t bench.produce.kcat -K \$'\\t' $KCAT_PRODUCE_SETTINGS <$WORK/payments.tsv"
 	BEFORE_RUN=
 }
@@ -414,7 +416,7 @@ case_play() {
 	prepare_play
 	BEFORE_RUN=fresh_play_topics
 	compare "play unpaced: $PLAY_RECORDS records of the demo scenario" null "x>=0.5" \
-		"kx play unpaced" "\"\$KX\" play $WORK/play.yaml --start \$(date -u -d '-2 hours' +%Y-%m-%dT%H:%M:%SZ) --rate-scale $PLAY_SCALE --seed $BENCH_SEED -o none -q" \
+		"kx play unpaced" "\"\$KX\" play $WORK/play.yaml --start \$(date -u -d '-2 hours' +%Y-%m-%dT%H:%M:%SZ) --rate-scale $PLAY_SCALE --seed $BENCH_SEED --compression lz4 -o none -q" \
 		"kcat -P (same records)" "$KCAT -P -q -b \$BROKERS -t bench.play.kcat -K \$'\\t' $KCAT_PRODUCE_SETTINGS <$WORK/play.tsv"
 	BEFORE_RUN=
 	echo "  rates: kx play $(echo "$PLAY_RECORDS / ${WALL["kx play unpaced"]}" | bc) records/s, kcat -P $(echo "$PLAY_RECORDS / ${WALL["kcat -P (same records)"]}" | bc) records/s"
