@@ -400,7 +400,16 @@ func (p *Player) connect(ctx context.Context) (*liveRun, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The producer first: an idempotent producer asks for its id as it
+	// starts, and librdkafka retries only 500 ms later when no broker was
+	// up yet; the lookups below overlap that wait.
+	// Without printed records, the reports need no copy of keys and values.
+	prod, err := client.NewProducer(cluster.ProducerOptions{NoReportContents: p.opts.Output != OutputRecords, Compression: p.opts.Compression})
+	if err != nil {
+		return nil, err
+	}
 	quiet := func(err error) (*liveRun, error) {
+		prod.Close()
 		if ctx.Err() != nil {
 			return nil, nil // Ctrl-C before anything was produced
 		}
@@ -410,17 +419,12 @@ func (p *Player) connect(ctx context.Context) (*liveRun, error) {
 	if err != nil {
 		return quiet(err)
 	}
-	lr := &liveRun{client: client, tps: cluster.Partitions(topics), encs: p.encoders()}
+	lr := &liveRun{client: client, prod: prod, tps: cluster.Partitions(topics), encs: p.encoders()}
 	if err := p.registerSchemas(ctx, lr.encs); err != nil {
 		return quiet(err)
 	}
 	if lr.before, err = client.ListOffsets(ctx, lr.tps, cluster.Latest); err != nil {
 		return quiet(err)
-	}
-	// Without printed records, the reports need no copy of keys and values.
-	lr.prod, err = client.NewProducer(cluster.ProducerOptions{NoReportContents: p.opts.Output != OutputRecords, Compression: p.opts.Compression})
-	if err != nil {
-		return nil, err
 	}
 	return lr, nil
 }
