@@ -126,6 +126,10 @@ type Generator struct {
 	jqParams  []map[string]any // per phaseParams index
 	starts    []int            // flows each phase starts
 	lastPhase int              // cached phase lookup
+	// sizes is the largest value each emit step has encoded so far: the
+	// next one's buffer starts that large instead of growing (doubling)
+	// to it.
+	sizes map[*instr]int
 }
 
 // NewGenerator prepares a run. Event content depends only on the scenario,
@@ -446,8 +450,14 @@ func (g *Generator) build(fl *flowState, in *instr, at time.Duration, pi int, cu
 	obj["scenarioRunId"] = g.opts.RunID
 	fl.ctx[in.alias] = obj
 
-	buf := make([]byte, 0, 256)
-	buf = appendObject(buf, obj, in.fields.names, in.fields.gens, []string{"eventId", "scenarioRunId"})
+	if g.sizes == nil {
+		g.sizes = map[*instr]int{}
+	}
+	buf := make([]byte, 0, max(256, g.sizes[in]))
+	buf = appendObject(buf, obj, in.fields.names, in.fields.gens, extraKeys)
+	if len(buf) > g.sizes[in] {
+		g.sizes[in] = len(buf)
+	}
 	topic := g.s.Topics[in.topic]
 	ev := Event{
 		At: at, Time: g.timeAt(at, 0), Topic: topic.Name, Value: buf,
@@ -489,6 +499,9 @@ func (g *Generator) build(fl *flowState, in *instr, at time.Duration, pi int, cu
 	g.stats.Events++
 	return ev
 }
+
+// extraKeys are the members build adds to every event.
+var extraKeys = []string{"eventId", "scenarioRunId"}
 
 func keyBytes(v any) []byte {
 	switch k := v.(type) {
