@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/kx-cli/kx/pkg/output"
 )
 
 // WriteMermaid renders g as a Mermaid `flowchart LR` block, ready to paste
@@ -13,7 +15,7 @@ func WriteMermaid(w io.Writer, g Graph) error {
 	b.WriteString("flowchart LR\n")
 	ids := nodeIDs(g)
 	for _, n := range g.Nodes {
-		fmt.Fprintf(&b, "  %s[\"%s<br/>%d keys, %d stopped\"]\n", ids[n.Topic], mermaidText(n.Topic), n.Keys, n.Stopped)
+		fmt.Fprintf(&b, "  %s[\"%s<br/>%s, %d stopped\"]\n", ids[n.Topic], mermaidText(n.Topic), output.Count(n.Keys, "key"), n.Stopped)
 	}
 	for _, e := range g.Edges {
 		fmt.Fprintf(&b, "  %s -->|\"%s\"| %s\n", ids[e.From], mermaidText(edgeLabel(e, " · ")), ids[e.To])
@@ -28,7 +30,7 @@ func WriteDOT(w io.Writer, g Graph) error {
 	fmt.Fprintf(&b, "digraph %s {\n", dotQuote("flow by "+g.Field))
 	b.WriteString("  rankdir=LR;\n  node [shape=box];\n")
 	for _, n := range g.Nodes {
-		fmt.Fprintf(&b, "  %s [label=%s];\n", dotQuote(n.Topic), dotQuote(fmt.Sprintf("%s\n%d keys, %d stopped", n.Topic, n.Keys, n.Stopped)))
+		fmt.Fprintf(&b, "  %s [label=%s];\n", dotQuote(n.Topic), dotQuote(fmt.Sprintf("%s\n%s, %d stopped", n.Topic, output.Count(n.Keys, "key"), n.Stopped)))
 	}
 	for _, e := range g.Edges {
 		fmt.Fprintf(&b, "  %s -> %s [label=%s];\n", dotQuote(e.From), dotQuote(e.To), dotQuote(edgeLabel(e, "\n")))
@@ -39,7 +41,7 @@ func WriteDOT(w io.Writer, g Graph) error {
 }
 
 func edgeLabel(e Edge, sep string) string {
-	return fmt.Sprintf("%d keys%sp50 %s p95 %s max %s", e.Keys, sep, FormatDuration(e.P50), FormatDuration(e.P95), FormatDuration(e.Max))
+	return fmt.Sprintf("%s%sp50 %s p95 %s max %s", output.Count(e.Keys, "key"), sep, FormatDuration(e.P50), FormatDuration(e.P95), FormatDuration(e.Max))
 }
 
 // nodeIDs gives each topic a Mermaid-safe id (topic names have dots).

@@ -536,7 +536,7 @@ func writeSummaryTable(out io.Writer, snap *Snapshot) error {
 		return err
 	}
 	if b := snap.By; b != nil {
-		fmt.Fprintf(out, "\ncounts of %s on %s (%d records)\n", b.Expr, b.Topic, b.Records)
+		fmt.Fprintf(out, "\ncounts of %s on %s (%s)\n", b.Expr, b.Topic, output.Count(b.Records, "record"))
 		rows = rows[:0]
 		for _, v := range b.Values {
 			rows = append(rows, []string{v.Value, strconv.FormatInt(v.Count, 10), strconv.FormatFloat(v.Share, 'f', 2, 64) + "%"})

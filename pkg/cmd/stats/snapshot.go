@@ -119,7 +119,7 @@ func writeSnapshotTable(w io.Writer, snap *st.Snapshot) error {
 		}
 	}
 	if b := snap.By; b != nil {
-		fmt.Fprintf(w, "\ncounts of %s on %s (%d records, %d errors)\n", b.Expr, b.Topic, b.Records, b.Errors)
+		fmt.Fprintf(w, "\ncounts of %s on %s (%s, %s)\n", b.Expr, b.Topic, output.Count(b.Records, "record"), output.Count(b.Errors, "error"))
 		rows = rows[:0]
 		for _, v := range b.Values {
 			rows = append(rows, []string{v.Value, strconv.FormatInt(v.Count, 10), strconv.FormatFloat(v.Share, 'f', 2, 64) + "%"})
