@@ -86,9 +86,11 @@ const (
 // copied, as the reused ones are overwritten at the next Poll.
 func readAll(t *testing.T, c *Client, topic string, partitions, n int, via int) map[int32][]record.Record {
 	t.Helper()
+	// Offset 0, not OffsetBeginning: kx reads from planned offsets, and a
+	// logical one costs librdkafka's 500 ms offset query timer per reader.
 	var assign []Assignment
 	for p := 0; p < partitions; p++ {
-		assign = append(assign, Assignment{TP: TP{Topic: topic, Partition: int32(p)}, Offset: OffsetBeginning})
+		assign = append(assign, Assignment{TP: TP{Topic: topic, Partition: int32(p)}, Offset: 0})
 	}
 	r, err := c.NewReader(ReaderOptions{Assign: assign, Reuse: via == viaReuse})
 	if err != nil {
@@ -178,8 +180,8 @@ func TestBatchPauseDropsBuffered(t *testing.T) {
 	const partitions, n = 2, 2000
 	produceShapes(t, c, "paused", partitions, n)
 	r, err := c.NewReader(ReaderOptions{Assign: []Assignment{
-		{TP: TP{Topic: "paused", Partition: 0}, Offset: OffsetBeginning},
-		{TP: TP{Topic: "paused", Partition: 1}, Offset: OffsetBeginning},
+		{TP: TP{Topic: "paused", Partition: 0}, Offset: 0}, // as readAll
+		{TP: TP{Topic: "paused", Partition: 1}, Offset: 0},
 	}})
 	if err != nil {
 		t.Fatal(err)
