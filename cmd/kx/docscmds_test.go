@@ -36,7 +36,10 @@ type docExample struct {
 type docsLane struct {
 	name, fixture string
 	nodes         int // brokers of its cluster
-	takes         func(docExample) bool
+	// cluster, when set, is the lane whose cluster, directory and fixture
+	// this one shares (their commands must not get in each other's way).
+	cluster string
+	takes   func(docExample) bool
 }
 
 // docsLanes: the first lane that takes an example runs it.
@@ -55,12 +58,19 @@ var docsLanes = []docsLane{
 	{name: "admin", fixture: "admin.sh", nodes: 3, takes: func(ex docExample) bool {
 		return ex.part == "kx topics create" || ex.part == "kx topics delete"
 	}},
+	// kx play writes its scenario's records: on an empty cluster of its
+	// own, away from the data the other lanes read.
+	{name: "play", fixture: "play.sh", takes: func(ex docExample) bool {
+		return ex.part == "kx play"
+	}},
 	// Every --help on the demo's data (a tenth of its orders), in two
-	// lanes of about the same length.
+	// lanes of about the same length on one cluster: what one lane
+	// changes (groups billing, old-billing; orders.copy, created by
+	// either) the other does not read.
 	{name: "help1", fixture: "help.sh", takes: func(ex docExample) bool {
 		return ex.part < "kx play"
 	}},
-	{name: "help2", fixture: "help.sh", takes: func(docExample) bool { return true }},
+	{name: "help2", cluster: "help1", takes: func(docExample) bool { return true }},
 }
 
 // readmeTour: the README's parts from "A tour of the commands" on.
@@ -159,19 +169,47 @@ func docsRun(ts *testscript.TestScript, neg bool, args []string) {
 			}
 		}
 	}
+	start := time.Now()
+	clusters := map[string]*docsCluster{}
+	for _, l := range docsLanes {
+		if l.cluster == "" {
+			c := &docsCluster{ready: make(chan struct{})}
+			clusters[l.name] = c
+			go c.setUp(ts, l)
+		}
+	}
 	results := make([]laneResult, len(docsLanes))
 	var wg sync.WaitGroup
-	start := time.Now()
-	for i := range docsLanes {
+	for i, l := range docsLanes {
+		name := l.name
+		if l.cluster != "" {
+			name = l.cluster
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results[i] = runLane(ts, docsLanes[i], byLane[i])
+			c := clusters[name]
+			<-c.ready
+			if c.err != "" {
+				results[i] = laneResult{failed: []string{fmt.Sprintf("lane %s: %s", l.name, c.err)}}
+				return
+			}
+			results[i] = runLane(l, c, byLane[i])
 		}()
 	}
 	wg.Wait()
+	for _, c := range clusters {
+		for _, f := range c.closers {
+			f()
+		}
+	}
 	var failed []string
 	ran, skipped := 0, 0
+	for _, l := range docsLanes {
+		if c := clusters[l.name]; c != nil && c.took > 0 {
+			ts.Logf("%s: %6.2fs fixture %s", l.name, c.took.Seconds(), l.fixture)
+		}
+	}
 	for i, r := range results {
 		for _, l := range r.log {
 			ts.Logf("%s: %s", docsLanes[i].name, l)
@@ -191,53 +229,70 @@ type laneResult struct {
 	failed, log  []string
 }
 
-// runLane prepares a lane's cluster, registry, staging cluster (the
-// "staging" profile) and directory, runs its fixture, then its examples.
-func runLane(ts *testscript.TestScript, lane docsLane, examples []docExample) (r laneResult) {
-	fail := func(format string, a ...any) laneResult {
-		r.failed = append(r.failed, fmt.Sprintf("lane %s: ", lane.name)+fmt.Sprintf(format, a...))
-		return r
-	}
+// docsCluster is a lane's cluster, registry, staging cluster (the
+// "staging" profile), directory and environment, its fixture run.
+type docsCluster struct {
+	ready   chan struct{}
+	err     string
+	dir     string
+	env     []string
+	took    time.Duration // the fixture's run
+	closers []func()
+}
+
+func (c *docsCluster) setUp(ts *testscript.TestScript, lane docsLane) {
+	defer close(c.ready)
 	b, err := embedded.Start(embedded.Options{Nodes: lane.nodes})
 	if err != nil {
-		return fail("broker: %v", err)
+		c.err = fmt.Sprintf("broker: %v", err)
+		return
 	}
-	defer b.Close()
+	c.closers = append(c.closers, b.Close)
 	staging, err := embedded.Start(embedded.Options{})
 	if err != nil {
-		return fail("staging broker: %v", err)
+		c.err = fmt.Sprintf("staging broker: %v", err)
+		return
 	}
-	defer staging.Close()
+	c.closers = append(c.closers, staging.Close)
 	reg, err := embedded.StartRegistry(embedded.RegistryOptions{})
 	if err != nil {
-		return fail("registry: %v", err)
+		c.err = fmt.Sprintf("registry: %v", err)
+		return
 	}
-	defer reg.Close()
-	dir := ts.MkAbs(filepath.Join("docs", lane.name))
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fail("%v", err)
+	c.closers = append(c.closers, reg.Close)
+	c.dir = ts.MkAbs(filepath.Join("docs", lane.name))
+	if err := os.MkdirAll(c.dir, 0o755); err != nil {
+		c.err = err.Error()
+		return
 	}
-	env := append(os.Environ(),
+	c.env = append(os.Environ(),
 		"PATH="+ts.Getenv("PATH"), "TMPDIR="+ts.Getenv("TMPDIR"), "WORK="+ts.Getenv("WORK"),
-		"HOME="+dir, "XDG_CONFIG_HOME="+filepath.Join(dir, ".config"), "NO_COLOR=1",
+		"HOME="+c.dir, "XDG_CONFIG_HOME="+filepath.Join(c.dir, ".config"), "NO_COLOR=1",
 		"KX_BROKERS="+strings.Join(b.Addrs(), ","), "KX_SCHEMA_REGISTRY="+reg.URL(),
 		"STAGING_BROKERS="+strings.Join(staging.Addrs(), ","))
 	t0 := time.Now()
-	fx, err := startExample(docExample{line: "set -eu; . " + ts.MkAbs(lane.fixture)}, dir, env)
+	fx, err := startExample(docExample{line: "set -eu; . " + ts.MkAbs(lane.fixture)}, c.dir, c.env)
 	if err != nil {
-		return fail("fixture %s: %v", lane.fixture, err)
+		c.err = fmt.Sprintf("fixture %s: %v", lane.fixture, err)
+		return
 	}
 	select {
 	case <-fx.done:
 	case <-time.After(docsTimeout):
 		fx.interrupt()
-		return fail("fixture %s: still running after %s\n%s", lane.fixture, docsTimeout, fx.stderr.String())
+		c.err = fmt.Sprintf("fixture %s: still running after %s\n%s", lane.fixture, docsTimeout, fx.stderr.String())
+		return
 	}
 	if fx.err != nil {
-		return fail("fixture %s: %v\n%s", lane.fixture, fx.err, fx.stderr.String())
+		c.err = fmt.Sprintf("fixture %s: %v\n%s", lane.fixture, fx.err, fx.stderr.String())
+		return
 	}
-	r.log = append(r.log, fmt.Sprintf("%6.2fs fixture %s", time.Since(t0).Seconds(), lane.fixture))
+	c.took = time.Since(t0)
+}
 
+// runLane runs a lane's examples on its cluster, in order.
+func runLane(lane docsLane, cl *docsCluster, examples []docExample) (r laneResult) {
+	dir, env := cl.dir, cl.env
 	type longCmd struct {
 		c           *docsCmd
 		interrupted bool
