@@ -225,7 +225,8 @@ type Producer struct {
 	name   string
 	report bool // copy keys and values into the delivery records
 
-	mu     sync.Mutex
+	mu     sync.Mutex   // Produce's topics and header buffer
+	life   sync.RWMutex // Flush and Len against Close
 	topics map[string]*C.rd_kafka_topic_t
 	hdrBuf []byte
 
@@ -749,8 +750,7 @@ func (p *Producer) produce(r *record.Record, partition int32, ts int64, id uintp
 // returns how many are still in flight.
 func (p *Producer) Flush(ctx context.Context) int {
 	for {
-		C.rd_kafka_flush(p.rk, 100)
-		n := p.Len()
+		n := p.flush(100)
 		if n == 0 {
 			return 0
 		}
@@ -762,8 +762,27 @@ func (p *Producer) Flush(ctx context.Context) int {
 	}
 }
 
-// Len is the number of records not yet delivered.
-func (p *Producer) Len() int { return int(C.rd_kafka_outq_len(p.rk)) }
+// flush waits up to ms for the queue to drain and returns what is left;
+// after Close, nothing (the handle is gone).
+func (p *Producer) flush(ms int) int {
+	p.life.RLock()
+	defer p.life.RUnlock()
+	if p.closed.Load() {
+		return 0
+	}
+	C.rd_kafka_flush(p.rk, C.int(ms))
+	return int(C.rd_kafka_outq_len(p.rk))
+}
+
+// Len is the number of records not yet delivered (0 after Close).
+func (p *Producer) Len() int {
+	p.life.RLock()
+	defer p.life.RUnlock()
+	if p.closed.Load() {
+		return 0
+	}
+	return int(C.rd_kafka_outq_len(p.rk))
+}
 
 // Close shuts the producer down; undelivered records are dropped, so Flush
 // first. Deliveries is closed once its last event is forwarded.
@@ -773,6 +792,8 @@ func (p *Producer) Close() {
 	}
 	p.mu.Lock() // no Produce in flight
 	defer p.mu.Unlock()
+	p.life.Lock() // nor Flush nor Len
+	defer p.life.Unlock()
 	p.stopping.Store(true)
 	p.wake.poke()
 	p.logWake.poke()
