@@ -120,7 +120,7 @@ func (w *Webhook) post(ev Event) error {
 	for attempt := 1; ; attempt++ {
 		select {
 		case <-w.stop:
-			return fmt.Errorf("out of time after %d attempts", attempt-1)
+			return fmt.Errorf("out of time after %s", output.Count(attempt-1, "attempt"))
 		default:
 		}
 		err = w.postOnce(body)
@@ -128,12 +128,12 @@ func (w *Webhook) post(ev Event) error {
 			return nil
 		}
 		if attempt >= w.Attempts {
-			return fmt.Errorf("%d attempts: %w", attempt, err)
+			return fmt.Errorf("%s: %w", output.Count(attempt, "attempt"), err)
 		}
 		select {
 		case <-time.After(wait):
 		case <-w.stop:
-			return fmt.Errorf("stopped after %d attempts: %w", attempt, err)
+			return fmt.Errorf("stopped after %s: %w", output.Count(attempt, "attempt"), err)
 		}
 		wait *= 2
 	}

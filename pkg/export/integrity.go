@@ -228,8 +228,8 @@ func (c *Checker) Finish(lowAtEnd map[record.TopicPartition]int64, complete bool
 		if p.rng.Requested < p.rng.Watermark.Low {
 			lost := Range{From: p.rng.Requested, To: p.rng.Watermark.Low, Count: p.rng.Watermark.Low - p.rng.Requested}
 			p.LostToRetention = &lost
-			res.Failures = append(res.Failures, fmt.Sprintf("%s: offsets %d-%d (%d records) asked for were already deleted (retention or delete-records; low watermark %d)",
-				name, lost.From, lost.To-1, lost.Count, p.rng.Watermark.Low))
+			res.Failures = append(res.Failures, fmt.Sprintf("%s: offsets %d-%d (%s) asked for were already deleted (retention or delete-records; low watermark %d)",
+				name, lost.From, lost.To-1, output.Count(lost.Count, "record"), p.rng.Watermark.Low))
 		}
 		if complete {
 			last := p.rng.Start
@@ -278,8 +278,8 @@ func (c *Checker) Finish(lowAtEnd map[record.TopicPartition]int64, complete bool
 	}
 	if u := c.unique; u != nil && u.DuplicatesTotal > 0 {
 		d := u.Duplicates[0]
-		res.Failures = append(res.Failures, fmt.Sprintf("%d duplicates of %s (first: %q at %s/%d@%d, again at %s/%d@%d)",
-			u.DuplicatesTotal, u.Expr, d.Key, d.First.Topic, d.First.Partition, d.First.Offset, d.Again.Topic, d.Again.Partition, d.Again.Offset))
+		res.Failures = append(res.Failures, fmt.Sprintf("%s of %s (first: %q at %s/%d@%d, again at %s/%d@%d)",
+			output.Count(u.DuplicatesTotal, "duplicate"), u.Expr, d.Key, d.First.Topic, d.First.Partition, d.First.Offset, d.Again.Topic, d.Again.Partition, d.Again.Offset))
 	}
 	if u := c.unique; u != nil && u.Missing > 0 {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("%s no %s", output.CountHave(u.Missing, "record"), u.Expr))

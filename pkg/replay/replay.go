@@ -479,7 +479,7 @@ func Run(ctx context.Context, src Source, open consume.Opener, dst Destination, 
 		prod.Close()
 		<-delivered
 		if left > 0 && rep.FirstError == "" {
-			rep.FirstError = fmt.Sprintf("%d records still unacknowledged after %s", left, dst.FlushTimeout)
+			rep.FirstError = fmt.Sprintf("%s still unacknowledged after %s", output.Count(left, "record"), dst.FlushTimeout)
 		}
 	}
 	if err := store(true); err != nil && readErr == nil {

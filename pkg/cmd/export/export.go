@@ -507,16 +507,16 @@ func report(opts *ExportOptions, job export.Job, p *plan, res *readResult, wm ma
 	rep.UnexportedFields.Count = res.unknown
 	if res.unknownFirst != nil {
 		rep.UnexportedFields.First = res.unknownFirst
-		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%d records have value fields outside the discovered columns (first at %s/%d@%d); choose them with --columns or use -o ndjson",
-			rep.UnexportedFields.Count, res.unknownFirst.Topic, res.unknownFirst.Partition, res.unknownFirst.Offset))
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s value fields outside the discovered columns (first at %s/%d@%d); choose them with --columns or use -o ndjson",
+			output.CountHave(rep.UnexportedFields.Count, "record"), res.unknownFirst.Topic, res.unknownFirst.Partition, res.unknownFirst.Offset))
 	}
 	rep.Undecodable.Count, rep.Undecodable.First = res.undecodable, res.undecFirst
 	if res.undecodable > 0 {
 		if opts.SkipInvalid {
 			rep.Undecodable.Skipped = true
-			rep.Warnings = append(rep.Warnings, fmt.Sprintf("%d records could not be decoded and were left out (--skip-invalid; first: %s)", res.undecodable, res.undecFirst))
+			rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s could not be decoded and %s left out (--skip-invalid; first: %s)", output.Count(res.undecodable, "record"), wasWere(res.undecodable), res.undecFirst))
 		} else {
-			rep.Failures = append(rep.Failures, fmt.Sprintf("%d records could not be decoded and were written raw (first: %s); --skip-invalid leaves them out", res.undecodable, res.undecFirst))
+			rep.Failures = append(rep.Failures, fmt.Sprintf("%s could not be decoded and %s written raw (first: %s); --skip-invalid leaves them out", output.Count(res.undecodable, "record"), wasWere(res.undecodable), res.undecFirst))
 		}
 	}
 	if res.recon != nil {
@@ -649,4 +649,11 @@ func sameFile(a, b string) bool {
 		return abs
 	}
 	return resolve(a) == resolve(b)
+}
+
+func wasWere[N int | int64](n N) string {
+	if n == 1 {
+		return "was"
+	}
+	return "were"
 }
