@@ -293,12 +293,18 @@ func replayTopics(ctx context.Context, opts *Options, ro replay.Options, started
 	}
 	rep, runErr := replay.Run(ctx, src, open, destination, ro)
 	decoded()
+	// Ctrl-C (or SIGTERM) ended a call to the cluster: an interruption
+	// (130/143 below), not an I/O failure.
+	interrupted := runErr != nil && ctx.Err() != nil && errors.Is(runErr, ctx.Err())
 	if out != nil {
 		if err := out.Flush(); err != nil && runErr == nil {
 			runErr = err
 		}
 	}
 	if rep == nil {
+		if interrupted {
+			return cmdutil.Interrupted(ctx, "replay", "before it read a record; nothing was sent")
+		}
 		var ue *replay.UsageError
 		if errors.As(runErr, &ue) {
 			return exitcode.New(exitcode.Usage, runErr)
@@ -317,7 +323,7 @@ func replayTopics(ctx context.Context, opts *Options, ro replay.Options, started
 		}
 	}
 	printSummary(opts, rep)
-	if runErr != nil {
+	if runErr != nil && !interrupted {
 		err := fmt.Errorf("replay %s → %s: %w", opts.Source, opts.Dest, runErr)
 		if errors.As(runErr, new(*replay.UsageError)) {
 			return exitcode.New(exitcode.Usage, err)

@@ -259,3 +259,22 @@ func TestReplayInterrupted(t *testing.T) {
 		t.Errorf("stderr %q", errOut)
 	}
 }
+
+// Ctrl-C while the replay still asks the cluster (librdkafka's calls end
+// with the context's error) exits 130 like a cut-short read, not 7.
+func TestReplayInterruptedBeforeReading(t *testing.T) {
+	c := payments()
+	ctx, cancel := context.WithCancelCause(context.Background())
+	cancel(&cmdutil.SignalCause{Signal: syscall.SIGINT})
+	c.Fail(kafkafake.OpMetadata, ctx.Err())
+	ios, _, _, _ := iostreams.Test()
+	err := replayOn(ctx, t, c, newOptions(ios))
+	if cmdutil.ExitCode(err) != 130 || err.Error() != "replay interrupted by SIGINT before it read a record; nothing was sent" {
+		t.Errorf("%v (exit %d)", err, cmdutil.ExitCode(err))
+	}
+	// The same failure without a signal is an error of its own.
+	c.Fail(kafkafake.OpMetadata, errors.New("broker on fire"))
+	if err := replayOn(context.Background(), t, c, newOptions(ios)); cmdutil.ExitCode(err) == 130 || !strings.Contains(err.Error(), "broker on fire") {
+		t.Errorf("%v (exit %d)", err, cmdutil.ExitCode(err))
+	}
+}
