@@ -34,6 +34,11 @@ func run() int {
 	stopProfile := startProfile(ios)
 	err := root.Execute(ctx, cmdutil.New(ios))
 	stopProfile()
+	if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		// Ctrl-C or SIGTERM ended a call still waiting (for the cluster,
+		// mostly): the signal's exit code and name, not "context canceled".
+		err = cmdutil.Interrupted(ctx, "kx", "before the command finished")
+	}
 	switch {
 	case err == nil, errors.Is(err, syscall.EPIPE):
 		return exitcode.OK

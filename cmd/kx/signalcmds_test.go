@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"errors"
+	"net"
 	"os"
 	"os/exec"
 	"strconv"
@@ -15,6 +16,66 @@ import (
 
 func init() {
 	scriptCmds["interrupt"] = interruptCmd
+	scriptCmds["silent-broker"] = silentBroker
+	scriptCmds["wait-accept"] = waitAccept
+}
+
+// silentAccepts: per silent broker address, its accepted connections.
+var silentAccepts sync.Map
+
+// silentBroker: silent-broker VAR: listen on a free port that accepts
+// connections and never answers (a broker that hangs), address in VAR.
+func silentBroker(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: silent-broker VAR")
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	ts.Check(err)
+	accepted := make(chan struct{}, 16)
+	silentAccepts.Store(l.Addr().String(), accepted)
+	var mu sync.Mutex
+	var conns []net.Conn
+	ts.Defer(func() {
+		l.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+			select {
+			case accepted <- struct{}{}:
+			default:
+			}
+		}
+	}()
+	ts.Setenv(args[0], l.Addr().String())
+}
+
+// waitAccept: wait-accept ADDR: wait until the silent broker at ADDR
+// accepted a connection (30 s at most).
+func waitAccept(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: wait-accept ADDR")
+	}
+	ch, ok := silentAccepts.Load(args[0])
+	if !ok {
+		ts.Fatalf("wait-accept: no silent broker at %s", args[0])
+	}
+	select {
+	case <-ch.(chan struct{}):
+	case <-time.After(30 * time.Second):
+		ts.Fatalf("wait-accept: no connection to the silent broker")
+	}
 }
 
 // interrupt SIGNAL LINES CODE PROG ARGS...: run PROG, send it SIGNAL (INT
