@@ -35,8 +35,9 @@ const Help = `kx exits with one of these codes:
   7    I/O failure or any other error: a full disk, an unwritable --out, a closed
        stdout, a record the broker refused (never "no match")
   130  interrupted by Ctrl-C (SIGINT) before the end of a bounded read (export,
-       tail -e/--to/-c, trace, flow): what was written is complete lines, but
-       not all of it; or a second Ctrl-C
+       tail -e/--to/-c, trace, flow, replay): what was written is complete
+       lines, but not all of it; any command stopped while it still waits
+       for the cluster; or a second Ctrl-C
   143  the same for SIGTERM (timeout, systemd, Kubernetes)
 
 Ctrl-C or SIGTERM is the normal end of a follow read (tail without
