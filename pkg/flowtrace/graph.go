@@ -19,8 +19,11 @@ import (
 // int64 per topic, no pointers for the collector to scan) rather than a
 // slice of its own. Offer is safe for concurrent use.
 type FlowBuilder struct {
-	field    Path
-	literal  []byte
+	field   Path
+	literal []byte
+	// single: the path is one plain field, top, read in place.
+	single   bool
+	top      string
 	topicIdx map[string]int
 	topics   []string
 
@@ -74,6 +77,8 @@ func NewFlowBuilder(field string, topics []string) (*FlowBuilder, error) {
 	b := &FlowBuilder{
 		field:    p,
 		literal:  []byte(`"` + last + `"`),
+		single:   p.isSingle(),
+		top:      last,
 		topicIdx: map[string]int{},
 		rows:     map[string]int32{},
 		firsts:   firstSlab{width: len(topics)},
@@ -106,7 +111,7 @@ func (b *FlowBuilder) Offer(rec *record.Record) {
 		defer b.mu.Unlock()
 		b.records[ti]++
 		if ok {
-			b.reached(key, nil, ti, ms)
+			b.reached(key, ti, ms)
 		}
 		return
 	}
@@ -115,27 +120,16 @@ func (b *FlowBuilder) Offer(rec *record.Record) {
 	defer b.mu.Unlock()
 	b.records[ti]++
 	for _, k := range vals {
-		b.reached(nil, &k, ti, ms)
+		b.reached([]byte(k), ti, ms)
 	}
 }
 
-// reached notes that key (given as bytes, or as a string when str is set)
-// has a record in topic ti at ms. b.mu is held.
-func (b *FlowBuilder) reached(key []byte, str *string, ti int, ms int64) {
-	var i int32
-	var ok bool
-	if str != nil {
-		i, ok = b.rows[*str]
-	} else {
-		i, ok = b.rows[string(key)] // no copy for a lookup
-	}
+// reached notes that key has a record in topic ti at ms. b.mu is held.
+func (b *FlowBuilder) reached(key []byte, ti int, ms int64) {
+	i, ok := b.rows[string(key)] // no copy for a lookup
 	if !ok {
 		i = b.firsts.add()
-		if str != nil {
-			b.rows[*str] = i
-		} else {
-			b.rows[string(key)] = i
-		}
+		b.rows[string(key)] = i
 	}
 	if row := b.firsts.row(i); ms < row[ti] {
 		row[ti] = ms
@@ -148,13 +142,12 @@ func (b *FlowBuilder) reached(key []byte, str *string, ti int, ms int64) {
 // says whether the field holds a string, number or boolean, whose text
 // (what decoding gives) is key.
 func (b *FlowBuilder) topLevelValue(v []byte) (key []byte, ok, fast bool) {
-	name, single := b.field.single()
-	if !single || bytes.IndexByte(v, '\\') >= 0 {
+	if !b.single || bytes.IndexByte(v, '\\') >= 0 {
 		return nil, false, false
 	}
 	var raw []byte
 	if !jsonscan.ObjectMembers(v, func(k, val []byte) {
-		if string(k) == name {
+		if string(k) == b.top {
 			raw = val // the last one wins, as when decoding
 		}
 	}) {

@@ -40,14 +40,9 @@ func ParsePath(s string) (Path, error) {
 	return p, nil
 }
 
-// single returns the field of a path of one plain field (orderId), the
+// isSingle reports whether the path is one plain field (orderId), the
 // common case read without decoding the value.
-func (p Path) single() (string, bool) {
-	if len(p.segments) != 1 || p.segments[0].each {
-		return "", false
-	}
-	return p.segments[0].field, true
-}
+func (p Path) isSingle() bool { return len(p.segments) == 1 && !p.segments[0].each }
 
 // Name is the path without its leading dot: how ids are named.
 func (p Path) Name() string { return p.text }
