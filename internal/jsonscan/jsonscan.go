@@ -45,12 +45,8 @@ func ValidLineMembers(b []byte, visit func(key []byte, escaped bool, val []byte)
 	if s.Peek() != '{' {
 		return s.Value(0) && s.pos == len(b)
 	}
-	return s.Object(0, func(key []byte, escaped bool) bool {
-		start := s.pos
-		if !s.Value(1) {
-			return false
-		}
-		visit(key, escaped, s.b[start:s.pos])
+	return s.members(func(key []byte, escaped bool, val []byte) bool {
+		visit(key, escaped, val)
 		return true
 	}) && s.pos == len(b)
 }
@@ -62,14 +58,22 @@ func ValidLineMembers(b []byte, visit func(key []byte, escaped bool, val []byte)
 // what it saw.
 func ObjectMembers(b []byte, visit func(key, val []byte)) bool {
 	s := NewScanner(b)
-	return s.Object(0, func(key []byte, escaped bool) bool {
-		start := s.pos
-		if escaped || !s.Value(1) {
+	return s.members(func(key []byte, escaped bool, val []byte) bool {
+		if escaped {
 			return false
 		}
-		visit(key, s.b[start:s.pos])
+		visit(key, val)
 		return true
 	}) && s.End()
+}
+
+// members scans the object at s, calling visit with each member's key and
+// raw value; visit returning false ends the scan as invalid.
+func (s *Scanner) members(visit func(key []byte, escaped bool, val []byte) bool) bool {
+	return s.Object(0, func(key []byte, escaped bool) bool {
+		start := s.pos
+		return s.Value(1) && visit(key, escaped, s.b[start:s.pos])
+	})
 }
 
 // A Scanner reads one JSON text, for callers that check more than its
