@@ -2,6 +2,7 @@ package flowtrace
 
 import (
 	"bytes"
+	"hash/maphash"
 	"math"
 	"slices"
 	"sync"
@@ -14,9 +15,14 @@ import (
 
 // FlowBuilder infers the graph of a flow from records: for each key (a
 // value of the field) the first time it appears in each topic. A whole log
-// has millions of keys, so each is one map entry to a row of a slab (one
-// int64 per topic, no pointers for the collector to scan) rather than a
-// slice of its own. Offer is safe for concurrent use.
+// has millions of keys, so a key is its 64-bit hash in one map entry to a
+// row of a slab (an int64 and an int32 per topic, no pointers for the
+// collector to scan): about 60 bytes for a key of six topics, where a Go
+// string and an int64 per topic were about 100. Two keys of the same hash
+// would count as one: among n keys the chance that any two collide is
+// about n²/2^65 (3·10^-6 for ten million keys), and the hash's seed is
+// drawn for each builder, so no data collides on every run. Offer is safe
+// for concurrent use.
 type FlowBuilder struct {
 	field   Path
 	literal []byte
@@ -25,9 +31,10 @@ type FlowBuilder struct {
 	top      string
 	topicIdx map[string]int
 	topics   []string
+	seed     maphash.Seed
 
 	mu      sync.Mutex
-	rows    map[string]int32 // key -> row
+	rows    map[uint64]int32 // hash of the key -> row
 	firsts  firstSlab
 	records []int64 // per topic
 }
@@ -36,33 +43,100 @@ type FlowBuilder struct {
 const notReached = math.MaxInt64
 
 // firstSlab holds, for each row, the unix ms of the key's first record in
-// each topic, in chunks so that growing never copies what is there.
+// each topic: the time of the first record offered for the key (its base)
+// and an int32 offset from it per topic (±24.8 days), in chunks so that
+// growing never copies what is there. A key whose times do not fit (a
+// record more than 24 days from the first one offered) keeps them whole
+// in wide, its base set to wideRow.
 type firstSlab struct {
-	width  int
-	chunks [][]int64
-	n      int
+	width int
+	bases [][]int64
+	offs  [][]int32
+	n     int
+	wide  map[int32][]int64
 }
 
-const slabChunkRows = 1 << 14
+const (
+	slabChunkRows = 1 << 14
+	offNotReached = math.MaxInt32
+	wideRow       = math.MinInt64
+)
 
-// add appends a row of notReached and returns its index.
-func (s *firstSlab) add() int32 {
+// add appends a row of a key first offered at ms, in no topic yet, and
+// returns its index.
+func (s *firstSlab) add(ms int64) int32 {
 	if s.n%slabChunkRows == 0 {
-		s.chunks = append(s.chunks, make([]int64, 0, slabChunkRows*s.width))
+		s.bases = append(s.bases, make([]int64, 0, slabChunkRows))
+		s.offs = append(s.offs, make([]int32, 0, slabChunkRows*s.width))
 	}
-	c := &s.chunks[len(s.chunks)-1]
+	c := len(s.bases) - 1
+	s.bases[c] = append(s.bases[c], ms)
 	for range s.width {
-		*c = append(*c, notReached)
+		s.offs[c] = append(s.offs[c], offNotReached)
 	}
 	s.n++
-	return int32(s.n - 1)
+	i := int32(s.n - 1)
+	if ms == wideRow {
+		s.widen(i, ms) // a base that reads as the mark
+	}
+	return i
 }
 
-// row returns row i's firsts.
-func (s *firstSlab) row(i int32) []int64 {
-	c := s.chunks[int(i)/slabChunkRows]
-	off := (int(i) % slabChunkRows) * s.width
-	return c[off : off+s.width : off+s.width]
+// note lowers row i's first time in topic ti to ms.
+func (s *firstSlab) note(i int32, ti int, ms int64) {
+	c, r := int(i)/slabChunkRows, int(i)%slabChunkRows
+	base := s.bases[c][r]
+	if base == wideRow {
+		w := s.wide[i]
+		w[ti] = min(w[ti], ms)
+		return
+	}
+	o := &s.offs[c][r*s.width+ti]
+	d := ms - base
+	if (d > 0) == (ms > base) && d >= math.MinInt32 && d < offNotReached {
+		*o = min(*o, int32(d))
+		return
+	}
+	if ms > base && *o != offNotReached {
+		return // later than the time the row has
+	}
+	s.widen(i, base)
+	s.wide[i][ti] = min(s.wide[i][ti], ms)
+}
+
+// widen moves row i, of base, to wide.
+func (s *firstSlab) widen(i int32, base int64) {
+	if s.wide == nil {
+		s.wide = map[int32][]int64{}
+	}
+	c, r := int(i)/slabChunkRows, int(i)%slabChunkRows
+	w := make([]int64, s.width)
+	for ti, o := range s.offs[c][r*s.width : (r+1)*s.width] {
+		w[ti] = notReached
+		if o != offNotReached {
+			w[ti] = base + int64(o)
+		}
+	}
+	s.wide[i] = w
+	s.bases[c][r] = wideRow
+}
+
+// row returns row i's first times (notReached where none) in dst.
+func (s *firstSlab) row(i int32, dst []int64) []int64 {
+	c, r := int(i)/slabChunkRows, int(i)%slabChunkRows
+	base := s.bases[c][r]
+	if base == wideRow {
+		return append(dst[:0], s.wide[i]...)
+	}
+	dst = dst[:0]
+	for _, o := range s.offs[c][r*s.width : (r+1)*s.width] {
+		if o == offNotReached {
+			dst = append(dst, notReached)
+		} else {
+			dst = append(dst, base+int64(o))
+		}
+	}
+	return dst
 }
 
 // NewFlowBuilder correlates records by field over topics (their order
@@ -79,7 +153,8 @@ func NewFlowBuilder(field string, topics []string) (*FlowBuilder, error) {
 		single:   p.isSingle(),
 		top:      last,
 		topicIdx: map[string]int{},
-		rows:     map[string]int32{},
+		seed:     maphash.MakeSeed(),
+		rows:     map[uint64]int32{},
 		firsts:   firstSlab{width: len(topics)},
 		records:  make([]int64, len(topics)),
 	}
@@ -105,34 +180,42 @@ func (b *FlowBuilder) Offer(rec *record.Record) {
 		return
 	}
 	ms := rec.Timestamp.UnixMilli()
+	// Hash outside the lock: the readers of other partitions wait on it.
 	if key, ok, fast := b.topLevelValue(rec.Value); fast {
+		var h uint64
+		if ok {
+			h = maphash.Bytes(b.seed, key)
+		}
 		b.mu.Lock()
 		defer b.mu.Unlock()
 		b.records[ti]++
 		if ok {
-			b.reached(key, ti, ms)
+			b.reached(h, ti, ms)
 		}
 		return
 	}
 	vals := b.field.Values(nil, decodeValue(rec.Value))
+	hs := make([]uint64, len(vals))
+	for i, k := range vals {
+		hs[i] = maphash.String(b.seed, k)
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.records[ti]++
-	for _, k := range vals {
-		b.reached([]byte(k), ti, ms)
+	for _, h := range hs {
+		b.reached(h, ti, ms)
 	}
 }
 
-// reached notes that key has a record in topic ti at ms. b.mu is held.
-func (b *FlowBuilder) reached(key []byte, ti int, ms int64) {
-	i, ok := b.rows[string(key)] // no copy for a lookup
+// reached notes that the key of hash h has a record in topic ti at ms.
+// b.mu is held.
+func (b *FlowBuilder) reached(h uint64, ti int, ms int64) {
+	i, ok := b.rows[h]
 	if !ok {
-		i = b.firsts.add()
-		b.rows[string(key)] = i
+		i = b.firsts.add(ms)
+		b.rows[h] = i
 	}
-	if row := b.firsts.row(i); ms < row[ti] {
-		row[ti] = ms
-	}
+	b.firsts.note(i, ti, ms)
 }
 
 // topLevelValue reads a field at the top level of a value without
@@ -277,9 +360,11 @@ func (b *FlowBuilder) Graph() Graph {
 // topic order). b.mu is held; vs is reused.
 func (b *FlowBuilder) eachKey(fn func(vs []visit)) {
 	vs := make([]visit, 0, len(b.topics))
+	row := make([]int64, 0, len(b.topics))
 	for i := range int32(b.firsts.n) {
 		vs = vs[:0]
-		for ti, first := range b.firsts.row(i) {
+		row = b.firsts.row(i, row)
+		for ti, first := range row {
 			if first != notReached {
 				vs = append(vs, visit{topic: ti, first: first})
 			}

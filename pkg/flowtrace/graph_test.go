@@ -147,3 +147,42 @@ func TestGraphAgreesWithReference(t *testing.T) {
 		}
 	}
 }
+
+// A row gives back the least time noted in each topic, whether it fits
+// the int32 offsets or not, down to the extremes of int64.
+func TestFirstSlabKeepsLeastTimes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	times := []func() int64{
+		func() int64 { return 1_780_000_000_000 + rng.Int64N(1000) },
+		func() int64 { return 1_780_000_000_000 + rng.Int64N(1<<40) - 1<<39 },
+		func() int64 { return []int64{math.MinInt64, math.MinInt64 + 1, -1, 0, math.MaxInt64 - 1}[rng.IntN(5)] },
+	}
+	const width, rows = 3, 40_000 // more than two chunks
+	s := firstSlab{width: width}
+	want := make([][]int64, rows)
+	for i := range rows {
+		gen := times[i%len(times)]
+		first := gen()
+		if s.add(first) != int32(i) {
+			t.Fatal("rows out of order")
+		}
+		want[i] = []int64{notReached, notReached, notReached}
+		for range 4 {
+			ms, ti := gen(), rng.IntN(width)
+			if rng.IntN(4) == 0 {
+				ms = first
+			}
+			s.note(int32(i), ti, ms)
+			want[i][ti] = min(want[i][ti], ms)
+		}
+	}
+	var buf []int64
+	for i := range rows {
+		if buf = s.row(int32(i), buf); !slices.Equal(buf, want[i]) {
+			t.Fatalf("row %d: %v, want %v", i, buf, want[i])
+		}
+	}
+	if len(s.wide) == 0 || len(s.wide) > rows*2/3+1 {
+		t.Errorf("%d wide rows of %d: the test no longer covers both kinds", len(s.wide), rows)
+	}
+}
