@@ -49,6 +49,11 @@ type ProducerOptions struct {
 	// Record (topic, partition, offset and timestamp stay): a copy of
 	// every record less for callers that only count deliveries.
 	NoReportContents bool
+	// OnDeliveries, when set, receives the delivery reports many at a
+	// time, from one goroutine, instead of Deliveries (which then carries
+	// nothing and is closed by Close): no channel operation per record.
+	// The slice and its records are reused once it returns.
+	OnDeliveries func([]Delivery)
 }
 
 // Delivery is the outcome of one produce: the record with its partition,

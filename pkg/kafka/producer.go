@@ -125,6 +125,40 @@ static int kx_produce(rd_kafka_t *rk, rd_kafka_topic_t *rkt, int32_t partition,
 	return err;
 }
 
+// kx_rec is one record of a batch: its bytes at offsets of the batch's
+// buffer (a length of -1: null). rkt is a rd_kafka_topic_t *, held as an
+// integer so the array holds no pointer for cgo to check.
+typedef struct {
+	uintptr_t rkt;
+	uintptr_t opaque;
+	int64_t ts;
+	int64_t key_off, key_len;
+	int64_t value_off, value_len;
+	int64_t hdr_off;
+	int32_t partition;
+	int32_t nhdrs;
+} kx_rec;
+
+// kx_produce_batch queues msgs[0..n) in order and stops at the first one
+// librdkafka refuses: it returns how many it queued, and *err the
+// refusal's code (0 when all were queued).
+static int kx_produce_batch(rd_kafka_t *rk, const kx_rec *msgs, int n, const unsigned char *base, int *err) {
+	if (!base) base = (const unsigned char *)kx_empty;
+	for (int i = 0; i < n; i++) {
+		const kx_rec *m = &msgs[i];
+		int e = kx_produce(rk, (rd_kafka_topic_t *)m->rkt, m->partition,
+			base + m->value_off, m->value_len < 0 ? 0 : (size_t)m->value_len, m->value_len < 0,
+			base + m->key_off, m->key_len < 0 ? 0 : (size_t)m->key_len, m->key_len < 0,
+			m->ts, base + m->hdr_off, m->nhdrs, m->opaque);
+		if (e) {
+			*err = e;
+			return i;
+		}
+	}
+	*err = 0;
+	return n;
+}
+
 // kx_dr is what Go reads of one delivery report.
 typedef struct {
 	int32_t err;
@@ -224,11 +258,18 @@ type Producer struct {
 	owner  *Client
 	name   string
 	report bool // copy keys and values into the delivery records
+	// onDeliveries receives the reports a batch at a time (instead of
+	// deliveries); recs and batch are its reused memory.
+	onDeliveries func([]Delivery)
+	recs         []record.Record
+	batch        []Delivery
 
 	mu     sync.Mutex   // Produce's topics and header buffer
 	life   sync.RWMutex // Flush and Len against Close
 	topics map[string]*C.rd_kafka_topic_t
 	hdrBuf []byte
+	// batchMsgs is ProduceBatch's array of C records, reused.
+	batchMsgs []C.kx_rec
 
 	// opaques holds the callers' opaques by id (the message's opaque in
 	// librdkafka); id 0 is none.
@@ -292,17 +333,18 @@ func (c *Client) NewProducer(opts ProducerOptions) (*Producer, error) {
 		return nil, c.classify("producer", err)
 	}
 	p := &Producer{
-		rk:         rk,
-		q:          C.rd_kafka_queue_get_main(rk),
-		logq:       C.rd_kafka_queue_new(rk),
-		owner:      c,
-		report:     !opts.NoReportContents,
-		topics:     map[string]*C.rd_kafka_topic_t{},
-		opaques:    []any{nil},
-		deliveries: make(chan Delivery, 4096),
-		done:       make(chan struct{}),
-		logsDone:   make(chan struct{}),
-		logs:       logs,
+		rk:           rk,
+		q:            C.rd_kafka_queue_get_main(rk),
+		logq:         C.rd_kafka_queue_new(rk),
+		owner:        c,
+		report:       !opts.NoReportContents,
+		onDeliveries: opts.OnDeliveries,
+		topics:       map[string]*C.rd_kafka_topic_t{},
+		opaques:      []any{nil},
+		deliveries:   make(chan Delivery, 4096),
+		done:         make(chan struct{}),
+		logsDone:     make(chan struct{}),
+		logs:         logs,
 	}
 	if s, ok := (*cfg)["client.id"].(string); ok {
 		p.name = s
@@ -428,7 +470,12 @@ func (p *Producer) serve() {
 			}
 			p.owner.noteError(e)
 			if e.IsFatal() {
-				p.deliveries <- Delivery{Err: p.owner.classify("producer", e)}
+				d := Delivery{Err: p.owner.classify("producer", e)}
+				if p.onDeliveries != nil {
+					p.onDeliveries([]Delivery{d})
+				} else {
+					p.deliveries <- d
+				}
 			} else if p.owner.opts.Verbose && p.owner.opts.Log != nil {
 				fmt.Fprintf(p.owner.opts.Log, "kafka: %v\n", e)
 			}
@@ -473,9 +520,21 @@ func (w *waker) close() {
 }
 
 // deliver turns one batch of reports into Deliveries: the records share
-// one slab, their keys and values (when reported) one arena.
+// one slab, their keys and values (when reported) one arena. With
+// onDeliveries the slab is reused and the batch handed over at once.
 func (p *Producer) deliver(drs []C.kx_dr, opaques []any, topicName func(*C.char) string) {
-	recs := make([]record.Record, len(drs))
+	var recs []record.Record
+	if p.onDeliveries != nil {
+		if cap(p.recs) < len(drs) {
+			p.recs = make([]record.Record, len(drs))
+			p.batch = make([]Delivery, 0, len(drs))
+		}
+		recs = p.recs[:len(drs)]
+		clear(recs)
+		p.batch = p.batch[:0]
+	} else {
+		recs = make([]record.Record, len(drs))
+	}
 	var arena []byte
 	if p.report {
 		size := 0
@@ -512,7 +571,15 @@ func (p *Producer) deliver(drs []C.kx_dr, opaques []any, topicName func(*C.char)
 		if m.err != 0 {
 			d.Err = p.owner.classify("produce to "+r.Topic, ck.NewError(ck.ErrorCode(m.err), "", false))
 		}
-		p.deliveries <- d
+		if p.onDeliveries != nil {
+			p.batch = append(p.batch, d)
+		} else {
+			p.deliveries <- d
+		}
+	}
+	if p.onDeliveries != nil {
+		p.onDeliveries(p.batch)
+		clear(p.batch)
 	}
 }
 
@@ -696,6 +763,121 @@ func (p *Producer) Produce(ctx context.Context, r *record.Record, opaque any) er
 		return p.owner.classify("produce to "+r.Topic, ck.NewError(ck.ErrorCode(code), "", false))
 	}
 }
+
+// ProduceBatch queues the records of b in order, many per cgo call. When
+// the local queue is full it waits for room until ctx ends. A record that
+// cannot be queued (a timestamp CheckTimestamp refuses, a record over
+// message.max.bytes, a partition the topic lacks, a closed producer) is
+// passed to refused with its opaque, and the others go on. It returns how
+// many records it handed over (queued or refused) and, when ctx ended
+// first, ctx's error. b is left as it is: the caller resets it.
+func (p *Producer) ProduceBatch(ctx context.Context, b *Batch, refused func(opaque any, err error)) (int, error) {
+	msgs := b.Messages()
+	var wait *time.Timer
+	for i := 0; i < len(msgs); {
+		n, code := p.produceBatch(b, i, refused)
+		i += n
+		switch {
+		case code == 0:
+		case ck.ErrorCode(code) == ck.ErrQueueFull:
+			if wait == nil {
+				wait = time.NewTimer(5 * time.Millisecond)
+			} else {
+				wait.Reset(5 * time.Millisecond)
+			}
+			select {
+			case <-ctx.Done():
+				wait.Stop()
+				return i, ctx.Err()
+			case <-wait.C:
+			}
+		default:
+			m := &msgs[i]
+			var err error
+			if code == errClosed {
+				err = p.owner.classify("produce to "+m.Topic, ck.NewError(ck.ErrState, "producer closed", false))
+			} else {
+				err = p.owner.classify("produce to "+m.Topic, ck.NewError(ck.ErrorCode(code), "", false))
+			}
+			refused(m.Opaque, err)
+			i++
+		}
+	}
+	return len(msgs), nil
+}
+
+// produceBatch queues the records of b from the i-th on in one cgo call,
+// up to the first librdkafka refuses: how many it queued and the refusal's
+// code. Records with a timestamp kx cannot send are refused on the way.
+func (p *Producer) produceBatch(b *Batch, i int, refused func(any, error)) (int, C.int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed.Load() {
+		return 0, errClosed
+	}
+	msgs := b.Messages()[i:]
+	cm := p.batchMsgs[:0]
+	var rkt *C.rd_kafka_topic_t
+	var topic string
+	skipped := 0
+	for j := range msgs {
+		m := &msgs[j]
+		if rkt == nil || m.Topic != topic {
+			if rkt = p.topic(m.Topic); rkt == nil {
+				if len(cm) > 0 {
+					break // queue those before, then refuse this one
+				}
+				return 0, C.int(ck.ErrInvalidArg)
+			}
+			topic = m.Topic
+		}
+		ts := m.Timestamp
+		if ts == NoTimestamp {
+			ts = 0
+		} else if ts <= 0 || ts > latestMillis {
+			if len(cm) > 0 {
+				break
+			}
+			// A refusal at the head: reported here, the rest goes on.
+			refused(m.Opaque, CheckTimestamp(time.UnixMilli(ts)))
+			skipped++
+			continue
+		}
+		if skipped > 0 {
+			break // the caller resumes after the refused ones
+		}
+		cm = append(cm, C.kx_rec{
+			rkt:       C.uintptr_t(uintptr(unsafe.Pointer(rkt))),
+			opaque:    C.uintptr_t(p.putOpaque(m.Opaque)),
+			ts:        C.int64_t(ts),
+			key_off:   C.int64_t(m.KeyOff),
+			key_len:   C.int64_t(m.KeyLen),
+			value_off: C.int64_t(m.ValueOff),
+			value_len: C.int64_t(m.ValueLen),
+			hdr_off:   C.int64_t(m.HeadersOff),
+			partition: C.int32_t(m.Partition),
+			nhdrs:     C.int32_t(m.NumHeaders),
+		})
+	}
+	p.batchMsgs = cm
+	if skipped > 0 {
+		return skipped, 0
+	}
+	var code C.int
+	buf := b.Bytes()
+	var base *C.uchar
+	if len(buf) > 0 {
+		base = (*C.uchar)(unsafe.Pointer(&buf[0]))
+	}
+	n := int(C.kx_produce_batch(p.rk, &cm[0], C.int(len(cm)), base, &code))
+	for _, m := range cm[n:] {
+		p.dropOpaque(uintptr(m.opaque)) // not queued: taken again on retry
+	}
+	return n, code
+}
+
+// latestMillis is LatestTimestamp in Unix milliseconds.
+var latestMillis = LatestTimestamp.UnixMilli()
 
 // errClosed is produce's answer after Close (not a librdkafka code).
 const errClosed = C.int(math.MinInt32)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -160,5 +161,143 @@ func TestProducerErrors(t *testing.T) {
 	}
 	if _, err := c.NewProducer(ProducerOptions{Properties: map[string]any{"no.such.property": 1}}); err == nil || !strings.Contains(err.Error(), "no.such.property") {
 		t.Fatalf("an unknown property: %v", err)
+	}
+}
+
+// TestProduceBatch: records handed over in batches (two topics mixed,
+// every shape of key, value and header) are read back byte for byte; a
+// record librdkafka refuses (over message.max.bytes) or kx refuses (a
+// timestamp of 0) in the middle of a batch goes to refused with its
+// opaque while the others are sent; OnDeliveries gets every other record's
+// report, many at a time, with its opaque; a closed producer refuses all.
+func TestProduceBatch(t *testing.T) {
+	c := startBroker(t)
+	ctx := context.Background()
+	const partitions, n = 3, 600
+	for _, topic := range []string{"ba", "bb"} {
+		if err := c.CreateTopic(ctx, TopicSpec{Name: topic, Partitions: partitions, ReplicationFactor: 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var mu sync.Mutex
+	var reports []Delivery
+	calls := 0
+	p, err := c.NewProducer(ProducerOptions{
+		Properties: map[string]any{"message.max.bytes": 4000},
+		OnDeliveries: func(ds []Delivery) {
+			mu.Lock()
+			defer mu.Unlock()
+			calls++
+			for _, d := range ds {
+				r := *d.Record // reused after the call: keep a copy
+				r.Key, r.Value = bytes.Clone(r.Key), bytes.Clone(r.Value)
+				d.Record = &r
+				reports = append(reports, d)
+			}
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	sent := make([]record.Record, n)
+	for i := range sent {
+		r := record.Record{Topic: []string{"ba", "bb"}[i/7%2], Partition: int32(i % partitions)}
+		if i%4 != 0 {
+			r.Timestamp = time.UnixMilli(1700000000000 + int64(i))
+		}
+		switch i % 5 {
+		case 0:
+			r.Key, r.Value = []byte{'k', byte(i)}, []byte(`{"n":1}`)
+		case 1:
+			r.Value = []byte{}
+		case 2:
+			r.Key = []byte("tomb")
+		case 3:
+			r.Key, r.Value = []byte{}, []byte{0, 0xff, byte(i)}
+		case 4:
+			r.Value = []byte("v")
+			r.Headers = []record.Header{{Key: "a", Value: []byte("1")}, {Key: "a", Value: []byte{}}, {Key: "nil"}}
+		}
+		sent[i] = r
+	}
+	const tooBig, epoch = 250, 251
+	sent[tooBig].Value = make([]byte, 5000)
+	sent[epoch].Timestamp = time.UnixMilli(0)
+	refusals := map[any]error{}
+	refused := func(opaque any, err error) { refusals[opaque] = err }
+	var b Batch
+	handed := 0
+	for i := range sent {
+		b.Add(&sent[i], i)
+		if b.Len() == 100 || i == n-1 {
+			k, err := p.ProduceBatch(ctx, &b, refused)
+			if err != nil || k != b.Len() {
+				t.Fatalf("ProduceBatch: %d of %d handed over, %v", k, b.Len(), err)
+			}
+			handed += k
+			b.Reset()
+		}
+	}
+	if handed != n {
+		t.Fatalf("%d records handed over, want %d", handed, n)
+	}
+	if left := p.Flush(ctx); left != 0 {
+		t.Fatalf("%d records not delivered", left)
+	}
+	p.Close()
+	if len(refusals) != 2 || refusals[tooBig] == nil || !strings.Contains(refusals[tooBig].Error(), "produce to bb") {
+		t.Fatalf("refused: %v (want records %d and %d)", refusals, tooBig, epoch)
+	}
+	if err := refusals[epoch]; err == nil || !strings.Contains(err.Error(), "librdkafka") {
+		t.Fatalf("a timestamp of 0: %v", err)
+	}
+	if len(reports) != n-2 || calls >= len(reports)/2 {
+		t.Fatalf("%d reports in %d calls, want %d in batches", len(reports), calls, n-2)
+	}
+	byPart := map[TP][]int{}
+	for i := range sent {
+		if i != tooBig && i != epoch {
+			tp := TP{Topic: sent[i].Topic, Partition: sent[i].Partition}
+			byPart[tp] = append(byPart[tp], i)
+		}
+	}
+	for _, d := range reports {
+		if d.Err != nil {
+			t.Fatal(d.Err)
+		}
+		i := byPart[TP{Topic: d.Record.Topic, Partition: d.Record.Partition}][d.Record.Offset]
+		if d.Opaque != i {
+			t.Fatalf("%s/%d@%d: opaque %v, want %d", d.Record.Topic, d.Record.Partition, d.Record.Offset, d.Opaque, i)
+		}
+	}
+	for _, topic := range []string{"ba", "bb"} {
+		total := 0
+		for part := range int32(partitions) {
+			total += len(byPart[TP{Topic: topic, Partition: part}])
+		}
+		for part, recs := range readAll(t, c, topic, partitions, total, viaBatch) {
+			for off, r := range recs {
+				s := sent[byPart[TP{Topic: topic, Partition: part}][off]]
+				if !same(r.Key, s.Key) || !same(r.Value, s.Value) || len(r.Headers) != len(s.Headers) {
+					t.Fatalf("%s/%d@%d: read %+v, sent %+v", topic, part, off, r, s)
+				}
+				if !s.Timestamp.IsZero() && !r.Timestamp.Equal(s.Timestamp) {
+					t.Fatalf("%s/%d@%d: timestamp %v, sent %v", topic, part, off, r.Timestamp, s.Timestamp)
+				}
+				for j, h := range r.Headers {
+					if h.Key != s.Headers[j].Key || !same(h.Value, s.Headers[j].Value) {
+						t.Fatalf("%s/%d@%d header %d: read %q=%q, sent %q=%q", topic, part, off, j, h.Key, h.Value, s.Headers[j].Key, s.Headers[j].Value)
+					}
+				}
+			}
+		}
+	}
+
+	clear(refusals)
+	b.Add(&sent[0], "x")
+	b.Add(&sent[1], "y")
+	if k, err := p.ProduceBatch(ctx, &b, refused); k != 2 || err != nil || len(refusals) != 2 || refusals["x"] == nil {
+		t.Fatalf("a closed producer: %d handed over, %v, refused %v", k, err, refusals)
 	}
 }

@@ -31,6 +31,7 @@ type (
 	ReaderOptions     = cluster.ReaderOptions
 	ProducerOptions   = cluster.ProducerOptions
 	Delivery          = cluster.Delivery
+	Batch             = cluster.Batch
 	Schema            = cluster.Schema
 	SchemaReference   = cluster.SchemaReference
 	SubjectSchema     = cluster.SubjectSchema
@@ -43,6 +44,7 @@ const (
 	OffsetBeginning = cluster.OffsetBeginning
 	OffsetEnd       = cluster.OffsetEnd
 	AnyPartition    = cluster.AnyPartition
+	NoTimestamp     = cluster.NoTimestamp
 	SchemaAvro      = cluster.SchemaAvro
 	SchemaProtobuf  = cluster.SchemaProtobuf
 	SchemaJSON      = cluster.SchemaJSON

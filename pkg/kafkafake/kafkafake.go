@@ -560,13 +560,13 @@ func (r *Reader) Closed() bool {
 }
 
 // NewProducer opens a producer; every Produce is delivered at once.
-func (c *Cluster) NewProducer(cluster.ProducerOptions) (*Producer, error) {
+func (c *Cluster) NewProducer(opts cluster.ProducerOptions) (*Producer, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if err := c.enter(OpNewProducer); err != nil {
 		return nil, err
 	}
-	return &Producer{c: c, deliveries: make(chan cluster.Delivery, 1024)}, nil
+	return &Producer{c: c, deliveries: make(chan cluster.Delivery, 1024), onDeliveries: opts.OnDeliveries}, nil
 }
 
 // Producer writes to a fake cluster like kafka.Producer. Deliveries must be
@@ -575,6 +575,9 @@ type Producer struct {
 	c          *Cluster
 	deliveries chan cluster.Delivery
 	closeOnce  sync.Once
+	// onDeliveries, when set, gets each delivery (as a batch of one)
+	// instead of deliveries, as ProducerOptions.OnDeliveries asks.
+	onDeliveries func([]cluster.Delivery)
 }
 
 // Deliveries reports every produced record; closed by Close.
@@ -595,12 +598,27 @@ func (p *Producer) Produce(ctx context.Context, r *record.Record, opaque any) er
 		d = cluster.Delivery{Record: stored, Opaque: opaque}
 	}
 	p.c.mu.Unlock()
+	if p.onDeliveries != nil {
+		p.onDeliveries([]cluster.Delivery{d})
+		return nil
+	}
 	select {
 	case p.deliveries <- d:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// ProduceBatch produces b's records in order as Produce does (the fake
+// refuses none before sending: failures arrive as deliveries).
+func (p *Producer) ProduceBatch(ctx context.Context, b *cluster.Batch, refused func(opaque any, err error)) (int, error) {
+	for i, m := range b.Messages() {
+		if err := p.Produce(ctx, b.Record(i).Clone(), m.Opaque); err != nil {
+			return i, err
+		}
+	}
+	return b.Len(), nil
 }
 
 // Flush has nothing to wait for: deliveries are immediate.

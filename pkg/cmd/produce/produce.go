@@ -10,6 +10,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -441,8 +442,8 @@ func run(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	return produceTo(ctx, opts, conv, valueSchema, keySchema, client, func() (producer, error) {
-		return client.NewProducer(kafka.ProducerOptions{NoReportContents: true, Compression: opts.Compression})
+	return produceTo(ctx, opts, conv, valueSchema, keySchema, client, func(reports func([]kafka.Delivery)) (producer, error) {
+		return client.NewProducer(kafka.ProducerOptions{NoReportContents: true, Compression: opts.Compression, OnDeliveries: reports})
 	})
 }
 
@@ -453,21 +454,22 @@ type cluster interface {
 	Timeout() time.Duration
 }
 
-// producer sends records (*kafka.Producer, *kafkafake.Producer).
+// producer sends records (*kafka.Producer, *kafkafake.Producer), opened
+// with its delivery reports going to a function.
 type producer interface {
-	Produce(ctx context.Context, r *record.Record, opaque any) error
-	Deliveries() <-chan kafka.Delivery
+	ProduceBatch(ctx context.Context, b *kafka.Batch, refused func(opaque any, err error)) (int, error)
 	Flush(ctx context.Context) int
 	Close()
 }
 
 // produceTo sends stdin's lines to the target topic of client, once it
 // exists, the partitions are known and the schemas are registered.
-func produceTo(ctx context.Context, opts *Options, conv *converter, valueSchema, keySchema *schema.Encoder, client cluster, newProducer func() (producer, error)) error {
+func produceTo(ctx context.Context, opts *Options, conv *converter, valueSchema, keySchema *schema.Encoder, client cluster, newProducer func(reports func([]kafka.Delivery)) (producer, error)) error {
 	// The producer first: an idempotent producer asks for its id as it
 	// starts, and librdkafka retries only 500 ms later when no broker was
 	// up yet; the lookups below overlap that wait.
-	p, err := newProducer()
+	tally := newTally()
+	p, err := newProducer(tally.addAll)
 	if err != nil {
 		return err
 	}
@@ -496,15 +498,6 @@ func produceTo(ctx context.Context, opts *Options, conv *converter, valueSchema,
 	if conv.keyEnc, err = encoder(ctx, opts, &opts.Key, keySchema, true); err != nil {
 		return err
 	}
-	tally := newTally()
-	collected := make(chan struct{})
-	go func() {
-		defer close(collected)
-		for d := range p.Deliveries() {
-			tally.add(d)
-		}
-	}()
-
 	readErr := produceLines(ctx, opts, in, conv, p, tally)
 
 	// Every queued record gets its report, even after a bad line or Ctrl-C:
@@ -512,8 +505,7 @@ func produceTo(ctx context.Context, opts *Options, conv *converter, valueSchema,
 	flushCtx, cancel := context.WithTimeout(context.Background(), 3*client.Timeout())
 	left := p.Flush(flushCtx)
 	cancel()
-	p.Close()
-	<-collected
+	p.Close() // the last reports are in the tally when it returns
 
 	tally.report(opts.IO.ErrOut, opts.Topic, left)
 	if readErr != nil {
@@ -525,17 +517,43 @@ func produceTo(ctx context.Context, opts *Options, conv *converter, valueSchema,
 	return nil
 }
 
+// Records are handed to the producer in batches, one cgo call for many:
+// a batch goes when it holds batchRecords records or batchBytes bytes, or
+// when the input has no more bytes buffered (the next read may wait, and
+// the records read so far must not).
+const (
+	batchRecords = 512
+	batchBytes   = 256 << 10
+)
+
 // produceLines reads stdin and queues each record; it stops at the first
 // malformed line unless --skip-invalid.
 func produceLines(ctx context.Context, opts *Options, in *bufio.Reader, conv *converter, p producer, tally *tally) error {
 	var buf []byte
+	batch := &kafka.Batch{}
+	// A record refused before sending (a record over message.max.bytes)
+	// is a delivery failure like any other, counted in the one "N of M
+	// records failed" line; the next lines go on.
+	refused := func(opaque any, err error) { tally.add(kafka.Delivery{Err: err, Opaque: opaque}) }
+	send := func() bool {
+		if batch.Len() == 0 {
+			return true
+		}
+		n, err := p.ProduceBatch(ctx, batch, refused)
+		tally.queue(n)
+		batch.Reset()
+		return err == nil
+	}
 	for lineNo := 1; ; lineNo++ {
-		if ctx.Err() != nil {
-			return nil
+		if ctx.Err() != nil || batch.Len() >= batchRecords || batch.Size() >= batchBytes || in.Buffered() == 0 {
+			if !send() || ctx.Err() != nil {
+				return nil
+			}
 		}
 		line, err := readLine(in, buf[:0])
 		buf = line
 		if len(line) == 0 && err != nil {
+			send()
 			if err == io.EOF {
 				return nil
 			}
@@ -549,23 +567,16 @@ func produceLines(ctx context.Context, opts *Options, in *bufio.Reader, conv *co
 		if cerr != nil {
 			le := &lineError{input: opts.InputName, line: lineNo, err: cerr}
 			if !opts.SkipInvalid {
+				send() // the lines before it are still delivered
 				return le
 			}
-			tally.skipped++
+			tally.skip()
 			fmt.Fprintf(opts.IO.ErrOut, "kx: skipped %v\n", le)
 			continue
 		}
-		tally.queued++
-		if err := p.Produce(ctx, r, lineNo); err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			// Refused before sending (a record over message.max.bytes):
-			// a delivery failure like any other, counted in the one
-			// "N of M records failed" line; the next lines go on.
-			tally.add(kafka.Delivery{Err: err, Opaque: lineNo})
-		}
+		batch.Add(r, lineNo)
 		if err == io.EOF {
+			send()
 			return nil
 		}
 	}
@@ -585,18 +596,36 @@ func readLine(r *bufio.Reader, dst []byte) ([]byte, error) {
 	}
 }
 
-// tally counts deliveries per partition and remembers failed lines.
+// tally counts deliveries per partition and remembers failed lines. The
+// producer's reports and the records refused before sending arrive from
+// two goroutines: add and addAll lock.
 type tally struct {
+	mu              sync.Mutex
 	queued, skipped int
-	perPartition    map[int32]int
+	perPartition    []int // by partition number
 	failedLines     []int
 	firstErr        error
 	fatal           error
 }
 
-func newTally() *tally { return &tally{perPartition: map[int32]int{}} }
+func newTally() *tally { return &tally{} }
 
 func (t *tally) add(d kafka.Delivery) {
+	t.mu.Lock()
+	t.note(&d)
+	t.mu.Unlock()
+}
+
+// addAll notes a batch of delivery reports (the producer's OnDeliveries).
+func (t *tally) addAll(ds []kafka.Delivery) {
+	t.mu.Lock()
+	for i := range ds {
+		t.note(&ds[i])
+	}
+	t.mu.Unlock()
+}
+
+func (t *tally) note(d *kafka.Delivery) {
 	if d.Err != nil {
 		if line, ok := d.Opaque.(int); ok {
 			t.failedLines = append(t.failedLines, line)
@@ -608,9 +637,27 @@ func (t *tally) add(d kafka.Delivery) {
 		}
 		return
 	}
-	if d.Record != nil {
-		t.perPartition[d.Record.Partition]++
+	if d.Record != nil && d.Record.Partition >= 0 {
+		p := int(d.Record.Partition)
+		if p >= len(t.perPartition) {
+			t.perPartition = append(t.perPartition, make([]int, p+1-len(t.perPartition))...)
+		}
+		t.perPartition[p]++
 	}
+}
+
+// queue counts records handed to the producer.
+func (t *tally) queue(n int) {
+	t.mu.Lock()
+	t.queued += n
+	t.mu.Unlock()
+}
+
+// skip counts an invalid line skipped.
+func (t *tally) skip() {
+	t.mu.Lock()
+	t.skipped++
+	t.mu.Unlock()
 }
 
 func (t *tally) delivered() int {
@@ -622,11 +669,12 @@ func (t *tally) delivered() int {
 }
 
 func (t *tally) report(w io.Writer, topic string, left int) {
-	parts := make([]int32, 0, len(t.perPartition))
-	for p := range t.perPartition {
-		parts = append(parts, p)
+	var parts []int
+	for p, n := range t.perPartition {
+		if n > 0 {
+			parts = append(parts, p)
+		}
 	}
-	sort.Slice(parts, func(i, j int) bool { return parts[i] < parts[j] })
 	var b strings.Builder
 	fmt.Fprintf(&b, "kx: produced %s to %s", output.Count(t.delivered(), "record"), topic)
 	if len(parts) > 0 {

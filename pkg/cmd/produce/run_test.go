@@ -74,8 +74,8 @@ func produceOn(t *testing.T, c *admin, opts *Options, stdin string) (stderr stri
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = produceTo(context.Background(), opts, conv, valueSchema, nil, c, func() (producer, error) {
-		return c.NewProducer(kafka.ProducerOptions{})
+	err = produceTo(context.Background(), opts, conv, valueSchema, nil, c, func(reports func([]kafka.Delivery)) (producer, error) {
+		return c.NewProducer(kafka.ProducerOptions{OnDeliveries: reports})
 	})
 	return errOut.String(), err
 }
