@@ -15,10 +15,11 @@ import (
 
 // FlowBuilder infers the graph of a flow from records: for each key (a
 // value of the field) the first time it appears in each topic. A whole log
-// has millions of keys, so a key is its 64-bit hash in one map entry to a
-// row of a slab (an int64 and an int32 per topic, no pointers for the
-// collector to scan): about 60 bytes for a key of six topics, where a Go
-// string and an int64 per topic were about 100. Two keys of the same hash
+// has millions of keys, so a key is its 64-bit hash and a row of a slab
+// (the hash, an int64 and an int32 per topic, no pointers for the
+// collector to scan) found through an open-addressing index of int32
+// slots: about 48 bytes for a key of six topics, where a Go string in a
+// map and an int64 per topic were about 100. Two keys of the same hash
 // would count as one: among n keys the chance that any two collide is
 // about n²/2^65 (3·10^-6 for ten million keys), and the hash's seed is
 // drawn for each builder, so no data collides on every run. Offer is safe
@@ -33,8 +34,10 @@ type FlowBuilder struct {
 	topics   []string
 	seed     maphash.Seed
 
-	mu      sync.Mutex
-	rows    map[uint64]int32 // hash of the key -> row
+	mu sync.Mutex
+	// index holds row+1 at the slot of the row's hash (0: empty), linear
+	// probing, at most 3/4 full.
+	index   []int32
 	firsts  firstSlab
 	records []int64 // per topic
 }
@@ -42,18 +45,19 @@ type FlowBuilder struct {
 // notReached marks a topic a key has no record in.
 const notReached = math.MaxInt64
 
-// firstSlab holds, for each row, the unix ms of the key's first record in
-// each topic: the time of the first record offered for the key (its base)
+// firstSlab holds, for each row, the hash of its key and the unix ms of
+// the key's first record in each topic: the time of the first record offered for the key (its base)
 // and an int32 offset from it per topic (±24.8 days), in chunks so that
 // growing never copies what is there. A key whose times do not fit (a
 // record more than 24 days from the first one offered) keeps them whole
 // in wide, its base set to wideRow.
 type firstSlab struct {
-	width int
-	bases [][]int64
-	offs  [][]int32
-	n     int
-	wide  map[int32][]int64
+	width  int
+	hashes [][]uint64
+	bases  [][]int64
+	offs   [][]int32
+	n      int
+	wide   map[int32][]int64
 }
 
 const (
@@ -62,14 +66,16 @@ const (
 	wideRow       = math.MinInt64
 )
 
-// add appends a row of a key first offered at ms, in no topic yet, and
-// returns its index.
-func (s *firstSlab) add(ms int64) int32 {
+// add appends a row of the key of hash h, first offered at ms, in no
+// topic yet, and returns its index.
+func (s *firstSlab) add(h uint64, ms int64) int32 {
 	if s.n%slabChunkRows == 0 {
+		s.hashes = append(s.hashes, make([]uint64, 0, slabChunkRows))
 		s.bases = append(s.bases, make([]int64, 0, slabChunkRows))
 		s.offs = append(s.offs, make([]int32, 0, slabChunkRows*s.width))
 	}
 	c := len(s.bases) - 1
+	s.hashes[c] = append(s.hashes[c], h)
 	s.bases[c] = append(s.bases[c], ms)
 	for range s.width {
 		s.offs[c] = append(s.offs[c], offNotReached)
@@ -80,6 +86,11 @@ func (s *firstSlab) add(ms int64) int32 {
 		s.widen(i, ms) // a base that reads as the mark
 	}
 	return i
+}
+
+// hash returns the hash of row i's key.
+func (s *firstSlab) hash(i int32) uint64 {
+	return s.hashes[int(i)/slabChunkRows][int(i)%slabChunkRows]
 }
 
 // note lowers row i's first time in topic ti to ms.
@@ -154,7 +165,7 @@ func NewFlowBuilder(field string, topics []string) (*FlowBuilder, error) {
 		top:      last,
 		topicIdx: map[string]int{},
 		seed:     maphash.MakeSeed(),
-		rows:     map[uint64]int32{},
+		index:    make([]int32, 1<<10),
 		firsts:   firstSlab{width: len(topics)},
 		records:  make([]int64, len(topics)),
 	}
@@ -210,12 +221,41 @@ func (b *FlowBuilder) Offer(rec *record.Record) {
 // reached notes that the key of hash h has a record in topic ti at ms.
 // b.mu is held.
 func (b *FlowBuilder) reached(h uint64, ti int, ms int64) {
-	i, ok := b.rows[h]
-	if !ok {
-		i = b.firsts.add(ms)
-		b.rows[h] = i
+	b.firsts.note(b.row(h, ms), ti, ms)
+}
+
+// row returns the row of the key of hash h, added (first offered at ms)
+// if it has none. b.mu is held.
+func (b *FlowBuilder) row(h uint64, ms int64) int32 {
+	if (b.firsts.n+1)*4 > len(b.index)*3 {
+		b.grow()
 	}
-	b.firsts.note(i, ti, ms)
+	mask := uint64(len(b.index) - 1)
+	for s := h & mask; ; s = (s + 1) & mask {
+		r := b.index[s]
+		if r == 0 {
+			i := b.firsts.add(h, ms)
+			b.index[s] = i + 1
+			return i
+		}
+		if b.firsts.hash(r-1) == h {
+			return r - 1
+		}
+	}
+}
+
+// grow doubles the index.
+func (b *FlowBuilder) grow() {
+	index := make([]int32, 2*len(b.index))
+	mask := uint64(len(index) - 1)
+	for i := range int32(b.firsts.n) {
+		s := b.firsts.hash(i) & mask
+		for index[s] != 0 {
+			s = (s + 1) & mask
+		}
+		index[s] = i + 1
+	}
+	b.index = index
 }
 
 // topLevelValue reads a field at the top level of a value without

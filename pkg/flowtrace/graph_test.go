@@ -163,7 +163,7 @@ func TestFirstSlabKeepsLeastTimes(t *testing.T) {
 	for i := range rows {
 		gen := times[i%len(times)]
 		first := gen()
-		if s.add(first) != int32(i) {
+		if s.add(uint64(i), first) != int32(i) {
 			t.Fatal("rows out of order")
 		}
 		want[i] = []int64{notReached, notReached, notReached}
@@ -184,5 +184,31 @@ func TestFirstSlabKeepsLeastTimes(t *testing.T) {
 	}
 	if len(s.wide) == 0 || len(s.wide) > rows*2/3+1 {
 		t.Errorf("%d wide rows of %d: the test no longer covers both kinds", len(s.wide), rows)
+	}
+}
+
+// The index finds each hash's row, through growth and through hashes that
+// share their low bits (one run of probes).
+func TestIndexFindsEachRow(t *testing.T) {
+	b, _ := NewFlowBuilder("orderId", []string{"a"})
+	const n = 5000
+	hashOf := func(k int) uint64 {
+		if k%2 == 0 {
+			return uint64(k) << 32 // the same slot until the index is 2^32 long
+		}
+		return uint64(k) * 0x9E3779B97F4A7C15
+	}
+	for k := range n {
+		if r := b.row(hashOf(k), 0); r != int32(k) {
+			t.Fatalf("key %d: new row %d", k, r)
+		}
+	}
+	for k := range n {
+		if r := b.row(hashOf(k), 0); r != int32(k) {
+			t.Fatalf("key %d: row %d, want %d", k, r, k)
+		}
+	}
+	if b.firsts.n != n || len(b.index) < n*4/3 {
+		t.Errorf("%d rows, index of %d", b.firsts.n, len(b.index))
 	}
 }
