@@ -123,6 +123,17 @@ func (f *Factory) Close() {
 	}
 }
 
+// CloseAtExit is Close when the process ends next: the Kafka admin
+// connection is not waited for (kafka.Client.CloseNoWait).
+func (f *Factory) CloseAtExit() {
+	if f.client != nil {
+		f.client.CloseNoWait()
+	}
+	if f.registry != nil {
+		f.registry.Close()
+	}
+}
+
 // AddOutputFlag adds -o/--output with the formats a command supports.
 func AddOutputFlag(cmd *cobra.Command, target *string, formats ...output.Format) {
 	names := "auto"

@@ -76,7 +76,16 @@ func LibraryVersion() string {
 // for an unreachable cluster (Metadata gave up early: every broker
 // refused) would hold librdkafka's close until its timeout, so the close
 // then finishes in the background.
-func (c *Client) Close() {
+func (c *Client) Close() { c.close(false) }
+
+// CloseNoWait is Close for a process about to exit: the admin connection
+// is closed in the background. Closing it waits for confluent-kafka-go's
+// poller, which looks up every 100 ms, and a command should not spend that
+// time after its work is done (the admin client sends no records: nothing
+// is lost when the process ends first).
+func (c *Client) CloseNoWait() { c.close(true) }
+
+func (c *Client) close(background bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.admin != nil {
@@ -86,7 +95,7 @@ func (c *Client) Close() {
 			prod.Close()
 			logs.close()
 		}
-		if c.metadataPending.Load() > 0 {
+		if background || c.metadataPending.Load() > 0 {
 			go closeAll()
 		} else {
 			closeAll()

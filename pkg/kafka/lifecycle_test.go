@@ -56,7 +56,7 @@ func TestClientsLeaveNoGoroutines(t *testing.T) {
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			errs <- openAndClose(ctx, opts)
+			errs <- openAndClose(ctx, opts, i%2 == 1)
 		}()
 	}
 	wg.Wait()
@@ -74,10 +74,15 @@ func TestClientsLeaveNoGoroutines(t *testing.T) {
 }
 
 // openAndClose opens a reader, a producer and an admin client, and closes
-// them.
-func openAndClose(ctx context.Context, opts kafka.Options) error {
+// them (every other client with CloseNoWait, which must close it all the
+// same, in the background).
+func openAndClose(ctx context.Context, opts kafka.Options, noWait bool) error {
 	c := kafka.New(opts)
-	defer c.Close()
+	if noWait {
+		defer c.CloseNoWait()
+	} else {
+		defer c.Close()
+	}
 	r, err := c.NewReader(kafka.ReaderOptions{Assign: []kafka.Assignment{{TP: kafka.TP{Topic: "t"}, Offset: kafka.OffsetBeginning}}})
 	if err != nil {
 		return err

@@ -161,9 +161,10 @@ func completeArgs(root *cobra.Command, byPath map[string]cobra.CompletionFunc) {
 }
 
 // Execute runs the command tree; cobra's own argument errors become usage
-// errors.
+// errors. It is the process's one run: what f built is not waited for at
+// the end (cmdutil.Factory.CloseAtExit).
 func Execute(ctx context.Context, f *cmdutil.Factory) error {
-	defer f.Close()
+	defer f.CloseAtExit()
 	cmd := NewCmdRoot(f)
 	err := cmd.ExecuteContext(ctx)
 	if err != nil && !errors.As(err, new(exitcode.Coder)) {
