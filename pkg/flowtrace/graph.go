@@ -18,7 +18,7 @@ import (
 // has millions of keys, so a key is its 64-bit hash and a row of a slab
 // (the hash, an int64 and an int32 per topic, no pointers for the
 // collector to scan) found through an open-addressing index of int32
-// slots: about 48 bytes for a key of six topics, where a Go string in a
+// slots: about 50 bytes for a key of six topics, where a Go string in a
 // map and an int64 per topic were about 100. Two keys of the same hash
 // would count as one: among n keys the chance that any two collide is
 // about n²/2^65 (3·10^-6 for ten million keys), and the hash's seed is
@@ -46,11 +46,12 @@ type FlowBuilder struct {
 const notReached = math.MaxInt64
 
 // firstSlab holds, for each row, the hash of its key and the unix ms of
-// the key's first record in each topic: the time of the first record offered for the key (its base)
-// and an int32 offset from it per topic (±24.8 days), in chunks so that
-// growing never copies what is there. A key whose times do not fit (a
-// record more than 24 days from the first one offered) keeps them whole
-// in wide, its base set to wideRow.
+// the key's first record in each topic: the time of the first record
+// offered for the key (its base) and an int32 offset from it per topic
+// (±24.8 days), in chunks so that growing never copies what is there. A
+// key whose times do not fit (a record more than 24.8 days from the first
+// one offered) keeps them whole in wide, its base set to wideRow: the
+// times stay exact.
 type firstSlab struct {
 	width  int
 	hashes [][]uint64
