@@ -448,7 +448,9 @@ func (g *Generator) build(fl *flowState, in *instr, at time.Duration, pi int, cu
 	}
 	obj["eventId"] = g.uuid()
 	obj["scenarioRunId"] = g.opts.RunID
-	fl.ctx[in.alias] = obj
+	if v, ok := in.stored(obj); ok {
+		fl.ctx[in.alias] = v
+	}
 
 	if g.sizes == nil {
 		g.sizes = map[*instr]int{}

@@ -81,6 +81,9 @@ type loader struct {
 	paramDefs []paramDef
 	uses      []paramUse
 	overrides []overrideDef
+	// queries holds each compiled expression's syntax tree, for what a
+	// flow reads of its context (analyseCtx).
+	queries map[*gojq.Code]*gojq.Query
 }
 
 type overrideDef struct {
@@ -582,6 +585,10 @@ func (l *loader) jq(n *yaml.Node, what string, _ bool) *gojq.Code {
 		l.failf(n, "%s: bad jq expression %q: %v", what, src, err)
 		return nil
 	}
+	if l.queries == nil {
+		l.queries = map[*gojq.Code]*gojq.Query{}
+	}
+	l.queries[code] = q
 	return code
 }
 

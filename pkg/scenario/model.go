@@ -288,6 +288,7 @@ type instr struct {
 	repeat  [2]numRef
 	repeats bool
 	every   durRange
+	keep    keep // what the flow's context keeps of the event
 
 	// branch
 	options []option

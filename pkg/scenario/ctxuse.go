@@ -1,0 +1,192 @@
+package scenario
+
+import (
+	"reflect"
+
+	"github.com/itchyny/gojq"
+)
+
+// A flow in progress keeps its past events for later steps (from: and
+// $ctx). Kept whole, they are most of an unpaced run's memory: a run at a
+// thousand orders a second holds tens of thousands of flows. ctxUse is
+// what the flow's steps actually read, so each event keeps only that.
+type ctxUse struct {
+	// all: some expression reads $ctx in a way the loader does not
+	// follow ($ctx alone, $ctx[expr]): every event is kept whole.
+	all bool
+	// fields maps an alias to the top-level fields read from it; a nil
+	// set means the whole event is read ($ctx.order | …).
+	fields map[string]map[string]bool
+}
+
+// keep is how an emit step stores its event in the flow's context.
+type keep struct {
+	mode   keepMode
+	fields []string // keepFields
+}
+
+type keepMode uint8
+
+const (
+	keepNone   keepMode = iota // no later step reads the alias
+	keepWhole                  // stored as built
+	keepFields                 // a copy with only these fields
+)
+
+// analyseCtx sets each emit step's keep from what the flow reads; queries
+// maps compiled jq code to its parsed form.
+func analyseCtx(f *flow, queries map[*gojq.Code]*gojq.Query) {
+	u := ctxUse{fields: map[string]map[string]bool{}}
+	for i := range f.prog {
+		in := &f.prog[i]
+		if in.op != opEmit {
+			continue
+		}
+		for _, g := range in.fields.gens {
+			u.gen(g, queries)
+		}
+		u.query(queries[in.foreach])
+		for _, t := range in.tmpl.tags {
+			u.query(queries[t.jq])
+		}
+	}
+	for i := range f.prog {
+		in := &f.prog[i]
+		if in.op != opEmit {
+			continue
+		}
+		fs, read := u.fields[in.alias]
+		switch {
+		case u.all || (read && fs == nil):
+			in.keep = keep{mode: keepWhole}
+		case !read:
+			in.keep = keep{mode: keepNone}
+		default:
+			k := keep{mode: keepFields}
+			for name := range fs {
+				k.fields = append(k.fields, name)
+			}
+			in.keep = k
+		}
+	}
+}
+
+// read notes that alias (and field, "" for the whole event) is read.
+func (u *ctxUse) read(alias, field string) {
+	fs, seen := u.fields[alias]
+	switch {
+	case seen && fs == nil: // already whole
+	case field == "":
+		u.fields[alias] = nil
+	default:
+		if fs == nil {
+			fs = map[string]bool{}
+			u.fields[alias] = fs
+		}
+		fs[field] = true
+	}
+}
+
+func (u *ctxUse) gen(g *gen, queries map[*gojq.Code]*gojq.Query) {
+	if g == nil {
+		return
+	}
+	switch g.kind {
+	case gFrom:
+		if root := g.path[0]; root != "item" && root != "index" {
+			field := ""
+			if len(g.path) > 1 {
+				field = g.path[1]
+			}
+			u.read(root, field)
+		}
+	case gJQ:
+		u.query(queries[g.jq])
+	case gChoice, gList:
+		for _, c := range g.choices {
+			u.gen(c, queries)
+		}
+	case gArray:
+		u.gen(g.elem, queries)
+	case gObject:
+		for _, c := range g.obj.gens {
+			u.gen(c, queries)
+		}
+	}
+}
+
+// query notes the $ctx reads of a jq expression. Every node of the syntax
+// tree is visited (by reflection, so no kind of node is missed): a read
+// the loader cannot follow keeps every event whole.
+func (u *ctxUse) query(q *gojq.Query) {
+	if q == nil || u.all {
+		return
+	}
+	walkTerms(reflect.ValueOf(q), func(t *gojq.Term) {
+		if t.Type != gojq.TermTypeFunc || t.Func == nil || t.Func.Name != "$ctx" {
+			return
+		}
+		alias, ok := plainIndex(t.SuffixList, 0)
+		if !ok {
+			u.all = true
+			return
+		}
+		field, _ := plainIndex(t.SuffixList, 1)
+		u.read(alias, field)
+	})
+}
+
+// plainIndex returns the name of suffix i when it is a plain .name.
+func plainIndex(s []*gojq.Suffix, i int) (string, bool) {
+	if i >= len(s) || s[i].Index == nil || s[i].Iter {
+		return "", false
+	}
+	x := s[i].Index
+	if x.Name == "" || x.Str != nil || x.Start != nil || x.End != nil || x.IsSlice {
+		return "", false
+	}
+	return x.Name, true
+}
+
+var termType = reflect.TypeOf((*gojq.Term)(nil))
+
+// walkTerms calls fn for every *gojq.Term reachable from v.
+func walkTerms(v reflect.Value, fn func(*gojq.Term)) {
+	switch v.Kind() {
+	case reflect.Pointer:
+		if v.IsNil() {
+			return
+		}
+		if v.Type() == termType {
+			fn(v.Interface().(*gojq.Term))
+		}
+		walkTerms(v.Elem(), fn)
+	case reflect.Struct:
+		for i := 0; i < v.NumField(); i++ {
+			if v.Type().Field(i).IsExported() {
+				walkTerms(v.Field(i), fn)
+			}
+		}
+	case reflect.Slice:
+		for i := 0; i < v.Len(); i++ {
+			walkTerms(v.Index(i), fn)
+		}
+	}
+}
+
+// stored is what the flow's context keeps of an event built by in.
+func (in *instr) stored(obj map[string]any) (any, bool) {
+	switch in.keep.mode {
+	case keepWhole:
+		return obj, true
+	case keepFields:
+		m := make(map[string]any, len(in.keep.fields))
+		for _, f := range in.keep.fields {
+			if v, ok := obj[f]; ok {
+				m[f] = v
+			}
+		}
+		return m, true
+	}
+	return nil, false
+}
