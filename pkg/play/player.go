@@ -292,7 +292,8 @@ func (p *Player) dryRun(ctx context.Context) error {
 	// Events are encoded (with no schema id) only to check they fit their
 	// schemas; the dry run prints their JSON.
 	encs := p.encoders()
-	src := &eventSource{g: g}
+	src := newEventSource(ctx, g, false)
+	defer src.close()
 	for {
 		ev, ok := src.next(ctx)
 		if !ok {
@@ -355,8 +356,9 @@ func (p *Player) live(ctx context.Context) error {
 	}()
 	stopView := p.showProgress(t)
 
-	src := &eventSource{g: g}
+	src := newEventSource(ctx, g, true)
 	produceErr, encodeErr := p.produce(ctx, prodCtx, abort, lr, src, t, began)
+	src.close()
 
 	// Flush what is in flight; librdkafka's message timeout bounds it.
 	flushCtx, cancelFlush := context.WithTimeout(prodCtx, 3*lr.client.Timeout()+5*time.Second)
@@ -652,29 +654,4 @@ func (p *Player) prepareTopics(ctx context.Context, client Cluster) ([]cluster.T
 		out = append(out, meta)
 	}
 	return out, nil
-}
-
-// eventSource walks the generator. Once ctx ends (Ctrl-C) it starts no new
-// flow and drains the flows in flight, so no order chain is left half-sent.
-type eventSource struct {
-	g           *scenario.Generator
-	interrupted bool
-}
-
-func (s *eventSource) interrupt() {
-	if !s.interrupted {
-		s.interrupted = true
-		s.g.StopStarting()
-	}
-}
-
-// next returns the next event to send, false when there is none left.
-func (s *eventSource) next(ctx context.Context) (scenario.Event, bool) {
-	if ctx.Err() != nil {
-		s.interrupt()
-	}
-	if s.interrupted && s.g.Stats().InFlight == 0 {
-		return scenario.Event{}, false
-	}
-	return s.g.Next()
 }
