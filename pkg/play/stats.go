@@ -123,7 +123,7 @@ func (t *Tracker) Sent(ev *scenario.Event) Meta {
 		m.phase = i
 	}
 	sec := int64(ev.Time.Sub(t.start) / time.Second)
-	status := ev.Tags["status"]
+	status := ev.Tag("status")
 	t.topicC[m.topic].add(sec, status)
 	t.lastAt = ev.At
 	for t.phase+1 < len(t.phases) && t.phases[t.phase+1].Start <= ev.At {

@@ -33,9 +33,8 @@ const (
 	keepFields                 // a copy with only these fields
 )
 
-// analyseCtx sets each emit step's keep from what the flow reads; queries
-// maps compiled jq code to its parsed form.
-func analyseCtx(f *flow, queries map[*gojq.Code]*gojq.Query) {
+// analyseCtx sets each emit step's keep from what the flow reads.
+func analyseCtx(f *flow) {
 	u := ctxUse{fields: map[string]map[string]bool{}}
 	for i := range f.prog {
 		in := &f.prog[i]
@@ -43,11 +42,11 @@ func analyseCtx(f *flow, queries map[*gojq.Code]*gojq.Query) {
 			continue
 		}
 		for _, g := range in.fields.gens {
-			u.gen(g, queries)
+			u.gen(g)
 		}
-		u.query(queries[in.foreach])
+		u.query(in.foreach)
 		for _, t := range in.tmpl.tags {
-			u.query(queries[t.jq])
+			u.query(t.jq)
 		}
 	}
 	for i := range f.prog {
@@ -87,7 +86,7 @@ func (u *ctxUse) read(alias, field string) {
 	}
 }
 
-func (u *ctxUse) gen(g *gen, queries map[*gojq.Code]*gojq.Query) {
+func (u *ctxUse) gen(g *gen) {
 	if g == nil {
 		return
 	}
@@ -101,16 +100,16 @@ func (u *ctxUse) gen(g *gen, queries map[*gojq.Code]*gojq.Query) {
 			u.read(root, field)
 		}
 	case gJQ:
-		u.query(queries[g.jq])
+		u.query(g.jq)
 	case gChoice, gList:
 		for _, c := range g.choices {
-			u.gen(c, queries)
+			u.gen(c)
 		}
 	case gArray:
-		u.gen(g.elem, queries)
+		u.gen(g.elem)
 	case gObject:
 		for _, c := range g.obj.gens {
-			u.gen(c, queries)
+			u.gen(c)
 		}
 	}
 }
@@ -118,11 +117,11 @@ func (u *ctxUse) gen(g *gen, queries map[*gojq.Code]*gojq.Query) {
 // query notes the $ctx reads of a jq expression. Every node of the syntax
 // tree is visited (by reflection, so no kind of node is missed): a read
 // the loader cannot follow keeps every event whole.
-func (u *ctxUse) query(q *gojq.Query) {
-	if q == nil || u.all {
+func (u *ctxUse) query(e *jqExpr) {
+	if e == nil || u.all {
 		return
 	}
-	walkTerms(reflect.ValueOf(q), func(t *gojq.Term) {
+	walkTerms(reflect.ValueOf(e.query), func(t *gojq.Term) {
 		if t.Type != gojq.TermTypeFunc || t.Func == nil || t.Func.Name != "$ctx" {
 			return
 		}

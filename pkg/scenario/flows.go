@@ -56,7 +56,7 @@ func (l *loader) flows(n *yaml.Node) {
 			}
 			fl.prog[h.pc].target = pc
 		}
-		analyseCtx(fl, l.queries)
+		analyseCtx(fl)
 		l.s.flowIdx[name] = len(l.s.flows)
 		l.s.flows = append(l.s.flows, fl)
 	}

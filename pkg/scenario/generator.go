@@ -46,8 +46,22 @@ type Event struct {
 	Flow   string
 	FlowID int64
 	Step   string
-	// Tags holds the template's tags (e.g. status=ERROR) for statistics.
-	Tags map[string]string
+	// Tags holds the template's tags (e.g. status=ERROR) for statistics,
+	// in declaration order; empty values are left out.
+	Tags []Tag
+}
+
+// Tag is one tag of an event.
+type Tag struct{ Name, Value string }
+
+// Tag returns the value of the named tag, "" when the event has none.
+func (e *Event) Tag(name string) string {
+	for _, t := range e.Tags {
+		if t.Name == name {
+			return t.Value
+		}
+	}
+	return ""
 }
 
 // Stats counts flows by fate so far.
@@ -493,9 +507,9 @@ func (g *Generator) build(fl *flowState, in *instr, at time.Duration, pi int, cu
 		}
 		if s != "" {
 			if ev.Tags == nil {
-				ev.Tags = make(map[string]string, len(in.tmpl.tags))
+				ev.Tags = make([]Tag, 0, len(in.tmpl.tags))
 			}
-			ev.Tags[t.name] = s
+			ev.Tags = append(ev.Tags, Tag{t.name, s})
 		}
 	}
 	g.stats.Events++

@@ -161,7 +161,7 @@ func TestTimeOrderAndCausality(t *testing.T) {
 		}
 		switch e.Topic {
 		case "payment.transactions":
-			c.lastStatus = e.Tags["status"]
+			c.lastStatus = e.Tag("status")
 		case "shipping.events":
 			if c.lastStatus != "SUCCESS" {
 				t.Fatalf("flow %d shipped without a successful payment", e.FlowID)
@@ -171,7 +171,7 @@ func TestTimeOrderAndCausality(t *testing.T) {
 			if c.completed || c.cancelled {
 				t.Fatalf("flow %d closed twice", e.FlowID)
 			}
-			switch e.Tags["status"] {
+			switch e.Tag("status") {
 			case "COMPLETED":
 				if !c.shipped {
 					t.Fatalf("flow %d completed without shipping", e.FlowID)
@@ -187,7 +187,7 @@ func TestTimeOrderAndCausality(t *testing.T) {
 				}
 				c.cancelled = true
 			default:
-				t.Fatalf("flow %d: orders.completed with status %q", e.FlowID, e.Tags["status"])
+				t.Fatalf("flow %d: orders.completed with status %q", e.FlowID, e.Tag("status"))
 			}
 		}
 		c.topics = append(c.topics, e.Topic)
@@ -228,7 +228,7 @@ func TestHoldResolve(t *testing.T) {
 			break
 		}
 		if e.Topic == "payment.transactions" {
-			if e.Tags["status"] == "ERROR" {
+			if e.Tag("status") == "ERROR" {
 				errs[e.Phase]++
 				if e.Phase == "incidents" {
 					failedInIncidents[e.FlowID] = true
@@ -241,7 +241,7 @@ func TestHoldResolve(t *testing.T) {
 			}
 		}
 		if e.Topic == "orders.completed" {
-			if e.Tags["status"] == "CANCELLED" {
+			if e.Tag("status") == "CANCELLED" {
 				cancelled[e.FlowID] = e.Phase
 			} else {
 				completed[e.FlowID] = true
@@ -287,7 +287,7 @@ func TestSmokeCoversEveryTopic(t *testing.T) {
 	errors := 0
 	for _, e := range events {
 		seen[e.Topic]++
-		if e.Topic == "payment.transactions" && e.Tags["status"] == "ERROR" {
+		if e.Topic == "payment.transactions" && e.Tag("status") == "ERROR" {
 			errors++
 		}
 	}

@@ -81,9 +81,6 @@ type loader struct {
 	paramDefs []paramDef
 	uses      []paramUse
 	overrides []overrideDef
-	// queries holds each compiled expression's syntax tree, for what a
-	// flow reads of its context (analyseCtx).
-	queries map[*gojq.Code]*gojq.Query
 }
 
 type overrideDef struct {
@@ -570,7 +567,7 @@ func (l *loader) paramRef(n *yaml.Node, what string) int {
 // jqVars are the variables every expression can use.
 var jqVars = []string{"$ctx", "$params", "$item", "$index"}
 
-func (l *loader) jq(n *yaml.Node, what string, _ bool) *gojq.Code {
+func (l *loader) jq(n *yaml.Node, what string, _ bool) *jqExpr {
 	src := l.str(n, what)
 	if !l.ok() {
 		return nil
@@ -585,11 +582,7 @@ func (l *loader) jq(n *yaml.Node, what string, _ bool) *gojq.Code {
 		l.failf(n, "%s: bad jq expression %q: %v", what, src, err)
 		return nil
 	}
-	if l.queries == nil {
-		l.queries = map[*gojq.Code]*gojq.Query{}
-	}
-	l.queries[code] = q
-	return code
+	return newJQExpr(q, code)
 }
 
 // num parses a number written literally or as a parameter name.

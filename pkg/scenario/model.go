@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/itchyny/gojq"
-
 	"github.com/kx-cli/kx/pkg/schema"
 )
 
@@ -229,7 +227,7 @@ type gen struct {
 
 	obj *object
 
-	jq *gojq.Code
+	jq *jqExpr
 
 	param int
 }
@@ -259,7 +257,7 @@ type template struct {
 type tag struct {
 	name  string
 	field string // set when the expression is just .field: read it directly
-	jq    *gojq.Code
+	jq    *jqExpr
 }
 
 type opcode int
@@ -284,7 +282,7 @@ type instr struct {
 	topic   int
 	alias   string
 	after   durRange
-	foreach *gojq.Code
+	foreach *jqExpr
 	repeat  [2]numRef
 	repeats bool
 	every   durRange

@@ -9,8 +9,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/itchyny/gojq"
-
 	"github.com/kx-cli/kx/pkg/output"
 )
 
@@ -159,11 +157,14 @@ func (e *evalCtx) pickWeighted(gn *gen) int {
 
 // runJQ evaluates code on input and returns its first output (nil if none);
 // errors are recorded on the generator.
-func (g *Generator) runJQ(code *gojq.Code, input any, fl *flowState, pi int, item any, index int) any {
+func (g *Generator) runJQ(e *jqExpr, input any, fl *flowState, pi int, item any, index int) any {
 	if m, ok := input.(map[string]any); ok && m == nil {
 		input = map[string]any{}
 	}
-	iter := code.Run(input, fl.ctx, g.jqParams[pi], item, index)
+	if v, ok := e.eval(input, fl.ctx, g.jqParams[pi], item, index); ok {
+		return v
+	}
+	iter := e.code.Run(input, fl.ctx, g.jqParams[pi], item, index)
 	v, ok := iter.Next()
 	if !ok {
 		return nil
