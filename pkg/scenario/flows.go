@@ -169,6 +169,8 @@ func (l *loader) step(b *flowBuilder, sn *yaml.Node, what string, depth int) {
 	}
 	l.checkFrom(b, in.fields, in.foreach != nil || in.repeats, what)
 	b.aliases[in.alias] = true
+	in.id = l.s.nemit
+	l.s.nemit++
 	b.f.prog = append(b.f.prog, in)
 }
 

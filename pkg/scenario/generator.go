@@ -140,10 +140,12 @@ type Generator struct {
 	jqParams  []map[string]any // per phaseParams index
 	starts    []int            // flows each phase starts
 	lastPhase int              // cached phase lookup
-	// sizes is the largest value each emit step has encoded so far: the
-	// next one's buffer starts that large instead of growing (doubling)
-	// to it.
-	sizes map[*instr]int
+	// Per emit step (instr.id): sizes is the largest value encoded so
+	// far, so the next one's buffer starts that large instead of growing
+	// (doubling) to it; objs is the map the last event was built in, for
+	// the next one when the flow's context did not keep it.
+	sizes []int
+	objs  []map[string]any
 }
 
 // NewGenerator prepares a run. Event content depends only on the scenario,
@@ -159,10 +161,12 @@ func NewGenerator(s *Scenario, opts GeneratorOptions) *Generator {
 		opts.Start = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	}
 	g := &Generator{
-		s:    s,
-		opts: opts,
-		rng:  rand.New(rand.NewPCG(uint64(opts.Seed), 0x6b78_706c_6179)), // "kxplay"
-		seqs: make([]int64, s.nseq),
+		s:     s,
+		opts:  opts,
+		rng:   rand.New(rand.NewPCG(uint64(opts.Seed), 0x6b78_706c_6179)), // "kxplay"
+		seqs:  make([]int64, s.nseq),
+		sizes: make([]int, s.nemit),
+		objs:  make([]map[string]any, s.nemit),
 	}
 	for _, vals := range s.phaseParams {
 		m := make(map[string]any, len(vals))
@@ -456,7 +460,11 @@ func (g *Generator) setErr(err error) {
 // the fields above them) and encodes it.
 func (g *Generator) build(fl *flowState, in *instr, at time.Duration, pi int, cur any, index int) Event {
 	ec := &evalCtx{g: g, fl: fl, at: at, pi: pi, item: cur, index: index}
-	obj := make(map[string]any, len(in.fields.names)+2)
+	obj := g.objs[in.id]
+	if obj == nil {
+		obj = make(map[string]any, len(in.fields.names)+2)
+	}
+	g.objs[in.id] = nil
 	for i, name := range in.fields.names {
 		obj[name] = ec.value(in.fields.gens[i], obj)
 	}
@@ -466,13 +474,10 @@ func (g *Generator) build(fl *flowState, in *instr, at time.Duration, pi int, cu
 		fl.ctx[in.alias] = v
 	}
 
-	if g.sizes == nil {
-		g.sizes = map[*instr]int{}
-	}
-	buf := make([]byte, 0, max(256, g.sizes[in]))
+	buf := make([]byte, 0, max(256, g.sizes[in.id]))
 	buf = appendObject(buf, obj, in.fields.names, in.fields.gens, extraKeys)
-	if len(buf) > g.sizes[in] {
-		g.sizes[in] = len(buf)
+	if len(buf) > g.sizes[in.id] {
+		g.sizes[in.id] = len(buf)
 	}
 	topic := g.s.Topics[in.topic]
 	ev := Event{
@@ -511,6 +516,10 @@ func (g *Generator) build(fl *flowState, in *instr, at time.Duration, pi int, cu
 			}
 			ev.Tags = append(ev.Tags, Tag{t.name, s})
 		}
+	}
+	if in.keep.mode != keepWhole {
+		clear(obj)
+		g.objs[in.id] = obj
 	}
 	g.stats.Events++
 	return ev

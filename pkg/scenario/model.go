@@ -26,6 +26,7 @@ type Scenario struct {
 	flows     []*flow
 	flowIdx   map[string]int
 	nseq      int // sequence counters allocated across templates
+	nemit     int // emit steps across flows (instr.id)
 	// phaseParams[i] holds the parameter values in force during phase i;
 	// index len(Phases) holds the scenario defaults.
 	phaseParams [][]paramVal
@@ -287,6 +288,7 @@ type instr struct {
 	repeats bool
 	every   durRange
 	keep    keep // what the flow's context keeps of the event
+	id      int  // index among the scenario's emit steps
 
 	// branch
 	options []option
