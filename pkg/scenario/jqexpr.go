@@ -3,22 +3,33 @@ package scenario
 import (
 	"math"
 	"strconv"
+	"strings"
 
 	"github.com/itchyny/gojq"
 )
 
 // jqExpr is a compiled jq expression of a scenario. Most expressions in
-// scenarios are a path ($ctx.order.items) or a string with paths in it
-// ("Order \($ctx.order.orderId) confirmed"): those are evaluated directly,
-// without building a jq machine for each event, and any value the direct
-// way would not treat exactly as jq does goes to jq instead.
+// scenarios are a path ($ctx.order.items), a string with paths in it
+// ("Order \(\$ctx.order.orderId) confirmed") or an if over comparisons of
+// a path with a literal: those are evaluated directly, without building a
+// jq machine for each event, and any value the direct way would not treat
+// exactly as jq does goes to jq instead.
 type jqExpr struct {
-	code  *gojq.Code
-	query *gojq.Query
-	// path is set when the expression is a path; parts when it is a
-	// string of literals and interpolated paths.
-	path  *jqPath
-	parts []jqPart
+	code   *gojq.Code
+	query  *gojq.Query
+	direct jqNode // nil: always jq
+}
+
+// jqEnv is what an expression sees: the input and the variables of jqVars.
+type jqEnv struct {
+	input, ctx, params, item any
+	index                    int
+}
+
+// jqNode is one node of a direct form; ok is false when the value has to
+// come from jq.
+type jqNode interface {
+	eval(e *jqEnv) (v any, ok bool)
 }
 
 // The roots a path can start from: the input and the variables of jqVars,
@@ -31,11 +42,14 @@ const (
 	rootIndex
 )
 
-// jqPath is .a.b or $var.a.b.
+// jqPath is ., .a.b or $var.a.b.
 type jqPath struct {
 	root  int
 	names []string
 }
+
+// jqString is a string of literals and interpolated paths.
+type jqString struct{ parts []jqPart }
 
 // jqPart is a literal (path nil) or an interpolated path of a string.
 type jqPart struct {
@@ -43,22 +57,91 @@ type jqPart struct {
 	path *jqPath
 }
 
-// newJQExpr recognizes the direct forms of q.
+// jqLiteral is a constant: a number, a string, null, true or false.
+type jqLiteral struct{ v any }
+
+// jqCompare is a comparison of two direct forms (==, !=, <, <=, >, >=).
+type jqCompare struct {
+	op   gojq.Operator
+	l, r jqNode
+}
+
+// jqIf is if … then … elif … else … end.
+type jqIf struct {
+	conds, thens []jqNode
+	els          jqNode
+}
+
+// newJQExpr recognizes the direct form of q, if it has one.
 func newJQExpr(q *gojq.Query, code *gojq.Code) *jqExpr {
 	e := &jqExpr{code: code, query: q}
+	if n := directOf(q, true); n != nil {
+		e.direct = n
+	}
+	return e
+}
+
+// directOf returns q's direct form or nil. top: a lone literal is left to
+// jq (rare, and jq already folds it).
+func directOf(q *gojq.Query, top bool) jqNode {
+	if q == nil {
+		return nil
+	}
+	if q.Meta == nil && len(q.Imports) == 0 && len(q.FuncDefs) == 0 && len(q.Patterns) == 0 && q.Term == nil && q.Left != nil && q.Right != nil {
+		switch q.Op {
+		case gojq.OpEq, gojq.OpNe, gojq.OpLt, gojq.OpLe, gojq.OpGt, gojq.OpGe:
+			l, r := directOf(q.Left, false), directOf(q.Right, false)
+			if l == nil || r == nil {
+				return nil
+			}
+			return &jqCompare{op: q.Op, l: l, r: r}
+		}
+		return nil
+	}
 	if p := pathOf(q); p != nil {
-		e.path = p
-		return e
+		return p
 	}
 	t := plainTerm(q)
-	if t == nil || t.Type != gojq.TermTypeString || t.Str == nil || len(t.SuffixList) > 0 || t.Format != "" {
-		return e
+	if t == nil || len(t.SuffixList) > 0 {
+		return nil
 	}
-	if len(t.Str.Queries) == 0 {
-		return e // a constant string: rare, leave it to jq
+	switch t.Type {
+	case gojq.TermTypeString:
+		if t.Str == nil || t.Format != "" {
+			return nil
+		}
+		if len(t.Str.Queries) == 0 {
+			if top {
+				return nil
+			}
+			return &jqLiteral{t.Str.Str}
+		}
+		return stringOf(t.Str)
+	case gojq.TermTypeNumber:
+		if top {
+			return nil
+		}
+		if i, err := strconv.Atoi(t.Number); err == nil {
+			return &jqLiteral{i}
+		}
+		if f, err := strconv.ParseFloat(t.Number, 64); err == nil && !math.IsInf(f, 0) && strings.ContainsAny(t.Number, ".eE") {
+			return &jqLiteral{f}
+		}
+	case gojq.TermTypeNull, gojq.TermTypeTrue, gojq.TermTypeFalse:
+		if !top {
+			return &jqLiteral{map[gojq.TermType]any{gojq.TermTypeNull: nil, gojq.TermTypeTrue: true, gojq.TermTypeFalse: false}[t.Type]}
+		}
+	case gojq.TermTypeIf:
+		return ifOf(t.If)
+	case gojq.TermTypeQuery:
+		return directOf(t.Query, top)
 	}
+	return nil
+}
+
+func stringOf(str *gojq.String) jqNode {
 	var parts []jqPart
-	for _, sub := range t.Str.Queries {
+	for _, sub := range str.Queries {
 		st := plainTerm(sub)
 		switch {
 		case st != nil && st.Type == gojq.TermTypeString && st.Str != nil && len(st.Str.Queries) == 0 && len(st.SuffixList) == 0 && st.Format == "":
@@ -66,11 +149,33 @@ func newJQExpr(q *gojq.Query, code *gojq.Code) *jqExpr {
 		case st != nil && st.Type == gojq.TermTypeQuery && len(st.SuffixList) == 0 && pathOf(st.Query) != nil:
 			parts = append(parts, jqPart{path: pathOf(st.Query)})
 		default:
-			return e
+			return nil
 		}
 	}
-	e.parts = parts
-	return e
+	return &jqString{parts}
+}
+
+func ifOf(x *gojq.If) jqNode {
+	n := &jqIf{}
+	add := func(c, t *gojq.Query) bool {
+		cn, tn := directOf(c, false), directOf(t, false)
+		n.conds, n.thens = append(n.conds, cn), append(n.thens, tn)
+		return cn != nil && tn != nil
+	}
+	if x == nil || !add(x.Cond, x.Then) {
+		return nil
+	}
+	for _, ei := range x.Elif {
+		if !add(ei.Cond, ei.Then) {
+			return nil
+		}
+	}
+	if x.Else == nil {
+		n.els = &jqPath{} // if without else yields its input
+	} else if n.els = directOf(x.Else, false); n.els == nil {
+		return nil
+	}
+	return n
 }
 
 // plainTerm returns q's term when q is one term and nothing else.
@@ -135,45 +240,27 @@ func indexOf(list []string, s string) int {
 }
 
 // eval evaluates the expression directly; ok is false when it has to go
-// to jq (not a direct form, or a value jq treats in its own way).
-func (e *jqExpr) eval(input, ctx, params, item any, index int) (v any, ok bool) {
-	if e.path != nil {
-		return e.path.eval(input, ctx, params, item, index)
-	}
-	if e.parts == nil {
+// to jq.
+func (x *jqExpr) eval(e *jqEnv) (any, bool) {
+	if x.direct == nil {
 		return nil, false
 	}
-	var buf [128]byte
-	b := buf[:0]
-	for _, p := range e.parts {
-		if p.path == nil {
-			b = append(b, p.lit...)
-			continue
-		}
-		v, ok := p.path.eval(input, ctx, params, item, index)
-		if !ok {
-			return nil, false
-		}
-		if b, ok = appendToString(b, v); !ok {
-			return nil, false
-		}
-	}
-	return string(b), true
+	return x.direct.eval(e)
 }
 
-func (p *jqPath) eval(input, ctx, params, item any, index int) (any, bool) {
+func (p *jqPath) eval(e *jqEnv) (any, bool) {
 	var v any
 	switch p.root {
 	case rootInput:
-		v = input
+		v = e.input
 	case rootCtx:
-		v = ctx
+		v = e.ctx
 	case rootParams:
-		v = params
+		v = e.params
 	case rootItem:
-		v = item
+		v = e.item
 	case rootIndex:
-		v = index
+		v = e.index
 	}
 	for _, name := range p.names {
 		switch m := v.(type) {
@@ -185,6 +272,65 @@ func (p *jqPath) eval(input, ctx, params, item any, index int) (any, bool) {
 		}
 	}
 	return v, true
+}
+
+func (s *jqString) eval(e *jqEnv) (any, bool) {
+	var buf [128]byte
+	b := buf[:0]
+	for _, p := range s.parts {
+		if p.path == nil {
+			b = append(b, p.lit...)
+			continue
+		}
+		v, ok := p.path.eval(e)
+		if !ok {
+			return nil, false
+		}
+		if b, ok = appendToString(b, v); !ok {
+			return nil, false
+		}
+	}
+	return string(b), true
+}
+
+func (l *jqLiteral) eval(*jqEnv) (any, bool) { return l.v, true }
+
+func (c *jqCompare) eval(e *jqEnv) (any, bool) {
+	l, ok := c.l.eval(e)
+	if !ok {
+		return nil, false
+	}
+	r, ok := c.r.eval(e)
+	if !ok {
+		return nil, false
+	}
+	n := gojq.Compare(l, r) // jq's order of all values
+	switch c.op {
+	case gojq.OpEq:
+		return n == 0, true
+	case gojq.OpNe:
+		return n != 0, true
+	case gojq.OpLt:
+		return n < 0, true
+	case gojq.OpLe:
+		return n <= 0, true
+	case gojq.OpGt:
+		return n > 0, true
+	}
+	return n >= 0, true
+}
+
+func (x *jqIf) eval(e *jqEnv) (any, bool) {
+	for i, c := range x.conds {
+		v, ok := c.eval(e)
+		if !ok {
+			return nil, false
+		}
+		if v != nil && v != false {
+			return x.thens[i].eval(e)
+		}
+	}
+	return x.els.eval(e)
 }
 
 // appendToString appends jq's tostring of v for the values whose text is

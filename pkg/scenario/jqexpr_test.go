@@ -15,8 +15,11 @@ func TestJQExprMatchesJQ(t *testing.T) {
 	direct := []string{
 		`.`, `.a`, `.a.b`, `$ctx.o.x`, `$ctx.o`, `$item.p`, `$item`, `$index`, `$params.k`,
 		`"x \(.a) y \($ctx.o.x)"`, `"\(.a)"`, `"\(.a.b)-\($index)-\($item.p)"`, `"é \"q\" \(.a)"`,
+		`if .a == 0 then "OUT_OF_STOCK" elif .a < 20 then "LOW" else "OK" end`,
+		`if .a then 1 else 2.5 end`, `if .a != "s" then .a else null end`, `if 1e3 <= .a then true elif .a >= 0 then $ctx.o.x end`,
+		`.a > 84`, `(.a == null)`, `.a < 0.5`, `.a <= 0.5`, `.a > 0.5`, `.a >= 0.5`, `.a != 0.5`, `.a == "s"`, `.a < "s"`, `if .a.b == "deep" then "x\(.a.b)" else false end`,
 	}
-	indirect := []string{`.a?`, `.["a"]`, `.a[]`, `.a | .b`, `"\(.a + 1)"`, `@base64 "\(.a)"`, `$ctx | keys`, `"plain"`, `.a[0]`}
+	indirect := []string{`if .a + 1 > 2 then 1 else 0 end`, `if .a then 1 elif .a | not then 2 else 3 end`, `.a and .b`, `.a?`, `.["a"]`, `.a[]`, `.a | .b`, `"\(.a + 1)"`, `@base64 "\(.a)"`, `$ctx | keys`, `"plain"`, `.a[0]`}
 	values := []any{
 		nil, true, false, 0, -3, 1 << 40, 0.5, 84.0, -0.0, 123.456, 1e-7, 1e-6, 1e20, 1e21, -2.5e-9,
 		math.Inf(1), math.NaN(), "", "s", `quote " and \ and é`, []any{1, "a"}, map[string]any{"b": 2.5},
@@ -27,7 +30,7 @@ func TestJQExprMatchesJQ(t *testing.T) {
 		ctx := map[string]any{"o": map[string]any{"x": v}}
 		params := map[string]any{"k": v}
 		item := map[string]any{"p": v}
-		got, ok := e.eval(input, ctx, params, item, 3)
+		got, ok := e.eval(&jqEnv{input: input, ctx: ctx, params: params, item: item, index: 3})
 		want, werr := func() (any, error) {
 			out, more := e.code.Run(input, ctx, params, item, 3).Next()
 			if !more {
@@ -64,7 +67,7 @@ func TestJQExprMatchesJQ(t *testing.T) {
 			t.Fatal(err)
 		}
 		e := newJQExpr(q, code)
-		isDirect := e.path != nil || e.parts != nil
+		isDirect := e.direct != nil
 		if isDirect != (indexOf(direct, src) >= 0) {
 			t.Errorf("%s: direct form %v", src, isDirect)
 		}
@@ -84,7 +87,7 @@ func BenchmarkJQExpr(b *testing.B) {
 	b.Run("direct", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, ok := e.eval(map[string]any{}, ctx, nil, nil, 0); !ok {
+			if _, ok := e.eval(&jqEnv{input: map[string]any{}, ctx: ctx}); !ok {
 				b.Fatal("not direct")
 			}
 		}

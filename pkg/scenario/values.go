@@ -161,7 +161,8 @@ func (g *Generator) runJQ(e *jqExpr, input any, fl *flowState, pi int, item any,
 	if m, ok := input.(map[string]any); ok && m == nil {
 		input = map[string]any{}
 	}
-	if v, ok := e.eval(input, fl.ctx, g.jqParams[pi], item, index); ok {
+	env := jqEnv{input: input, ctx: fl.ctx, params: g.jqParams[pi], item: item, index: index}
+	if v, ok := e.eval(&env); ok {
 		return v
 	}
 	iter := e.code.Run(input, fl.ctx, g.jqParams[pi], item, index)
