@@ -1,7 +1,6 @@
 package scenario
 
 import (
-	"container/heap"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -93,22 +92,57 @@ type item struct {
 	fl    *flowState
 }
 
+// itemHeap is a binary min-heap of items by (at, order), written out for
+// the item type: container/heap's interface calls and boxing were a
+// sixth of the generator's time.
 type itemHeap []item
 
-func (h itemHeap) Len() int { return len(h) }
-func (h itemHeap) Less(i, j int) bool {
+func (h itemHeap) less(i, j int) bool {
 	if h[i].at != h[j].at {
 		return h[i].at < h[j].at
 	}
 	return h[i].order < h[j].order
 }
-func (h itemHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *itemHeap) Push(x any)   { *h = append(*h, x.(item)) }
-func (h *itemHeap) Pop() any {
-	old := *h
-	it := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return it
+
+func (h *itemHeap) push(it item) {
+	*h = append(*h, it)
+	q := *h
+	i := len(q) - 1
+	for i > 0 {
+		p := (i - 1) / 2
+		if !q.less(i, p) {
+			break
+		}
+		q[i], q[p] = q[p], q[i]
+		i = p
+	}
+}
+
+func (h *itemHeap) pop() item {
+	q := *h
+	top := q[0]
+	n := len(q) - 1
+	q[0] = q[n]
+	q[n] = item{} // drop the flow pointer
+	q = q[:n]
+	i := 0
+	for {
+		l := 2*i + 1
+		if l >= n {
+			break
+		}
+		m := l
+		if r := l + 1; r < n && q.less(r, l) {
+			m = r
+		}
+		if !q.less(m, i) {
+			break
+		}
+		q[i], q[m] = q[m], q[i]
+		i = m
+	}
+	*h = q
+	return top
 }
 
 type flowState struct {
@@ -191,7 +225,7 @@ func NewGenerator(s *Scenario, opts GeneratorOptions) *Generator {
 func (g *Generator) push(it item) {
 	it.order = g.order
 	g.order++
-	heap.Push(&g.h, it)
+	g.h.push(it)
 }
 
 // startAt spaces a phase's flow starts evenly, one per slot, with jitter in
@@ -225,8 +259,8 @@ func (g *Generator) StopStarting() { g.stop = true }
 // Next returns the next event in non-decreasing At order, or false when no
 // flow has anything left to emit (held flows never resolved stay pending).
 func (g *Generator) Next() (Event, bool) {
-	for g.h.Len() > 0 {
-		it := heap.Pop(&g.h).(item)
+	for len(g.h) > 0 {
+		it := g.h.pop()
 		switch it.kind {
 		case kStart:
 			if g.stop || g.cut(it.at) {
