@@ -23,6 +23,7 @@ type ctxUse struct {
 type keep struct {
 	mode   keepMode
 	fields []string // keepFields
+	idx    []int    // each field's index in the event's fields (-1: absent)
 }
 
 type keepMode uint8
@@ -68,6 +69,54 @@ func analyseCtx(f *flow) {
 			in.keep = k
 		}
 	}
+}
+
+// layout sets where build finds the key, tags and kept fields of an emit
+// step's event, and whether it needs the event as a map.
+func (in *instr) layout(keyField string) {
+	in.keyIdx = -1
+	if keyField != "" {
+		in.keyIdx = in.fields.index(keyField)
+	}
+	in.tagIdx = in.tagIdx[:0]
+	in.needObj = in.keep.mode == keepWhole
+	for _, t := range in.tmpl.tags {
+		idx := -1
+		if t.field != "" {
+			idx = in.fields.index(t.field)
+		} else {
+			in.needObj = true
+		}
+		in.tagIdx = append(in.tagIdx, idx)
+	}
+	for _, g := range in.fields.gens {
+		in.needObj = in.needObj || readsInput(g)
+	}
+	in.keep.idx = in.keep.idx[:0]
+	for _, f := range in.keep.fields {
+		in.keep.idx = append(in.keep.idx, in.fields.index(f))
+	}
+}
+
+// readsInput reports whether g may read the event being built (jq's .).
+func readsInput(g *gen) bool {
+	if g == nil {
+		return false
+	}
+	switch g.kind {
+	case gJQ:
+		return g.jq.readsInput()
+	case gChoice, gList:
+		for _, c := range g.choices {
+			if readsInput(c) {
+				return true
+			}
+		}
+	case gArray:
+		return readsInput(g.elem)
+	}
+	// gObject's fields read the object itself, not the event.
+	return false
 }
 
 // read notes that alias (and field, "" for the whole event) is read.
@@ -173,16 +222,17 @@ func walkTerms(v reflect.Value, fn func(*gojq.Term)) {
 	}
 }
 
-// stored is what the flow's context keeps of an event built by in.
-func (in *instr) stored(obj map[string]any) (any, bool) {
+// stored is what the flow's context keeps of an event built by in: obj
+// itself, or the kept fields from vals.
+func (in *instr) stored(obj map[string]any, vals []any) (any, bool) {
 	switch in.keep.mode {
 	case keepWhole:
 		return obj, true
 	case keepFields:
 		m := make(map[string]any, len(in.keep.fields))
-		for _, f := range in.keep.fields {
-			if v, ok := obj[f]; ok {
-				m[f] = v
+		for i, f := range in.keep.fields {
+			if j := in.keep.idx[i]; j >= 0 {
+				m[f] = vals[j]
 			}
 		}
 		return m, true

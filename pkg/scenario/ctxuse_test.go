@@ -72,6 +72,7 @@ func TestAnalyseCtx(t *testing.T) {
 	pruned := collect(s, GeneratorOptions{Seed: 1})
 	for i := range s.flows[0].prog {
 		s.flows[0].prog[i].keep = keep{mode: keepWhole}
+		s.flows[0].prog[i].layout("")
 	}
 	whole := collect(s, GeneratorOptions{Seed: 1})
 	if len(whole) != 18 || len(pruned) != len(whole) {

@@ -180,6 +180,7 @@ type Generator struct {
 	// the next one when the flow's context did not keep it.
 	sizes []int
 	objs  []map[string]any
+	vals  []any // the values of the event being built
 }
 
 // NewGenerator prepares a run. Event content depends only on the scenario,
@@ -494,22 +495,34 @@ func (g *Generator) setErr(err error) {
 // the fields above them) and encodes it.
 func (g *Generator) build(fl *flowState, in *instr, at time.Duration, pi int, cur any, index int) Event {
 	ec := &evalCtx{g: g, fl: fl, at: at, pi: pi, item: cur, index: index}
-	obj := g.objs[in.id]
-	if obj == nil {
-		obj = make(map[string]any, len(in.fields.names)+2)
+	// The event's values, in field order then eventId and scenarioRunId;
+	// the map only when an expression may read the event.
+	var obj map[string]any
+	if in.needObj {
+		if obj = g.objs[in.id]; obj == nil {
+			obj = make(map[string]any, len(in.fields.names)+2)
+		}
+		g.objs[in.id] = nil
 	}
-	g.objs[in.id] = nil
+	vals := g.vals[:0]
 	for i, name := range in.fields.names {
-		obj[name] = ec.value(in.fields.gens[i], obj)
+		v := ec.value(in.fields.gens[i], obj)
+		vals = append(vals, v)
+		if obj != nil {
+			obj[name] = v
+		}
 	}
-	obj["eventId"] = g.uuid()
-	obj["scenarioRunId"] = g.opts.RunID
-	if v, ok := in.stored(obj); ok {
+	vals = append(vals, g.uuid(), g.opts.RunID)
+	g.vals = vals
+	if obj != nil {
+		obj["eventId"], obj["scenarioRunId"] = vals[len(vals)-2], vals[len(vals)-1]
+	}
+	if v, ok := in.stored(obj, vals); ok {
 		fl.ctx[in.alias] = v
 	}
 
 	buf := make([]byte, 0, max(256, g.sizes[in.id]))
-	buf = appendObject(buf, obj, in.fields.names, in.fields.gens, extraKeys)
+	buf = appendFields(buf, in.fields.names, in.fields.gens, extraKeys, vals)
 	if len(buf) > g.sizes[in.id] {
 		g.sizes[in.id] = len(buf)
 	}
@@ -527,13 +540,15 @@ func (g *Generator) build(fl *flowState, in *instr, at time.Duration, pi int, cu
 	if label >= 0 && label < len(g.s.Phases) {
 		ev.Phase = g.s.Phases[label].Name
 	}
-	if topic.KeyField != "" {
-		ev.Key = keyBytes(obj[topic.KeyField])
+	if in.keyIdx >= 0 {
+		ev.Key = keyBytes(vals[in.keyIdx])
 	}
-	for _, t := range in.tmpl.tags {
+	for i, t := range in.tmpl.tags {
 		var v any
 		if t.field != "" {
-			v = obj[t.field]
+			if j := in.tagIdx[i]; j >= 0 {
+				v = vals[j]
+			}
 		} else {
 			v = g.runJQ(t.jq, obj, fl, pi, cur, index)
 		}
@@ -551,10 +566,11 @@ func (g *Generator) build(fl *flowState, in *instr, at time.Duration, pi int, cu
 			ev.Tags = append(ev.Tags, Tag{t.name, s})
 		}
 	}
-	if in.keep.mode != keepWhole {
+	if obj != nil && in.keep.mode != keepWhole {
 		clear(obj)
 		g.objs[in.id] = obj
 	}
+	clear(vals) // nothing of the event stays reachable from g.vals
 	g.stats.Events++
 	return ev
 }

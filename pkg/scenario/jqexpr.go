@@ -239,6 +239,38 @@ func indexOf(list []string, s string) int {
 	return -1
 }
 
+// readsInput reports whether the expression may read its input (.):
+// always when it goes to jq.
+func (x *jqExpr) readsInput() bool {
+	return x.direct == nil || nodeReadsInput(x.direct)
+}
+
+func nodeReadsInput(n jqNode) bool {
+	switch n := n.(type) {
+	case *jqPath:
+		return n.root == rootInput
+	case *jqString:
+		for _, p := range n.parts {
+			if p.path != nil && p.path.root == rootInput {
+				return true
+			}
+		}
+		return false
+	case *jqLiteral:
+		return false
+	case *jqCompare:
+		return nodeReadsInput(n.l) || nodeReadsInput(n.r)
+	case *jqIf:
+		for i := range n.conds {
+			if nodeReadsInput(n.conds[i]) || nodeReadsInput(n.thens[i]) {
+				return true
+			}
+		}
+		return nodeReadsInput(n.els)
+	}
+	return true
+}
+
 // eval evaluates the expression directly; ok is false when it has to go
 // to jq.
 func (x *jqExpr) eval(e *jqEnv) (any, bool) {

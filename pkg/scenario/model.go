@@ -289,6 +289,13 @@ type instr struct {
 	every   durRange
 	keep    keep // what the flow's context keeps of the event
 	id      int  // index among the scenario's emit steps
+	// Where build finds what it needs among the event's fields: the
+	// record key (-1: none) and each tag read from a field (-1: absent);
+	// needObj: some expression may read the event as its input, so it is
+	// also built as a map.
+	keyIdx  int
+	tagIdx  []int
+	needObj bool
 
 	// branch
 	options []option

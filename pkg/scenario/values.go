@@ -223,6 +223,29 @@ func appendObject(b []byte, m map[string]any, names []string, gens []*gen, extra
 	return append(b, '}')
 }
 
+// appendFields encodes an event: names (with gens, for the order of
+// nested objects) then extra, whose values are vals in that order.
+func appendFields(b []byte, names []string, gens []*gen, extra []string, vals []any) []byte {
+	b = append(b, '{')
+	for i, k := range names {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, k)
+		b = append(b, ':')
+		b = appendJSON(b, vals[i], gens[i])
+	}
+	for i, k := range extra {
+		if len(names)+i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, k)
+		b = append(b, ':')
+		b = appendJSON(b, vals[len(names)+i], nil)
+	}
+	return append(b, '}')
+}
+
 // appendJSON encodes v compactly; spec, when known, gives object field order.
 func appendJSON(b []byte, v any, spec *gen) []byte {
 	switch x := v.(type) {
