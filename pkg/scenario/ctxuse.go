@@ -7,9 +7,10 @@ import (
 )
 
 // A flow in progress keeps its past events for later steps (from: and
-// $ctx). Kept whole, they are most of an unpaced run's memory: a run at a
-// thousand orders a second holds tens of thousands of flows. ctxUse is
-// what the flow's steps actually read, so each event keeps only that.
+// $ctx). Kept whole, they were most of an unpaced run's memory: a run at a
+// thousand orders a second holds tens of thousands of flows. So the loader
+// finds what the steps actually read and gives each (alias, field) read a
+// slot: a flow keeps one value per slot, and reads it by index.
 type ctxUse struct {
 	// all: some expression reads $ctx in a way the loader does not
 	// follow ($ctx alone, $ctx[expr]): every event is kept whole.
@@ -19,56 +20,169 @@ type ctxUse struct {
 	fields map[string]map[string]bool
 }
 
-// keep is how an emit step stores its event in the flow's context.
+// ctxSlot is a value a flow keeps: field of the event aliased alias, or
+// the whole event when field is "".
+type ctxSlot struct{ alias, field string }
+
+// keep is what an emit step stores in its flow's slots.
 type keep struct {
-	mode   keepMode
-	fields []string // keepFields
-	idx    []int    // each field's index in the event's fields (-1: absent)
+	slots []int
+	idx   []int // the field's index among the event's values; keepWhole: the event
 }
 
-type keepMode uint8
+// keepWhole in keep.idx stores the event itself (as a map).
+const keepWhole = -2
 
-const (
-	keepNone   keepMode = iota // no later step reads the alias
-	keepWhole                  // stored as built
-	keepFields                 // a copy with only these fields
-)
-
-// analyseCtx sets each emit step's keep from what the flow reads.
-func analyseCtx(f *flow) {
-	u := ctxUse{fields: map[string]map[string]bool{}}
-	for i := range f.prog {
-		in := &f.prog[i]
-		if in.op != opEmit {
-			continue
+// whole reports whether the event itself is kept.
+func (k keep) whole() bool {
+	for _, i := range k.idx {
+		if i == keepWhole {
+			return true
 		}
+	}
+	return false
+}
+
+// planCtx finds what the scenario's steps read of their flows' context,
+// numbers the slots, and sets each emit step's keep and each read's slot.
+// An alias read whole anywhere is kept whole everywhere, so one read (a
+// template's from:, shared by flows) has one slot.
+func planCtx(s *Scenario) {
+	u := ctxUse{fields: map[string]map[string]bool{}}
+	s.eachEmit(func(in *instr) {
 		for _, g := range in.fields.gens {
 			u.gen(g)
 		}
-		u.query(in.foreach)
+		u.foreach(in.foreach)
 		for _, t := range in.tmpl.tags {
 			u.query(t.jq)
 		}
-	}
-	for i := range f.prog {
-		in := &f.prog[i]
-		if in.op != opEmit {
-			continue
+	})
+	s.slotIdx = map[ctxSlot]int{}
+	slot := func(k ctxSlot) int {
+		i, ok := s.slotIdx[k]
+		if !ok {
+			i = len(s.slots)
+			s.slotIdx[k] = i
+			s.slots = append(s.slots, k)
 		}
+		return i
+	}
+	s.eachEmit(func(in *instr) {
 		fs, read := u.fields[in.alias]
+		in.keep = keep{}
 		switch {
 		case u.all || (read && fs == nil):
-			in.keep = keep{mode: keepWhole}
-		case !read:
-			in.keep = keep{mode: keepNone}
-		default:
-			k := keep{mode: keepFields}
-			for name := range fs {
-				k.fields = append(k.fields, name)
+			in.keep.slots, in.keep.idx = []int{slot(ctxSlot{in.alias, ""})}, []int{keepWhole}
+		case read:
+			for f := range fs {
+				in.keep.slots = append(in.keep.slots, slot(ctxSlot{in.alias, f}))
+				in.keep.idx = append(in.keep.idx, in.fields.index(f))
 			}
-			in.keep = k
+		}
+	})
+	s.eachEmit(func(in *instr) {
+		for _, g := range in.fields.gens {
+			s.resolveGen(g)
+		}
+		s.resolveJQ(in.foreach)
+		for _, t := range in.tmpl.tags {
+			s.resolveJQ(t.jq)
+		}
+	})
+}
+
+func (s *Scenario) eachEmit(fn func(in *instr)) {
+	for _, f := range s.flows {
+		for i := range f.prog {
+			if in := &f.prog[i]; in.op == opEmit {
+				fn(in)
+			}
 		}
 	}
+}
+
+// ctxRead returns the slot holding alias.names… and the names left to
+// walk from its value; ok is false when it is not a slot's (the read then
+// goes to jq with the context as a map).
+func (s *Scenario) ctxRead(names []string) (slot int, rest []string, ok bool) {
+	if len(names) == 0 {
+		return 0, nil, false
+	}
+	if i, whole := s.slotIdx[ctxSlot{names[0], ""}]; whole {
+		return i, names[1:], true
+	}
+	if len(names) > 1 {
+		if i, ok := s.slotIdx[ctxSlot{names[0], names[1]}]; ok {
+			return i, names[2:], true
+		}
+	}
+	return 0, nil, false
+}
+
+func (s *Scenario) resolveGen(g *gen) {
+	if g == nil {
+		return
+	}
+	switch g.kind {
+	case gFrom:
+		if root := g.path[0]; root != "item" && root != "index" {
+			g.slot, g.rest, _ = s.ctxRead(g.path)
+		}
+	case gJQ:
+		s.resolveJQ(g.jq)
+	case gChoice, gList:
+		for _, c := range g.choices {
+			s.resolveGen(c)
+		}
+	case gArray:
+		s.resolveGen(g.elem)
+	case gObject:
+		for _, c := range g.obj.gens {
+			s.resolveGen(c)
+		}
+	}
+}
+
+// resolveJQ gives the $ctx paths of a direct form their slots.
+func (s *Scenario) resolveJQ(e *jqExpr) {
+	if e == nil || e.direct == nil {
+		return
+	}
+	eachPath(e.direct, func(p *jqPath) {
+		if p.root == rootCtx {
+			p.slot, p.rest, p.inSlot = 0, nil, false
+			if i, rest, ok := s.ctxRead(p.names); ok {
+				p.slot, p.rest, p.inSlot = i, rest, true
+			}
+		}
+	})
+}
+
+// foreach notes the reads of a foreach expression, whose input is the
+// context as well: .order.items is $ctx.order.items.
+func (u *ctxUse) foreach(e *jqExpr) {
+	if e == nil {
+		return
+	}
+	if p, ok := e.direct.(*jqPath); ok && p.root == rootInput {
+		p.root = rootCtx
+		e.readsCtx = true
+		switch len(p.names) {
+		case 0:
+			u.all = true
+		case 1:
+			u.read(p.names[0], "")
+		default:
+			u.read(p.names[0], p.names[1])
+		}
+		return
+	}
+	if e.direct == nil || e.readsInput() {
+		u.all = true // the input is the whole context
+		return
+	}
+	u.query(e)
 }
 
 // layout sets where build finds the key, tags and kept fields of an emit
@@ -79,7 +193,7 @@ func (in *instr) layout(keyField string) {
 		in.keyIdx = in.fields.index(keyField)
 	}
 	in.tagIdx = in.tagIdx[:0]
-	in.needObj = in.keep.mode == keepWhole
+	in.needObj = in.keep.whole()
 	for _, t := range in.tmpl.tags {
 		idx := -1
 		if t.field != "" {
@@ -91,10 +205,6 @@ func (in *instr) layout(keyField string) {
 	}
 	for _, g := range in.fields.gens {
 		in.needObj = in.needObj || readsInput(g)
-	}
-	in.keep.idx = in.keep.idx[:0]
-	for _, f := range in.keep.fields {
-		in.keep.idx = append(in.keep.idx, in.fields.index(f))
 	}
 }
 
@@ -222,20 +332,41 @@ func walkTerms(v reflect.Value, fn func(*gojq.Term)) {
 	}
 }
 
-// stored is what the flow's context keeps of an event built by in: obj
-// itself, or the kept fields from vals.
-func (in *instr) stored(obj map[string]any, vals []any) (any, bool) {
-	switch in.keep.mode {
-	case keepWhole:
-		return obj, true
-	case keepFields:
-		m := make(map[string]any, len(in.keep.fields))
-		for i, f := range in.keep.fields {
-			if j := in.keep.idx[i]; j >= 0 {
-				m[f] = vals[j]
-			}
+// store keeps what the flow reads later of the event built by in: the
+// event (obj) or fields of it (vals).
+func (in *instr) store(ctx []any, obj map[string]any, vals []any) {
+	for k, slot := range in.keep.slots {
+		switch j := in.keep.idx[k]; {
+		case j == keepWhole:
+			ctx[slot] = obj
+		case j >= 0:
+			ctx[slot] = vals[j]
+		default:
+			ctx[slot] = nil // the event has no such field
 		}
-		return m, true
 	}
-	return nil, false
+}
+
+// ctxMap is the flow's context as jq sees it, for the expressions that go
+// to jq: the kept events by alias, with the kept fields.
+func (s *Scenario) ctxMap(ctx []any) map[string]any {
+	m := make(map[string]any, len(ctx))
+	for i, k := range s.slots {
+		v := ctx[i]
+		if k.field == "" {
+			if v != nil {
+				m[k.alias] = v
+			}
+			continue
+		}
+		ev, _ := m[k.alias].(map[string]any)
+		if ev == nil {
+			ev = map[string]any{}
+			m[k.alias] = ev
+		}
+		if v != nil {
+			ev[k.field] = v
+		}
+	}
+	return m
 }

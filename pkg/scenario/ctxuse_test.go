@@ -31,50 +31,51 @@ flows:
 phases: [{name: p, duration: 1s, count: 3}]
 `
 
-func TestAnalyseCtx(t *testing.T) {
+// kept describes what an emit step keeps: its slots as alias.field
+// (alias. for the whole event), sorted.
+func kept(s *Scenario, in *instr) string {
+	var out []string
+	for _, i := range in.keep.slots {
+		out = append(out, s.slots[i].alias+"."+s.slots[i].field)
+	}
+	slices.Sort(out)
+	return strings.Join(out, ",")
+}
+
+func TestPlanCtx(t *testing.T) {
 	s, err := Parse("ctx.yaml", []byte(ctxScenario))
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := map[string]string{
-		"first":  "fields id",
-		"second": "fields z",
-		"third":  "fields y",
-		"fourth": "whole", // $ctx.fourth read as a whole
-		"unread": "none",
-		"last":   "none",
+		"first":  "first.id",
+		"second": "second.z",
+		"third":  "third.y",
+		"fourth": "fourth.", // $ctx.fourth read as a whole
+		"unread": "",
+		"last":   "",
 	}
 	for _, in := range s.flows[0].prog {
-		got := [...]string{"none", "whole", "fields"}[in.keep.mode]
-		if in.keep.mode == keepFields {
-			slices.Sort(in.keep.fields)
-			got += " " + strings.Join(in.keep.fields, ",")
-		}
-		if got != want[in.alias] {
-			t.Errorf("step %s: keep %s, want %s", in.alias, got, want[in.alias])
+		if got := kept(s, &in); got != want[in.alias] {
+			t.Errorf("step %s keeps %q, want %q", in.alias, got, want[in.alias])
 		}
 	}
 
-	// A read the loader cannot follow keeps every event whole.
-	opaque := strings.Replace(ctxScenario, `\($ctx.fourth)`, `\($ctx | keys)`, 1)
-	s, err = Parse("ctx.yaml", []byte(opaque))
+	// A read the loader cannot follow (here a tag, which is not part of
+	// the value) keeps every event whole, and gives the same events.
+	opaque := strings.Replace(ctxScenario, "      msg:", "    tags: {n: '$ctx | length'}\n    fields2:\n      msg:", 1)
+	opaque = strings.Replace(ctxScenario, "  b:\n    topic: t\n", "  b:\n    topic: t\n    tags: {n: '$ctx | length'}\n", 1)
+	w, err := Parse("ctx.yaml", []byte(opaque))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, in := range s.flows[0].prog {
-		if in.keep.mode != keepWhole {
-			t.Errorf("step %s: keep mode %d with an opaque $ctx read, want whole", in.alias, in.keep.mode)
+	for _, in := range w.flows[0].prog {
+		if got := kept(w, &in); got != in.alias+"." {
+			t.Errorf("step %s keeps %q with an opaque $ctx read, want the whole event", in.alias, got)
 		}
 	}
-
-	// The pruned context gives the same events as whole events would.
-	s, _ = Parse("ctx.yaml", []byte(ctxScenario))
 	pruned := collect(s, GeneratorOptions{Seed: 1})
-	for i := range s.flows[0].prog {
-		s.flows[0].prog[i].keep = keep{mode: keepWhole}
-		s.flows[0].prog[i].layout("")
-	}
-	whole := collect(s, GeneratorOptions{Seed: 1})
+	whole := collect(w, GeneratorOptions{Seed: 1})
 	if len(whole) != 18 || len(pruned) != len(whole) {
 		t.Fatalf("%d and %d events, want 18", len(pruned), len(whole))
 	}
@@ -85,5 +86,22 @@ func TestAnalyseCtx(t *testing.T) {
 	}
 	if v := string(whole[17].Value); !strings.Contains(v, `","deep":3,"msg":"2 {\"eventId\":`) || !strings.HasPrefix(v, `{"ref":"A`) {
 		t.Errorf("last event %s does not read its context", v)
+	}
+	if n := whole[17].Tag("n"); n != "6" {
+		t.Errorf("$ctx | length = %s, want 6 aliases (the event itself too)", n)
+	}
+}
+
+// TestForeachInputIsCtx: a foreach reads the context as its input too.
+func TestForeachInputIsCtx(t *testing.T) {
+	src := strings.Replace(ctxScenario, "      - {name: last, emit: b}", "      - {name: last, emit: b, foreach: .third.z.list}", 1)
+	src = strings.Replace(src, "z: {object: {w: 3}}", "z: {object: {w: 3, list: {const: [1, 2]}}}", 1)
+	s, err := Parse("ctx.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs := collect(s, GeneratorOptions{Seed: 1})
+	if len(evs) != 21 {
+		t.Fatalf("%d events, want 21 (a foreach over two items)", len(evs))
 	}
 }

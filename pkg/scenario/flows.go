@@ -56,12 +56,6 @@ func (l *loader) flows(n *yaml.Node) {
 			}
 			fl.prog[h.pc].target = pc
 		}
-		analyseCtx(fl)
-		for i := range fl.prog {
-			if in := &fl.prog[i]; in.op == opEmit {
-				in.layout(l.s.Topics[in.topic].KeyField)
-			}
-		}
 		l.s.flowIdx[name] = len(l.s.flows)
 		l.s.flows = append(l.s.flows, fl)
 	}

@@ -149,7 +149,7 @@ type flowState struct {
 	id        int64
 	fl        *flow
 	pc        int
-	ctx       map[string]any // alias -> event value, for from: and $ctx
+	ctx       []any // per context slot (Scenario.slots), for from: and $ctx
 	iterating bool
 	iter      int
 	iterN     int
@@ -272,7 +272,7 @@ func (g *Generator) Next() (Event, bool) {
 			}
 			g.nextFlow++
 			g.stats.FlowsStarted++
-			fl := &flowState{id: g.nextFlow, fl: g.pickFlow(it.phase), ctx: map[string]any{}}
+			fl := &flowState{id: g.nextFlow, fl: g.pickFlow(it.phase), ctx: make([]any, len(g.s.slots))}
 			g.advance(fl, it.at)
 		case kResolve:
 			if g.cut(it.at) {
@@ -449,7 +449,7 @@ func (g *Generator) emitStep(fl *flowState, at time.Duration) (Event, bool) {
 		fl.iterating, fl.iter, fl.iterN, fl.items = true, 0, 1, nil
 		switch {
 		case in.foreach != nil:
-			v := g.runJQ(in.foreach, fl.ctx, fl, pi, nil, 0)
+			v := g.runJQ(in.foreach, ctxInput, fl, pi, nil, 0)
 			arr, ok := v.([]any)
 			if !ok && v != nil {
 				g.setErr(fmt.Errorf("flow %s step %s: foreach yielded %T, not an array", fl.fl.name, in.step, v))
@@ -517,9 +517,7 @@ func (g *Generator) build(fl *flowState, in *instr, at time.Duration, pi int, cu
 	if obj != nil {
 		obj["eventId"], obj["scenarioRunId"] = vals[len(vals)-2], vals[len(vals)-1]
 	}
-	if v, ok := in.stored(obj, vals); ok {
-		fl.ctx[in.alias] = v
-	}
+	in.store(fl.ctx, obj, vals)
 
 	buf := make([]byte, 0, max(256, g.sizes[in.id]))
 	buf = appendFields(buf, in.fields.names, in.fields.gens, extraKeys, vals)
@@ -566,7 +564,7 @@ func (g *Generator) build(fl *flowState, in *instr, at time.Duration, pi int, cu
 			ev.Tags = append(ev.Tags, Tag{t.name, s})
 		}
 	}
-	if obj != nil && in.keep.mode != keepWhole {
+	if obj != nil && !in.keep.whole() {
 		clear(obj)
 		g.objs[in.id] = obj
 	}

@@ -2,6 +2,7 @@ package scenario
 
 import (
 	"math"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -18,12 +19,16 @@ type jqExpr struct {
 	code   *gojq.Code
 	query  *gojq.Query
 	direct jqNode // nil: always jq
+	// readsCtx: the expression mentions $ctx, so jq needs it as a map.
+	readsCtx bool
 }
 
-// jqEnv is what an expression sees: the input and the variables of jqVars.
+// jqEnv is what an expression sees: the input and the variables of
+// jqVars, $ctx as the flow's context slots.
 type jqEnv struct {
-	input, ctx, params, item any
-	index                    int
+	input, params, item any
+	slots               []any
+	index               int
 }
 
 // jqNode is one node of a direct form; ok is false when the value has to
@@ -42,10 +47,14 @@ const (
 	rootIndex
 )
 
-// jqPath is ., .a.b or $var.a.b.
+// jqPath is ., .a.b or $var.a.b. A $ctx path reads context slot slot,
+// then walks rest (inSlot false: not a slot's, it goes to jq).
 type jqPath struct {
-	root  int
-	names []string
+	root   int
+	names  []string
+	slot   int
+	rest   []string
+	inSlot bool
 }
 
 // jqString is a string of literals and interpolated paths.
@@ -78,6 +87,11 @@ func newJQExpr(q *gojq.Query, code *gojq.Code) *jqExpr {
 	if n := directOf(q, true); n != nil {
 		e.direct = n
 	}
+	walkTerms(reflect.ValueOf(q), func(t *gojq.Term) {
+		if t.Type == gojq.TermTypeFunc && t.Func != nil && t.Func.Name == "$ctx" {
+			e.readsCtx = true
+		}
+	})
 	return e
 }
 
@@ -239,6 +253,29 @@ func indexOf(list []string, s string) int {
 	return -1
 }
 
+// eachPath calls fn for every path of a direct form.
+func eachPath(n jqNode, fn func(*jqPath)) {
+	switch n := n.(type) {
+	case *jqPath:
+		fn(n)
+	case *jqString:
+		for _, p := range n.parts {
+			if p.path != nil {
+				fn(p.path)
+			}
+		}
+	case *jqCompare:
+		eachPath(n.l, fn)
+		eachPath(n.r, fn)
+	case *jqIf:
+		for i := range n.conds {
+			eachPath(n.conds[i], fn)
+			eachPath(n.thens[i], fn)
+		}
+		eachPath(n.els, fn)
+	}
+}
+
 // readsInput reports whether the expression may read its input (.):
 // always when it goes to jq.
 func (x *jqExpr) readsInput() bool {
@@ -282,11 +319,15 @@ func (x *jqExpr) eval(e *jqEnv) (any, bool) {
 
 func (p *jqPath) eval(e *jqEnv) (any, bool) {
 	var v any
+	names := p.names
 	switch p.root {
 	case rootInput:
 		v = e.input
 	case rootCtx:
-		v = e.ctx
+		if !p.inSlot {
+			return nil, false
+		}
+		v, names = e.slots[p.slot], p.rest
 	case rootParams:
 		v = e.params
 	case rootItem:
@@ -294,7 +335,7 @@ func (p *jqPath) eval(e *jqEnv) (any, bool) {
 	case rootIndex:
 		v = e.index
 	}
-	for _, name := range p.names {
+	for _, name := range names {
 		switch m := v.(type) {
 		case map[string]any:
 			v = m[name]

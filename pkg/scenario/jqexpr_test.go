@@ -30,7 +30,8 @@ func TestJQExprMatchesJQ(t *testing.T) {
 		ctx := map[string]any{"o": map[string]any{"x": v}}
 		params := map[string]any{"k": v}
 		item := map[string]any{"p": v}
-		got, ok := e.eval(&jqEnv{input: input, ctx: ctx, params: params, item: item, index: 3})
+		// $ctx.o is the context's slot 0, the whole event aliased o.
+		got, ok := e.eval(&jqEnv{input: input, slots: []any{ctx["o"]}, params: params, item: item, index: 3})
 		want, werr := func() (any, error) {
 			out, more := e.code.Run(input, ctx, params, item, 3).Next()
 			if !more {
@@ -67,6 +68,7 @@ func TestJQExprMatchesJQ(t *testing.T) {
 			t.Fatal(err)
 		}
 		e := newJQExpr(q, code)
+		ctxOne.resolveJQ(e)
 		isDirect := e.direct != nil
 		if isDirect != (indexOf(direct, src) >= 0) {
 			t.Errorf("%s: direct form %v", src, isDirect)
@@ -77,17 +79,22 @@ func TestJQExprMatchesJQ(t *testing.T) {
 	}
 }
 
+// ctxOne is a scenario whose flows keep one event, aliased o, whole.
+var ctxOne = &Scenario{slots: []ctxSlot{{"o", ""}}, slotIdx: map[ctxSlot]int{{"o", ""}: 0}}
+
 // BenchmarkJQExpr is a notification message: the direct form and jq.
 func BenchmarkJQExpr(b *testing.B) {
 	src := `"Order \($ctx.order.orderId) confirmed: \($ctx.order.totalAmount) \($ctx.order.currency)"`
 	q, _ := gojq.Parse(src)
 	code, _ := gojq.Compile(q, gojq.WithVariables(jqVars))
 	e := newJQExpr(q, code)
-	ctx := map[string]any{"order": map[string]any{"orderId": "ORD-000042", "totalAmount": 219.96, "currency": "EUR"}}
+	order := map[string]any{"orderId": "ORD-000042", "totalAmount": 219.96, "currency": "EUR"}
+	ctx := map[string]any{"order": order}
+	(&Scenario{slots: []ctxSlot{{"order", ""}}, slotIdx: map[ctxSlot]int{{"order", ""}: 0}}).resolveJQ(e)
 	b.Run("direct", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, ok := e.eval(&jqEnv{input: map[string]any{}, ctx: ctx}); !ok {
+			if _, ok := e.eval(&jqEnv{input: map[string]any{}, slots: []any{order}}); !ok {
 				b.Fatal("not direct")
 			}
 		}

@@ -146,6 +146,10 @@ func (l *loader) load(root *yaml.Node) {
 	if n := top.get("flows"); n != nil {
 		l.flows(n)
 	}
+	if l.ok() {
+		planCtx(l.s)
+		l.s.eachEmit(func(in *instr) { in.layout(l.s.Topics[in.topic].KeyField) })
+	}
 	if n := top.get("phases"); n != nil {
 		l.phases(n)
 	} else {

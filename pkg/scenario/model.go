@@ -27,6 +27,9 @@ type Scenario struct {
 	flowIdx   map[string]int
 	nseq      int // sequence counters allocated across templates
 	nemit     int // emit steps across flows (instr.id)
+	// slots are the values flows keep for later steps (planCtx).
+	slots   []ctxSlot
+	slotIdx map[ctxSlot]int
 	// phaseParams[i] holds the parameter values in force during phase i;
 	// index len(Phases) holds the scenario defaults.
 	phaseParams [][]paramVal
@@ -222,6 +225,8 @@ type gen struct {
 	tsFmt  string
 
 	path []string // from
+	slot int      // from: the context slot read, then rest walked
+	rest []string
 
 	elem     *gen // array element
 	lenRange [2]numRef

@@ -79,9 +79,13 @@ func (e *evalCtx) value(gn *gen, cur map[string]any) any {
 		case "index":
 			v = e.index
 		default:
-			v = e.fl.ctx[gn.path[0]]
+			v = e.fl.ctx[gn.slot]
 		}
-		for _, seg := range gn.path[1:] {
+		rest := gn.rest
+		if gn.path[0] == "item" || gn.path[0] == "index" {
+			rest = gn.path[1:]
+		}
+		for _, seg := range rest {
 			m, ok := v.(map[string]any)
 			if !ok {
 				return nil
@@ -155,17 +159,28 @@ func (e *evalCtx) pickWeighted(gn *gen) int {
 	return len(ws) - 1
 }
 
+// ctxInput as runJQ's input stands for the flow's context (foreach).
+var ctxInput any = &struct{ ctx byte }{}
+
 // runJQ evaluates code on input and returns its first output (nil if none);
 // errors are recorded on the generator.
 func (g *Generator) runJQ(e *jqExpr, input any, fl *flowState, pi int, item any, index int) any {
 	if m, ok := input.(map[string]any); ok && m == nil {
 		input = map[string]any{}
 	}
-	env := jqEnv{input: input, ctx: fl.ctx, params: g.jqParams[pi], item: item, index: index}
+	env := jqEnv{input: input, slots: fl.ctx, params: g.jqParams[pi], item: item, index: index}
 	if v, ok := e.eval(&env); ok {
 		return v
 	}
-	iter := e.code.Run(input, fl.ctx, g.jqParams[pi], item, index)
+	var ctx any
+	if e.readsCtx || input == ctxInput {
+		m := g.s.ctxMap(fl.ctx)
+		if input == ctxInput {
+			input = m
+		}
+		ctx = m
+	}
+	iter := e.code.Run(input, ctx, g.jqParams[pi], item, index)
 	v, ok := iter.Next()
 	if !ok {
 		return nil
