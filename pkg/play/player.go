@@ -2,6 +2,7 @@ package play
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -487,7 +488,9 @@ func (p *Player) produce(ctx, prodCtx context.Context, abort context.CancelCause
 		}
 		meta := t.Sent(&ev)
 		if lr.encs[ev.Topic] != nil && p.opts.Output == OutputRecords {
-			meta.json = ev.Value // printed decoded, as kx tail shows it
+			// Printed decoded, as kx tail shows it; the event's bytes are
+			// reused once the next one is taken.
+			meta.json = bytes.Clone(ev.Value)
 		}
 		rec := &record.Record{Topic: ev.Topic, Partition: -1, Timestamp: ev.Time, Key: ev.Key, Value: value}
 		if err := lr.prod.Produce(prodCtx, rec, meta); err != nil {

@@ -16,16 +16,24 @@ import (
 // half-sent.
 type eventSource struct {
 	g       *scenario.Generator
-	batches chan []scenario.Event
-	free    chan []scenario.Event
+	batches chan *batch
+	free    chan *batch
 	quit    chan struct{}
 	done    sync.WaitGroup
 	stop    atomic.Bool
 
-	cur []scenario.Event
+	cur *batch
 	i   int
 	// interrupted is the consumer's view: set by interrupt or a done ctx.
 	interrupted bool
+}
+
+// batch is events generated ahead and the arena holding their values: it
+// is reused once the consumer has moved on, so an event's Value is valid
+// only until the next call to next.
+type batch struct {
+	events []scenario.Event
+	arena  []byte
 }
 
 // sourceBatch is the most events generated ahead in one batch; two
@@ -39,8 +47,8 @@ const sourceBatch = 256
 func newEventSource(ctx context.Context, g *scenario.Generator, paced bool) *eventSource {
 	s := &eventSource{
 		g:       g,
-		batches: make(chan []scenario.Event, 2),
-		free:    make(chan []scenario.Event, 4),
+		batches: make(chan *batch, 2),
+		free:    make(chan *batch, 4),
 		quit:    make(chan struct{}),
 	}
 	s.done.Add(1)
@@ -53,14 +61,14 @@ func (s *eventSource) run(ctx context.Context, paced bool) {
 	defer close(s.batches)
 	interrupted := false
 	for {
-		var b []scenario.Event
+		var b *batch
 		select {
 		case b = <-s.free:
 		default:
-			b = make([]scenario.Event, 0, sourceBatch)
+			b = &batch{events: make([]scenario.Event, 0, sourceBatch), arena: make([]byte, 0, 64<<10)}
 		}
 		last := false
-		for len(b) < sourceBatch {
+		for len(b.events) < sourceBatch {
 			if !interrupted && (ctx.Err() != nil || s.stop.Load()) {
 				interrupted = true
 				s.g.StopStarting()
@@ -69,17 +77,18 @@ func (s *eventSource) run(ctx context.Context, paced bool) {
 				last = true
 				break
 			}
-			ev, ok := s.g.Next()
+			ev, arena, ok := s.g.NextInto(b.arena)
+			b.arena = arena
 			if !ok {
 				last = true
 				break
 			}
-			b = append(b, ev)
+			b.events = append(b.events, ev)
 			if paced && ev.Time.After(time.Now()) {
 				break
 			}
 		}
-		if len(b) > 0 {
+		if len(b.events) > 0 {
 			select {
 			case s.batches <- b:
 			case <-s.quit:
@@ -100,16 +109,18 @@ func (s *eventSource) interrupt() {
 	}
 }
 
-// next returns the next event to send, false when there is none left.
+// next returns the next event to send, false when there is none left. Its
+// Key and Value are valid until the following call.
 func (s *eventSource) next(ctx context.Context) (scenario.Event, bool) {
 	if ctx.Err() != nil {
 		s.interrupt()
 	}
-	for s.i >= len(s.cur) {
+	for s.cur == nil || s.i >= len(s.cur.events) {
 		if s.cur != nil {
-			clear(s.cur) // no event's bytes stay reachable from the pool
+			clear(s.cur.events)
+			s.cur.events, s.cur.arena = s.cur.events[:0], s.cur.arena[:0]
 			select {
-			case s.free <- s.cur[:0]:
+			case s.free <- s.cur:
 			default:
 			}
 		}
@@ -120,7 +131,7 @@ func (s *eventSource) next(ctx context.Context) (scenario.Event, bool) {
 		}
 		s.cur, s.i = b, 0
 	}
-	ev := s.cur[s.i]
+	ev := s.cur.events[s.i]
 	s.i++
 	return ev, true
 }

@@ -181,6 +181,9 @@ type Generator struct {
 	sizes []int
 	objs  []map[string]any
 	vals  []any // the values of the event being built
+	// arena, during NextInto, is where event values are appended.
+	arena   []byte
+	arenaOn bool
 }
 
 // NewGenerator prepares a run. Event content depends only on the scenario,
@@ -294,6 +297,17 @@ func (g *Generator) Next() (Event, bool) {
 		}
 	}
 	return Event{}, false
+}
+
+// NextInto is Next with the event's value appended to arena: a caller
+// that is done with a batch of events reuses its arena for the next
+// batch instead of allocating every value. It returns the grown arena.
+func (g *Generator) NextInto(arena []byte) (Event, []byte, bool) {
+	g.arena, g.arenaOn = arena, true
+	ev, ok := g.Next()
+	arena = g.arena
+	g.arena, g.arenaOn = nil, false
+	return ev, arena, ok
 }
 
 // cut reports whether t is past GeneratorOptions.Until.
@@ -519,10 +533,17 @@ func (g *Generator) build(fl *flowState, in *instr, at time.Duration, pi int, cu
 	}
 	in.store(fl.ctx, obj, vals)
 
-	buf := make([]byte, 0, max(256, g.sizes[in.id]))
-	buf = appendFields(buf, in.fields.names, in.fields.gens, extraKeys, vals)
-	if len(buf) > g.sizes[in.id] {
-		g.sizes[in.id] = len(buf)
+	var buf []byte
+	if g.arenaOn {
+		start := len(g.arena)
+		g.arena = appendFields(g.arena, in.fields.names, in.fields.gens, extraKeys, vals)
+		buf = g.arena[start:len(g.arena):len(g.arena)]
+	} else {
+		buf = make([]byte, 0, max(256, g.sizes[in.id]))
+		buf = appendFields(buf, in.fields.names, in.fields.gens, extraKeys, vals)
+		if len(buf) > g.sizes[in.id] {
+			g.sizes[in.id] = len(buf)
+		}
 	}
 	topic := g.s.Topics[in.topic]
 	ev := Event{
@@ -539,7 +560,16 @@ func (g *Generator) build(fl *flowState, in *instr, at time.Duration, pi int, cu
 		ev.Phase = g.s.Phases[label].Name
 	}
 	if in.keyIdx >= 0 {
-		ev.Key = keyBytes(vals[in.keyIdx])
+		if g.arenaOn {
+			start := len(g.arena)
+			if g.arena = appendKey(g.arena, vals[in.keyIdx]); len(g.arena) > start {
+				ev.Key = g.arena[start:len(g.arena):len(g.arena)]
+			} else if vals[in.keyIdx] != nil {
+				ev.Key = []byte{}
+			}
+		} else {
+			ev.Key = keyBytes(vals[in.keyIdx])
+		}
 	}
 	for i, t := range in.tmpl.tags {
 		var v any
@@ -576,14 +606,23 @@ func (g *Generator) build(fl *flowState, in *instr, at time.Duration, pi int, cu
 // extraKeys are the members build adds to every event.
 var extraKeys = []string{"eventId", "scenarioRunId"}
 
+// keyBytes is the record key of a key field's value: a string as it is,
+// anything else as JSON, null as no key.
 func keyBytes(v any) []byte {
+	if v == nil {
+		return nil
+	}
+	return appendKey([]byte{}, v)
+}
+
+func appendKey(b []byte, v any) []byte {
 	switch k := v.(type) {
 	case nil:
-		return nil
+		return b
 	case string:
-		return []byte(k)
+		return append(b, k...)
 	}
-	return appendJSON(nil, v, nil)
+	return appendJSON(b, v, nil)
 }
 
 func (g *Generator) timeAt(at, offset time.Duration) time.Time {
