@@ -590,10 +590,12 @@ func (p *Producer) Deliveries() <-chan cluster.Delivery { return p.deliveries }
 func (p *Producer) Produce(ctx context.Context, r *record.Record, opaque any) error {
 	p.c.mu.Lock()
 	var d cluster.Delivery
+	// The report carries a copy, as the real producer's does: callers
+	// reuse r.
 	if err := p.c.enter(OpProduce); err != nil {
-		d = cluster.Delivery{Record: r, Opaque: opaque, Err: err}
+		d = cluster.Delivery{Record: r.Clone(), Opaque: opaque, Err: err}
 	} else if stored, err := p.c.add(*r.Clone()); err != nil {
-		d = cluster.Delivery{Record: r, Opaque: opaque, Err: err}
+		d = cluster.Delivery{Record: r.Clone(), Opaque: opaque, Err: err}
 	} else {
 		d = cluster.Delivery{Record: stored, Opaque: opaque}
 	}

@@ -40,6 +40,7 @@ type Cluster interface {
 }
 
 // Producer sends records and reports each delivery (*kafka.Producer).
+// Produce copies what it keeps of r: the player reuses r and its bytes.
 type Producer interface {
 	Produce(ctx context.Context, r *record.Record, opaque any) error
 	Deliveries() <-chan cluster.Delivery
@@ -464,6 +465,7 @@ func (p *Player) showProgress(t *Tracker) (stop func()) {
 // producer's error and an event its schema refused, each aborting the run.
 func (p *Player) produce(ctx, prodCtx context.Context, abort context.CancelCauseFunc, lr *liveRun, src *eventSource, t *Tracker, began time.Time) (produceErr, encodeErr error) {
 	var pacer Pacer
+	var rec record.Record // one for all: Produce copies it
 	for prodCtx.Err() == nil {
 		ev, ok := src.next(ctx)
 		if !ok {
@@ -492,8 +494,8 @@ func (p *Player) produce(ctx, prodCtx context.Context, abort context.CancelCause
 			// reused once the next one is taken.
 			meta.json = bytes.Clone(ev.Value)
 		}
-		rec := &record.Record{Topic: ev.Topic, Partition: -1, Timestamp: ev.Time, Key: ev.Key, Value: value}
-		if err := lr.prod.Produce(prodCtx, rec, meta); err != nil {
+		rec = record.Record{Topic: ev.Topic, Partition: -1, Timestamp: ev.Time, Key: ev.Key, Value: value}
+		if err := lr.prod.Produce(prodCtx, &rec, meta); err != nil {
 			t.Failed(meta)
 			if prodCtx.Err() == nil {
 				abort(err)

@@ -168,8 +168,9 @@ func (g *Generator) runJQ(e *jqExpr, input any, fl *flowState, pi int, item any,
 	if m, ok := input.(map[string]any); ok && m == nil {
 		input = map[string]any{}
 	}
-	env := jqEnv{input: input, slots: fl.ctx, params: g.jqParams[pi], item: item, index: index}
-	if v, ok := e.eval(&env); ok {
+	// One env for every run: a new one would escape to the heap.
+	g.env = jqEnv{input: input, slots: fl.ctx, params: g.jqParams[pi], item: item, index: index}
+	if v, ok := e.eval(&g.env); ok {
 		return v
 	}
 	var ctx any
