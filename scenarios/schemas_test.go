@@ -51,8 +51,8 @@ func TestDemoSchemas(t *testing.T) {
 		var buf []byte
 		for ev, ok := g.Next(); ok; ev, ok = g.Next() {
 			n++
-			for _, v := range ev.Tags {
-				statuses[v] = true
+			for _, tag := range ev.Tags {
+				statuses[tag.Value] = true
 			}
 			if buf, err = encoders[ev.Topic].Encode(buf[:0], ev.Value); err != nil {
 				t.Fatalf("%s: %s event %s: %v", format, ev.Topic, ev.Value, err)
