@@ -181,7 +181,7 @@ type Generator struct {
 	sizes []int
 	objs  []map[string]any
 	vals  []any // the values of the event being built
-	env jqEnv // of the expression being evaluated (runJQ)
+	env   jqEnv // of the expression being evaluated (runJQ)
 	// arena, during NextInto, is where event values are appended.
 	arena   []byte
 	arenaOn bool
