@@ -284,11 +284,14 @@ type Producer struct {
 	wake, logWake waker
 
 	deliveries chan Delivery
-	done       chan struct{}
-	logsDone   chan struct{}
-	stopping   atomic.Bool
-	closed     atomic.Bool
-	logs       *logRoute
+	// room is signalled when delivery reports freed part of the local
+	// queue: a producer waiting for room goes on at once.
+	room     chan struct{}
+	done     chan struct{}
+	logsDone chan struct{}
+	stopping atomic.Bool
+	closed   atomic.Bool
+	logs     *logRoute
 }
 
 // producerDefaults: idempotent and acks=all so nothing is lost or doubled;
@@ -342,6 +345,7 @@ func (c *Client) NewProducer(opts ProducerOptions) (*Producer, error) {
 		topics:       map[string]*C.rd_kafka_topic_t{},
 		opaques:      []any{nil},
 		deliveries:   make(chan Delivery, 4096),
+		room:         make(chan struct{}, 1),
 		done:         make(chan struct{}),
 		logsDone:     make(chan struct{}),
 		logs:         logs,
@@ -480,7 +484,13 @@ func (p *Producer) serve() {
 				fmt.Fprintf(p.owner.opts.Log, "kafka: %v\n", e)
 			}
 		}
-		C.rd_kafka_event_destroy(ev.ev)
+		C.rd_kafka_event_destroy(ev.ev) // frees the reported records
+		if ev._type == C.KX_EVENT_DR {
+			select {
+			case p.room <- struct{}{}:
+			default:
+			}
+		}
 	}
 }
 
@@ -745,23 +755,34 @@ func (p *Producer) Produce(ctx context.Context, r *record.Record, opaque any) er
 			return p.owner.classify("produce to "+r.Topic, ck.NewError(ck.ErrState, "producer closed", false))
 		}
 		if ck.ErrorCode(code) == ck.ErrQueueFull {
-			if wait == nil {
-				wait = time.NewTimer(5 * time.Millisecond)
-			} else {
-				wait.Reset(5 * time.Millisecond)
-			}
-			select {
-			case <-ctx.Done():
-				wait.Stop()
+			if err := p.waitRoom(ctx, &wait); err != nil {
 				p.dropOpaque(id)
-				return ctx.Err()
-			case <-wait.C:
+				return err
 			}
 			continue
 		}
 		p.dropOpaque(id)
 		return p.owner.classify("produce to "+r.Topic, ck.NewError(ck.ErrorCode(code), "", false))
 	}
+}
+
+// waitRoom waits, the local queue being full, until delivery reports have
+// freed some of it (or 5 ms passed: a bound, not a poll) or ctx ends.
+func (p *Producer) waitRoom(ctx context.Context, wait **time.Timer) error {
+	if *wait == nil {
+		*wait = time.NewTimer(5 * time.Millisecond)
+	} else {
+		(*wait).Reset(5 * time.Millisecond)
+	}
+	select {
+	case <-ctx.Done():
+		(*wait).Stop()
+		return ctx.Err()
+	case <-p.room:
+		(*wait).Stop()
+	case <-(*wait).C:
+	}
+	return nil
 }
 
 // ProduceBatch queues the records of b in order, many per cgo call. When
@@ -780,16 +801,8 @@ func (p *Producer) ProduceBatch(ctx context.Context, b *Batch, refused func(opaq
 		switch {
 		case code == 0:
 		case ck.ErrorCode(code) == ck.ErrQueueFull:
-			if wait == nil {
-				wait = time.NewTimer(5 * time.Millisecond)
-			} else {
-				wait.Reset(5 * time.Millisecond)
-			}
-			select {
-			case <-ctx.Done():
-				wait.Stop()
-				return i, ctx.Err()
-			case <-wait.C:
+			if err := p.waitRoom(ctx, &wait); err != nil {
+				return i, err
 			}
 		default:
 			m := &msgs[i]

@@ -301,3 +301,64 @@ func TestProduceBatch(t *testing.T) {
 		t.Fatalf("a closed producer: %d handed over, %v, refused %v", k, err, refusals)
 	}
 }
+
+// TestProduceBatchWaitsForRoom: with a local queue of 10 records, a batch
+// of 2,000 is queued in full, waiting for room as the deliveries free it,
+// and every record is delivered once; a cancelled context ends the wait.
+func TestProduceBatchWaitsForRoom(t *testing.T) {
+	c := startBroker(t)
+	ctx := context.Background()
+	if err := c.CreateTopic(ctx, TopicSpec{Name: "narrow", Partitions: 2, ReplicationFactor: 1}); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	seen := map[any]int{}
+	p, err := c.NewProducer(ProducerOptions{
+		NoReportContents: true,
+		Properties:       map[string]any{"queue.buffering.max.messages": 10, "linger.ms": 0},
+		OnDeliveries: func(ds []Delivery) {
+			mu.Lock()
+			defer mu.Unlock()
+			for _, d := range ds {
+				if d.Err != nil {
+					t.Error(d.Err)
+				}
+				seen[d.Opaque]++
+			}
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	const n = 2000
+	var b Batch
+	for i := range n {
+		b.Add(&record.Record{Topic: "narrow", Partition: -1, Value: []byte(`{"n":1}`)}, i)
+	}
+	refused := func(opaque any, err error) { t.Errorf("record %v refused: %v", opaque, err) }
+	if k, err := p.ProduceBatch(ctx, &b, refused); k != n || err != nil {
+		t.Fatalf("%d of %d handed over: %v", k, n, err)
+	}
+	if left := p.Flush(ctx); left != 0 {
+		t.Fatalf("%d records not delivered", left)
+	}
+	mu.Lock()
+	if len(seen) != n {
+		t.Errorf("%d records delivered, want %d", len(seen), n)
+	}
+	for o, k := range seen {
+		if k != 1 {
+			t.Errorf("record %v delivered %d times", o, k)
+		}
+	}
+	mu.Unlock()
+
+	// The queue full again and the context cancelled: ProduceBatch stops
+	// with ctx's error, having handed over fewer than all.
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if k, err := p.ProduceBatch(cctx, &b, refused); err != context.Canceled || k >= n {
+		t.Fatalf("cancelled: %d of %d handed over, %v", k, n, err)
+	}
+}
