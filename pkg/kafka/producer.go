@@ -270,6 +270,13 @@ type Producer struct {
 	hdrBuf []byte
 	// batchMsgs is ProduceBatch's array of C records, reused.
 	batchMsgs []C.kx_rec
+	// inline is set while a caller produces in batches: ProduceBatch then
+	// reads the delivery reports itself (drainInline) with inlineReports;
+	// Flush hands them back to serve. deliverMu keeps deliveries one batch
+	// at a time.
+	inline        atomic.Bool
+	inlineReports *reports
+	deliverMu     sync.Mutex
 
 	// opaques holds the callers' opaques by id (the message's opaque in
 	// librdkafka); id 0 is none.
@@ -422,30 +429,105 @@ func newHandle(cfg ck.ConfigMap) (*C.rd_kafka_t, error) {
 // reportBatch is how many delivery reports one cgo call reads.
 const reportBatch = 1024
 
+// reports reads the events of the main queue for one goroutine: its C
+// buffers, topic names and opaques.
+type reports struct {
+	tmp      **C.rd_kafka_message_t
+	out      *C.kx_dr
+	names    map[*C.char]string
+	opaques  []any
+	released bool
+}
+
+func newReports() *reports {
+	return &reports{
+		tmp:   (**C.rd_kafka_message_t)(C.malloc(C.size_t(reportBatch) * C.size_t(unsafe.Sizeof(uintptr(0))))),
+		out:   (*C.kx_dr)(C.malloc(C.size_t(reportBatch) * C.size_t(unsafe.Sizeof(C.kx_dr{})))),
+		names: map[*C.char]string{},
+	}
+}
+
+func (rs *reports) release() {
+	if !rs.released {
+		C.free(unsafe.Pointer(rs.tmp))
+		C.free(unsafe.Pointer(rs.out))
+		rs.released = true
+	}
+}
+
+func (rs *reports) topicName(c *C.char) string {
+	if c == nil {
+		return ""
+	}
+	if t, ok := rs.names[c]; ok {
+		return t
+	}
+	t := C.GoString(c)
+	rs.names[c] = t
+	return t
+}
+
+// handle delivers the reports of a delivery-report event, or notes an
+// error event, and destroys it (which frees the reported records).
+func (p *Producer) handle(rs *reports, ev *C.kx_event) {
+	switch ev._type {
+	case C.KX_EVENT_DR:
+		for {
+			n := int(C.kx_reports(ev.ev, rs.tmp, rs.out, reportBatch))
+			if n <= 0 {
+				break
+			}
+			drs := unsafe.Slice(rs.out, n)
+			rs.opaques = p.takeOpaques(drs, rs.opaques[:0])
+			p.deliver(drs, rs.opaques, rs.topicName)
+		}
+	case C.KX_EVENT_ERROR:
+		e := ck.NewError(ck.ErrorCode(ev.err), C.GoString(ev.str), false)
+		if ev.fatal != 0 {
+			buf := (*C.char)(C.malloc(512))
+			code := C.rd_kafka_fatal_error(p.rk, buf, 512)
+			e = ck.NewError(ck.ErrorCode(code), C.GoString(buf), true)
+			C.free(unsafe.Pointer(buf))
+		}
+		p.owner.noteError(e)
+		if e.IsFatal() {
+			d := Delivery{Err: p.owner.classify("producer", e)}
+			p.deliverMu.Lock()
+			if p.onDeliveries != nil {
+				p.onDeliveries([]Delivery{d})
+			} else {
+				p.deliveries <- d
+			}
+			p.deliverMu.Unlock()
+		} else if p.owner.opts.Verbose && p.owner.opts.Log != nil {
+			fmt.Fprintf(p.owner.opts.Log, "kafka: %v\n", e)
+		}
+	}
+	C.rd_kafka_event_destroy(ev.ev)
+	if ev._type == C.KX_EVENT_DR {
+		select {
+		case p.room <- struct{}{}:
+		default:
+		}
+	}
+}
+
 // serve reads the main queue: delivery reports, many per cgo call, and
-// error events, until Close.
+// error events, until Close. While a caller produces in batches
+// (inline), ProduceBatch reads the queue itself and serve only waits.
 func (p *Producer) serve() {
 	defer close(p.done)
 	defer close(p.deliveries)
-	tmp := (**C.rd_kafka_message_t)(C.malloc(C.size_t(reportBatch) * C.size_t(unsafe.Sizeof(uintptr(0)))))
-	out := (*C.kx_dr)(C.malloc(C.size_t(reportBatch) * C.size_t(unsafe.Sizeof(C.kx_dr{}))))
-	defer C.free(unsafe.Pointer(tmp))
-	defer C.free(unsafe.Pointer(out))
-	names := map[*C.char]string{}
-	topicName := func(c *C.char) string {
-		if c == nil {
-			return ""
-		}
-		if t, ok := names[c]; ok {
-			return t
-		}
-		t := C.GoString(c)
-		names[c] = t
-		return t
-	}
+	rs := newReports()
+	defer rs.release()
 	var ev C.kx_event
-	var opaques []any
 	for {
+		if p.inline.Load() && !p.stopping.Load() {
+			if !p.wake.wait() {
+				return
+			}
+			continue
+		}
 		C.kx_poll(p.q, 0, &ev)
 		if ev.ev == nil {
 			if p.stopping.Load() || !p.wake.wait() {
@@ -453,44 +535,27 @@ func (p *Producer) serve() {
 			}
 			continue
 		}
-		switch ev._type {
-		case C.KX_EVENT_DR:
-			for {
-				n := int(C.kx_reports(ev.ev, tmp, out, reportBatch))
-				if n <= 0 {
-					break
-				}
-				drs := unsafe.Slice(out, n)
-				opaques = p.takeOpaques(drs, opaques[:0])
-				p.deliver(drs, opaques, topicName)
-			}
-		case C.KX_EVENT_ERROR:
-			e := ck.NewError(ck.ErrorCode(ev.err), C.GoString(ev.str), false)
-			if ev.fatal != 0 {
-				buf := (*C.char)(C.malloc(512))
-				code := C.rd_kafka_fatal_error(p.rk, buf, 512)
-				e = ck.NewError(ck.ErrorCode(code), C.GoString(buf), true)
-				C.free(unsafe.Pointer(buf))
-			}
-			p.owner.noteError(e)
-			if e.IsFatal() {
-				d := Delivery{Err: p.owner.classify("producer", e)}
-				if p.onDeliveries != nil {
-					p.onDeliveries([]Delivery{d})
-				} else {
-					p.deliveries <- d
-				}
-			} else if p.owner.opts.Verbose && p.owner.opts.Log != nil {
-				fmt.Fprintf(p.owner.opts.Log, "kafka: %v\n", e)
-			}
+		p.handle(rs, &ev)
+	}
+}
+
+// drainInline handles the events waiting in the main queue, the first
+// waited for up to timeoutMs; p.mu is held. ProduceBatch calls it on its
+// own thread, so the records librdkafka allocated there are freed there,
+// as a C producer polling between its sends does (glibc then reuses that
+// thread's free memory; freeing on another thread made a keyed kx produce
+// spend about a third more CPU).
+func (p *Producer) drainInline(timeoutMs int) {
+	if p.inlineReports == nil {
+		p.inlineReports = newReports()
+	}
+	var ev C.kx_event
+	for t := timeoutMs; ; t = 0 {
+		C.kx_poll(p.q, C.int(t), &ev)
+		if ev.ev == nil {
+			return
 		}
-		C.rd_kafka_event_destroy(ev.ev) // frees the reported records
-		if ev._type == C.KX_EVENT_DR {
-			select {
-			case p.room <- struct{}{}:
-			default:
-			}
-		}
+		p.handle(p.inlineReports, &ev)
 	}
 }
 
@@ -533,6 +598,8 @@ func (w *waker) close() {
 // one slab, their keys and values (when reported) one arena. With
 // onDeliveries the slab is reused and the batch handed over at once.
 func (p *Producer) deliver(drs []C.kx_dr, opaques []any, topicName func(*C.char) string) {
+	p.deliverMu.Lock()
+	defer p.deliverMu.Unlock()
 	var recs []record.Record
 	if p.onDeliveries != nil {
 		if cap(p.recs) < len(drs) {
@@ -792,18 +859,27 @@ func (p *Producer) waitRoom(ctx context.Context, wait **time.Timer) error {
 // passed to refused with its opaque, and the others go on. It returns how
 // many records it handed over (queued or refused) and, when ctx ended
 // first, ctx's error. b is left as it is: the caller resets it.
+//
+// The delivery reports waiting are read by ProduceBatch itself, after
+// each batch, until Flush: between two calls they wait in librdkafka.
 func (p *Producer) ProduceBatch(ctx context.Context, b *Batch, refused func(opaque any, err error)) (int, error) {
 	msgs := b.Messages()
-	var wait *time.Timer
+	p.inline.Store(true)
 	for i := 0; i < len(msgs); {
 		n, code := p.produceBatch(b, i, refused)
 		i += n
 		switch {
 		case code == 0:
 		case ck.ErrorCode(code) == ck.ErrQueueFull:
-			if err := p.waitRoom(ctx, &wait); err != nil {
+			// Wait for reports to free room, reading them here.
+			if err := ctx.Err(); err != nil {
 				return i, err
 			}
+			p.mu.Lock()
+			if !p.closed.Load() {
+				p.drainInline(5)
+			}
+			p.mu.Unlock()
 		default:
 			m := &msgs[i]
 			var err error
@@ -886,6 +962,7 @@ func (p *Producer) produceBatch(b *Batch, i int, refused func(any, error)) (int,
 	for _, m := range cm[n:] {
 		p.dropOpaque(uintptr(m.opaque)) // not queued: taken again on retry
 	}
+	p.drainInline(0)
 	return n, code
 }
 
@@ -965,6 +1042,9 @@ func (p *Producer) flush(ms int) int {
 	if p.closed.Load() {
 		return 0
 	}
+	if p.inline.CompareAndSwap(true, false) {
+		p.wake.poke() // serve reads the reports from now on
+	}
 	C.rd_kafka_flush(p.rk, C.int(ms))
 	return int(C.rd_kafka_outq_len(p.rk))
 }
@@ -1002,6 +1082,9 @@ func (p *Producer) Close() {
 
 // destroy releases the librdkafka handle and what hangs on it.
 func (p *Producer) destroy() {
+	if p.inlineReports != nil {
+		p.inlineReports.release()
+	}
 	C.rd_kafka_queue_destroy(p.logq)
 	for _, rkt := range p.topics {
 		C.rd_kafka_topic_destroy(rkt)
