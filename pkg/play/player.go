@@ -471,17 +471,15 @@ func (p *Player) produce(ctx, prodCtx context.Context, abort context.CancelCause
 		if !ok {
 			break
 		}
-		if !src.interrupted {
+		// Events scheduled before the run began (--start in the past)
+		// are a backfill: sent at once, and they cannot be on time.
+		if !src.interrupted && !ev.Time.Before(began) {
 			behind, err := pacer.Wait(ctx, ev.Time)
 			if err != nil {
 				// Ctrl-C while waiting: this event's flow has started, finish it.
 				src.interrupt()
 			}
-			if !ev.Time.Before(began) {
-				// Events scheduled before the run began (--start in the
-				// past) are a backfill: they cannot be on time.
-				t.Behind(behind)
-			}
+			t.Behind(behind)
 		}
 		value, err := p.encodeEvent(lr.encs, &ev)
 		if err != nil {

@@ -60,6 +60,7 @@ func (s *eventSource) run(ctx context.Context, paced bool) {
 	defer s.done.Done()
 	defer close(s.batches)
 	interrupted := false
+	var now time.Time // the clock, read again only for events past it
 	for {
 		var b *batch
 		select {
@@ -84,8 +85,10 @@ func (s *eventSource) run(ctx context.Context, paced bool) {
 				break
 			}
 			b.events = append(b.events, ev)
-			if paced && ev.Time.After(time.Now()) {
-				break
+			if paced && ev.Time.After(now) {
+				if now = time.Now(); ev.Time.After(now) {
+					break
+				}
 			}
 		}
 		if len(b.events) > 0 {

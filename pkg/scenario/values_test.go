@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"math/rand/v2"
 	"testing"
 	"time"
 )
@@ -15,6 +16,35 @@ func TestFormatMilli(t *testing.T) {
 	} {
 		if got, want := formatMilli(tm), tm.Format("2006-01-02T15:04:05.000Z07:00"); got != want {
 			t.Errorf("formatMilli(%v) = %s, want %s", tm, got, want)
+		}
+	}
+}
+
+// TestItemHeap pops what a sorted reference pops, under random pushes
+// and pops, ties in at broken by order.
+func TestItemHeap(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	var h itemHeap
+	var ref []item
+	var order uint64
+	for n := 0; n < 20000; n++ {
+		if len(ref) == 0 || rng.IntN(3) > 0 {
+			it := item{at: time.Duration(rng.IntN(50)), order: order}
+			order++
+			h.push(it)
+			ref = append(ref, it)
+			continue
+		}
+		m := 0
+		for k := range ref {
+			if ref[k].at < ref[m].at || ref[k].at == ref[m].at && ref[k].order < ref[m].order {
+				m = k
+			}
+		}
+		want := ref[m]
+		ref = append(ref[:m], ref[m+1:]...)
+		if got := h.pop(); got.at != want.at || got.order != want.order {
+			t.Fatalf("operation %d: popped (%v, %d), want (%v, %d)", n, got.at, got.order, want.at, want.order)
 		}
 	}
 }
