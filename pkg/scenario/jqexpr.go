@@ -75,6 +75,18 @@ type jqCompare struct {
 	l, r jqNode
 }
 
+// jqArith is +, - or * of two direct forms, on numbers.
+type jqArith struct {
+	op   gojq.Operator
+	l, r jqNode
+}
+
+// jqSum is [over[] | each] | add.
+type jqSum struct {
+	over *jqPath
+	each jqNode
+}
+
 // jqIf is if … then … elif … else … end.
 type jqIf struct {
 	conds, thens []jqNode
@@ -109,6 +121,14 @@ func directOf(q *gojq.Query, top bool) jqNode {
 				return nil
 			}
 			return &jqCompare{op: q.Op, l: l, r: r}
+		case gojq.OpAdd, gojq.OpSub, gojq.OpMul:
+			l, r := directOf(q.Left, false), directOf(q.Right, false)
+			if l == nil || r == nil {
+				return nil
+			}
+			return &jqArith{op: q.Op, l: l, r: r}
+		case gojq.OpPipe:
+			return sumOf(q)
 		}
 		return nil
 	}
@@ -151,6 +171,34 @@ func directOf(q *gojq.Query, top bool) jqNode {
 		return directOf(t.Query, top)
 	}
 	return nil
+}
+
+// sumOf recognizes [PATH[] | EXPR] | add, the total of a list.
+func sumOf(q *gojq.Query) jqNode {
+	if f := plainTerm(q.Right); f == nil || f.Type != gojq.TermTypeFunc || f.Func == nil || f.Func.Name != "add" || len(f.Func.Args) > 0 || len(f.SuffixList) > 0 {
+		return nil
+	}
+	a := plainTerm(q.Left)
+	if a == nil || a.Type != gojq.TermTypeArray || a.Array == nil || len(a.SuffixList) > 0 {
+		return nil
+	}
+	in := a.Array.Query
+	if in == nil || in.Op != gojq.OpPipe || in.Term != nil || in.Left == nil || in.Right == nil {
+		return nil
+	}
+	t := plainTerm(in.Left)
+	if t == nil || len(t.SuffixList) == 0 || !t.SuffixList[len(t.SuffixList)-1].Iter || t.SuffixList[len(t.SuffixList)-1].Index != nil || t.SuffixList[len(t.SuffixList)-1].Optional {
+		return nil
+	}
+	// The path without its [].
+	cut := *t
+	cut.SuffixList = t.SuffixList[:len(t.SuffixList)-1]
+	over := pathOf(&gojq.Query{Term: &cut})
+	each := directOf(in.Right, false)
+	if over == nil || each == nil {
+		return nil
+	}
+	return &jqSum{over: over, each: each}
 }
 
 func stringOf(str *gojq.String) jqNode {
@@ -267,6 +315,12 @@ func eachPath(n jqNode, fn func(*jqPath)) {
 	case *jqCompare:
 		eachPath(n.l, fn)
 		eachPath(n.r, fn)
+	case *jqArith:
+		eachPath(n.l, fn)
+		eachPath(n.r, fn)
+	case *jqSum:
+		fn(n.over)
+		eachPath(n.each, fn)
 	case *jqIf:
 		for i := range n.conds {
 			eachPath(n.conds[i], fn)
@@ -297,6 +351,10 @@ func nodeReadsInput(n jqNode) bool {
 		return false
 	case *jqCompare:
 		return nodeReadsInput(n.l) || nodeReadsInput(n.r)
+	case *jqArith:
+		return nodeReadsInput(n.l) || nodeReadsInput(n.r)
+	case *jqSum:
+		return n.over.root == rootInput // each reads the list's elements
 	case *jqIf:
 		for i := range n.conds {
 			if nodeReadsInput(n.conds[i]) || nodeReadsInput(n.thens[i]) {
@@ -391,6 +449,101 @@ func (c *jqCompare) eval(e *jqEnv) (any, bool) {
 		return n > 0, true
 	}
 	return n >= 0, true
+}
+
+func (a *jqArith) eval(e *jqEnv) (any, bool) {
+	l, ok := a.l.eval(e)
+	if !ok {
+		return nil, false
+	}
+	r, ok := a.r.eval(e)
+	if !ok {
+		return nil, false
+	}
+	return arith(a.op, l, r)
+}
+
+// arith is jq's +, - and * on ints and floats (an int result that would
+// overflow, or any other type, goes to jq).
+func arith(op gojq.Operator, l, r any) (any, bool) {
+	li, lInt := l.(int)
+	ri, rInt := r.(int)
+	if lInt && rInt {
+		switch op {
+		case gojq.OpAdd:
+			if v := li + ri; (v >= li) == (ri >= 0) {
+				return v, true
+			}
+		case gojq.OpSub:
+			if v := li - ri; (v <= li) == (ri >= 0) {
+				return v, true
+			}
+		case gojq.OpMul:
+			if li == 0 || ri == 0 {
+				return 0, true
+			}
+			if v := li * ri; ri != -1 && li != -1 && v/ri == li {
+				return v, true
+			}
+		}
+		return nil, false
+	}
+	lf, lok := toFloat(l)
+	rf, rok := toFloat(r)
+	if !lok || !rok {
+		return nil, false
+	}
+	switch op {
+	case gojq.OpAdd:
+		return lf + rf, true
+	case gojq.OpSub:
+		return lf - rf, true
+	}
+	return lf * rf, true
+}
+
+func toFloat(v any) (float64, bool) {
+	switch x := v.(type) {
+	case int:
+		return float64(x), true
+	case float64:
+		return x, true
+	}
+	return 0, false
+}
+
+func (s *jqSum) eval(e *jqEnv) (any, bool) {
+	v, ok := s.over.eval(e)
+	if !ok {
+		return nil, false
+	}
+	list, isList := v.([]any)
+	if !isList {
+		return nil, false // null[] and the like: jq's own error
+	}
+	in := e.input
+	defer func() { e.input = in }()
+	var sum any
+	for _, x := range list {
+		e.input = x
+		t, ok := s.each.eval(e)
+		if !ok {
+			return nil, false
+		}
+		switch {
+		case t == nil:
+		case sum == nil:
+			if _, num := toFloat(t); !num {
+				return nil, false
+			}
+			sum = t
+		default:
+			if sum, ok = arith(gojq.OpAdd, sum, t); !ok {
+				return nil, false
+			}
+		}
+	}
+	return sum, true
 }
 
 func (x *jqIf) eval(e *jqEnv) (any, bool) {

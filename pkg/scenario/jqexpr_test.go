@@ -17,13 +17,16 @@ func TestJQExprMatchesJQ(t *testing.T) {
 		`"x \(.a) y \($ctx.o.x)"`, `"\(.a)"`, `"\(.a.b)-\($index)-\($item.p)"`, `"é \"q\" \(.a)"`,
 		`if .a == 0 then "OUT_OF_STOCK" elif .a < 20 then "LOW" else "OK" end`,
 		`if .a then 1 else 2.5 end`, `if .a != "s" then .a else null end`, `if 1e3 <= .a then true elif .a >= 0 then $ctx.o.x end`,
+		`if .a + 1 > 2 then 1 else 0 end`, `.a * 2`, `.a + .a`, `.a - 1.5`, `3 * .a.b`, `[.a[] | .b * 2] | add`, `[.a[] | .] | add`, `[$ctx.o.x[] | . + 1] | add`,
 		`.a > 84`, `(.a == null)`, `.a < 0.5`, `.a <= 0.5`, `.a > 0.5`, `.a >= 0.5`, `.a != 0.5`, `.a == "s"`, `.a < "s"`, `if .a.b == "deep" then "x\(.a.b)" else false end`,
 	}
-	indirect := []string{`if .a + 1 > 2 then 1 else 0 end`, `if .a then 1 elif .a | not then 2 else 3 end`, `.a and .b`, `.a?`, `.["a"]`, `.a[]`, `.a | .b`, `"\(.a + 1)"`, `@base64 "\(.a)"`, `$ctx | keys`, `"plain"`, `.a[0]`}
+	indirect := []string{`.a / 2`, `if (.a | length) > 2 then 1 else 0 end`, `[.a[]] | add`, `[.a[] | .b] | add(.)`, `.a[] | .b`, `if .a then 1 elif .a | not then 2 else 3 end`, `.a and .b`, `.a?`, `.["a"]`, `.a[]`, `.a | .b`, `"\(.a + 1)"`, `@base64 "\(.a)"`, `$ctx | keys`, `"plain"`, `.a[0]`}
 	values := []any{
 		nil, true, false, 0, -3, 1 << 40, 0.5, 84.0, -0.0, 123.456, 1e-7, 1e-6, 1e20, 1e21, -2.5e-9,
 		math.Inf(1), math.NaN(), "", "s", `quote " and \ and é`, []any{1, "a"}, map[string]any{"b": 2.5},
 		map[string]any{"b": "deep"}, big.NewInt(7), map[string]any{"b": nil},
+		[]any{map[string]any{"b": 2.5}, map[string]any{"b": 3}}, []any{1, 2.5, nil}, []any{}, []any{math.MaxInt, 1},
+		[]any{map[string]any{"b": math.MaxInt}}, []any{0.1, 0.2, 0.3}, math.MinInt, math.MaxInt, -1, []any{nil},
 	}
 	run := func(src string, e *jqExpr, v any) {
 		input := map[string]any{"a": v}
