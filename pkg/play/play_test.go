@@ -250,3 +250,34 @@ func TestFormatClock(t *testing.T) {
 		}
 	}
 }
+
+// TestWaitPending: the producer loop waits while too many records are
+// unacknowledged, goes on once reports come, and stops with its context.
+func TestWaitPending(t *testing.T) {
+	s, err := scenario.Parse("t.yaml", []byte(testScenario))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := scenario.NewGenerator(s, scenario.GeneratorOptions{Seed: 5, RunID: "run", Start: start})
+	tr := NewTracker(s, start)
+	ev, _ := g.Next()
+	var metas []Meta
+	for range maxPending + 1 {
+		metas = append(metas, tr.Sent(&ev))
+	}
+	if tr.Pending() != maxPending+1 {
+		t.Fatalf("pending %d, want %d", tr.Pending(), maxPending+1)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if waitPending(ctx, tr) {
+		t.Fatal("waitPending returned true with too many pending and a done context")
+	}
+	go func() {
+		tr.Acked(metas[0], record.TopicPartition{Topic: ev.Topic})
+		tr.Failed(metas[1])
+	}()
+	if !waitPending(context.Background(), tr) || tr.Pending() != maxPending-1 {
+		t.Fatalf("pending %d after two reports, want %d", tr.Pending(), maxPending-1)
+	}
+}

@@ -466,7 +466,10 @@ func (p *Player) showProgress(t *Tracker) (stop func()) {
 func (p *Player) produce(ctx, prodCtx context.Context, abort context.CancelCauseFunc, lr *liveRun, src *eventSource, t *Tracker, began time.Time) (produceErr, encodeErr error) {
 	var pacer Pacer
 	var rec record.Record // one for all: Produce copies it
-	for prodCtx.Err() == nil {
+	for n := 0; prodCtx.Err() == nil; n++ {
+		if n%256 == 0 && !waitPending(prodCtx, t) {
+			break
+		}
 		ev, ok := src.next(ctx)
 		if !ok {
 			break
@@ -503,6 +506,24 @@ func (p *Player) produce(ctx, prodCtx context.Context, abort context.CancelCause
 		}
 	}
 	return nil, nil
+}
+
+// maxPending bounds the records an unpaced run has sent and not yet seen
+// acknowledged: past it the generator would only fill the producer's
+// queue (100,000 records) and memory, not the network.
+const maxPending = 32 << 10
+
+// waitPending waits while more than maxPending records are unacknowledged;
+// false when ctx ends first.
+func waitPending(ctx context.Context, t *Tracker) bool {
+	for t.Pending() > maxPending {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(time.Millisecond):
+		}
+	}
+	return true
 }
 
 // verify compares the logs' growth with the acknowledged records, prints

@@ -7,6 +7,7 @@ package play
 import (
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/kx-cli/kx/pkg/record"
@@ -91,7 +92,12 @@ type Tracker struct {
 	phase    int
 	notices  []Notice
 	seen     map[string]bool
+	// pending counts events sent and not yet acknowledged or failed.
+	pending atomic.Int64
 }
+
+// Pending is the number of events sent whose delivery is not known yet.
+func (t *Tracker) Pending() int64 { return t.pending.Load() }
 
 // NewTracker prepares statistics for s's topics and phases; start is the
 // instant of scenario time 0 (the base of record timestamps).
@@ -116,6 +122,7 @@ func NewTracker(s *scenario.Scenario, start time.Time) *Tracker {
 // Sent records an event handed to the producer (or printed by a dry run)
 // and returns the Meta to pass back to Acked or Failed.
 func (t *Tracker) Sent(ev *scenario.Event) Meta {
+	t.pending.Add(1)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	m := Meta{topic: t.topicIdx[ev.Topic], phase: -1, Time: ev.Time}
@@ -151,6 +158,7 @@ func (t *Tracker) Sent(ev *scenario.Event) Meta {
 
 // Acked records a delivery report.
 func (t *Tracker) Acked(m Meta, tp record.TopicPartition) {
+	t.pending.Add(-1)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.topicC[m.topic].Acked++
@@ -162,6 +170,7 @@ func (t *Tracker) Acked(m Meta, tp record.TopicPartition) {
 
 // Failed records a delivery that failed for good.
 func (t *Tracker) Failed(m Meta) {
+	t.pending.Add(-1)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.topicC[m.topic].Failed++
