@@ -138,8 +138,10 @@ func (s *Scenario) resolveGen(g *gen) {
 	case gArray:
 		s.resolveGen(g.elem)
 	case gObject:
+		g.mapObj = false
 		for _, c := range g.obj.gens {
 			s.resolveGen(c)
+			g.mapObj = g.mapObj || readsInput(c)
 		}
 	}
 }
@@ -352,7 +354,7 @@ func (in *instr) store(ctx []any, obj map[string]any, vals []any) {
 func (s *Scenario) ctxMap(ctx []any) map[string]any {
 	m := make(map[string]any, len(ctx))
 	for i, k := range s.slots {
-		v := ctx[i]
+		v := jqValue(ctx[i])
 		if k.field == "" {
 			if v != nil {
 				m[k.alias] = v

@@ -394,11 +394,8 @@ func (p *jqPath) eval(e *jqEnv) (any, bool) {
 		v = e.index
 	}
 	for _, name := range names {
-		switch m := v.(type) {
-		case map[string]any:
-			v = m[name]
-		case nil:
-		default:
+		var ok bool
+		if v, ok = member(v, name); !ok {
 			return nil, false // jq's error: cannot index
 		}
 	}
@@ -435,7 +432,7 @@ func (c *jqCompare) eval(e *jqEnv) (any, bool) {
 	if !ok {
 		return nil, false
 	}
-	n := gojq.Compare(l, r) // jq's order of all values
+	n := gojq.Compare(jqValue(l), jqValue(r)) // jq's order of all values
 	switch c.op {
 	case gojq.OpEq:
 		return n == 0, true

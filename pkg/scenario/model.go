@@ -231,7 +231,8 @@ type gen struct {
 	elem     *gen // array element
 	lenRange [2]numRef
 
-	obj *object
+	obj    *object
+	mapObj bool // object: built as a map, for fields that read it (jq's .)
 
 	jq *jqExpr
 

@@ -86,11 +86,10 @@ func (e *evalCtx) value(gn *gen, cur map[string]any) any {
 			rest = gn.path[1:]
 		}
 		for _, seg := range rest {
-			m, ok := v.(map[string]any)
-			if !ok {
+			var ok bool
+			if v, ok = member(v, seg); !ok {
 				return nil
 			}
-			v = m[seg]
 		}
 		return v
 	case gArray:
@@ -105,6 +104,13 @@ func (e *evalCtx) value(gn *gen, cur map[string]any) any {
 		}
 		return out
 	case gObject:
+		if !gn.mapObj {
+			f := &fieldList{names: gn.obj.names, vals: make([]any, len(gn.obj.names))}
+			for i := range f.vals {
+				f.vals[i] = e.value(gn.obj.gens[i], nil)
+			}
+			return f
+		}
 		m := make(map[string]any, len(gn.obj.names))
 		for i, name := range gn.obj.names {
 			m[name] = e.value(gn.obj.gens[i], m)
@@ -181,7 +187,7 @@ func (g *Generator) runJQ(e *jqExpr, input any, fl *flowState, pi int, item any,
 		}
 		ctx = m
 	}
-	iter := e.code.Run(input, ctx, g.jqParams[pi], item, index)
+	iter := e.code.Run(jqValue(input), ctx, g.jqParams[pi], jqValue(item), index)
 	v, ok := iter.Next()
 	if !ok {
 		return nil
@@ -305,6 +311,25 @@ func appendJSON(b []byte, v any, spec *gen) []byte {
 			return appendObject(b, x, spec.obj.names, spec.obj.gens, nil)
 		}
 		return appendObject(b, x, nil, nil, nil)
+	case *fieldList:
+		var gens []*gen
+		if spec != nil && spec.kind == gObject {
+			gens = spec.obj.gens
+		}
+		b = append(b, '{')
+		for i, k := range x.names {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, k)
+			b = append(b, ':')
+			var g *gen
+			if gens != nil {
+				g = gens[i]
+			}
+			b = appendJSON(b, x.vals[i], g)
+		}
+		return append(b, '}')
 	}
 	out, err := output.Marshal(v)
 	if err != nil {
