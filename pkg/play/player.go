@@ -43,6 +43,7 @@ type Cluster interface {
 // Produce copies what it keeps of r: the player reuses r and its bytes.
 type Producer interface {
 	Produce(ctx context.Context, r *record.Record, opaque any) error
+	ProduceBatch(ctx context.Context, b *cluster.Batch, refused func(opaque any, err error)) (int, error)
 	Deliveries() <-chan cluster.Delivery
 	Flush(ctx context.Context) int
 	Close()
@@ -463,12 +464,49 @@ func (p *Player) showProgress(t *Tracker) (stop func()) {
 // produce sends the events on schedule until the scenario ends, Ctrl-C
 // has drained the flows in flight, or the run is aborted. It returns the
 // producer's error and an event its schema refused, each aborting the run.
+// Events due now go to the producer in batches (one cgo call for many);
+// an event still in the future first sends those before it.
 func (p *Player) produce(ctx, prodCtx context.Context, abort context.CancelCauseFunc, lr *liveRun, src *eventSource, t *Tracker, began time.Time) (produceErr, encodeErr error) {
 	var pacer Pacer
-	var rec record.Record // one for all: Produce copies it
-	for n := 0; prodCtx.Err() == nil; n++ {
-		if n%256 == 0 && !waitPending(prodCtx, t) {
-			break
+	var rec record.Record // one for all: the batch copies it
+	batch := &cluster.Batch{}
+	var refusedErr error
+	refused := func(opaque any, err error) {
+		meta, _ := opaque.(Meta)
+		t.Failed(meta)
+		if refusedErr == nil {
+			refusedErr = err
+		}
+	}
+	// send hands the batch over; the records it could not hand over
+	// (the run was aborted) count as failed.
+	send := func() error {
+		if batch.Len() == 0 {
+			return nil
+		}
+		n, err := lr.prod.ProduceBatch(prodCtx, batch, refused)
+		for _, m := range batch.Messages()[n:] {
+			meta, _ := m.Opaque.(Meta)
+			t.Failed(meta)
+		}
+		batch.Reset()
+		if refusedErr != nil && err == nil {
+			err = refusedErr
+		}
+		if err != nil && prodCtx.Err() == nil {
+			abort(err)
+			return err
+		}
+		return nil
+	}
+	for prodCtx.Err() == nil {
+		if batch.Len() >= produceBatch {
+			if err := send(); err != nil {
+				return err, nil
+			}
+			if !waitPending(prodCtx, t) {
+				break
+			}
 		}
 		ev, ok := src.next(ctx)
 		if !ok {
@@ -477,6 +515,11 @@ func (p *Player) produce(ctx, prodCtx context.Context, abort context.CancelCause
 		// Events scheduled before the run began (--start in the past)
 		// are a backfill: sent at once, and they cannot be on time.
 		if !src.interrupted && !ev.Time.Before(began) {
+			if ev.Time.After(time.Now()) {
+				if err := send(); err != nil {
+					return err, nil
+				}
+			}
 			behind, err := pacer.Wait(ctx, ev.Time)
 			if err != nil {
 				// Ctrl-C while waiting: this event's flow has started, finish it.
@@ -496,17 +539,16 @@ func (p *Player) produce(ctx, prodCtx context.Context, abort context.CancelCause
 			meta.json = bytes.Clone(ev.Value)
 		}
 		rec = record.Record{Topic: ev.Topic, Partition: -1, Timestamp: ev.Time, Key: ev.Key, Value: value}
-		if err := lr.prod.Produce(prodCtx, &rec, meta); err != nil {
-			t.Failed(meta)
-			if prodCtx.Err() == nil {
-				abort(err)
-				return err, nil
-			}
-			return nil, nil
-		}
+		batch.Add(&rec, meta)
+	}
+	if err := send(); err != nil {
+		return err, nil
 	}
 	return nil, nil
 }
+
+// produceBatch is the most events handed to the producer in one call.
+const produceBatch = 256
 
 // maxPending bounds the records an unpaced run has sent and not yet seen
 // acknowledged: past it the generator would only fill the producer's
