@@ -14,26 +14,27 @@ import (
 	"github.com/kx-cli/kx/pkg/record"
 )
 
-// targetTopic returns the metadata of opts.Topic, creating the topic first
-// with --create. To size it like the source, it reads the first input line
-// ahead; *in is then replaced by a reader that gives that line again.
-func targetTopic(ctx context.Context, opts *Options, client cluster, in **bufio.Reader) (kafka.TopicMeta, error) {
+// targetTopic returns the metadata of opts.Topic and the cluster metadata
+// it was found in, creating the topic first with --create. To size it like
+// the source, it reads the first input line ahead; *in is then replaced by
+// a reader that gives that line again.
+func targetTopic(ctx context.Context, opts *Options, client cluster, in **bufio.Reader) (kafka.TopicMeta, *kafka.Metadata, error) {
 	md, err := client.Metadata(ctx)
 	if err != nil {
-		return kafka.TopicMeta{}, err
+		return kafka.TopicMeta{}, nil, err
 	}
 	if t, ok := md.Topic(opts.Topic); ok || !opts.Create {
 		if !ok {
-			return kafka.TopicMeta{}, fmt.Errorf("%w (--create creates it)", &kafka.UnknownTopicError{Topic: opts.Topic})
+			return kafka.TopicMeta{}, nil, fmt.Errorf("%w (--create creates it)", &kafka.UnknownTopicError{Topic: opts.Topic})
 		}
-		return t, nil
+		return t, md, nil
 	}
 	spec := kafka.TopicSpec{Name: opts.Topic, Partitions: opts.Partitions, ReplicationFactor: opts.ReplicationFactor}
 	how := ""
 	if spec.Partitions == 0 || spec.ReplicationFactor == 0 {
 		first, err := peekLine(in)
 		if err != nil {
-			return kafka.TopicMeta{}, fmt.Errorf("read %s: %w", opts.InputName, err)
+			return kafka.TopicMeta{}, nil, fmt.Errorf("read %s: %w", opts.InputName, err)
 		}
 		if r, ok, _ := record.DecodeIfEnvelope(first); ok {
 			if src, found := md.Topic(r.Topic); found {
@@ -57,37 +58,37 @@ func targetTopic(ctx context.Context, opts *Options, client cluster, in **bufio.
 	var exists *kafka.TopicExistsError
 	created := err == nil
 	if err != nil && !errors.As(err, &exists) { // someone else created it meanwhile: fine
-		return kafka.TopicMeta{}, err
+		return kafka.TopicMeta{}, nil, err
 	}
-	t, err := waitTopic(ctx, client, opts.Topic)
+	t, md, err := waitTopic(ctx, client, opts.Topic)
 	if err != nil {
-		return kafka.TopicMeta{}, err
+		return kafka.TopicMeta{}, nil, err
 	}
 	if created {
 		fmt.Fprintf(opts.IO.ErrOut, "kx: created topic %q (%s, replication factor %d%s)\n",
 			opts.Topic, output.Count(len(t.Partitions), "partition"), t.ReplicationFactor(), how)
 	}
-	return t, nil
+	return t, md, nil
 }
 
 // waitTopic waits until a topic just created shows in the metadata with
 // its partitions (a cluster propagates it to every broker after answering).
-func waitTopic(ctx context.Context, client cluster, name string) (kafka.TopicMeta, error) {
+func waitTopic(ctx context.Context, client cluster, name string) (kafka.TopicMeta, *kafka.Metadata, error) {
 	deadline := time.Now().Add(client.Timeout())
 	for {
 		md, err := client.Metadata(ctx)
 		if err != nil {
-			return kafka.TopicMeta{}, err
+			return kafka.TopicMeta{}, nil, err
 		}
 		if t, ok := md.Topic(name); ok && len(t.Partitions) > 0 {
-			return t, nil
+			return t, md, nil
 		}
 		if time.Now().After(deadline) {
-			return kafka.TopicMeta{}, fmt.Errorf("topic %s created but not in the cluster's metadata after %s", name, client.Timeout())
+			return kafka.TopicMeta{}, nil, fmt.Errorf("topic %s created but not in the cluster's metadata after %s", name, client.Timeout())
 		}
 		select {
 		case <-ctx.Done():
-			return kafka.TopicMeta{}, ctx.Err()
+			return kafka.TopicMeta{}, nil, ctx.Err()
 		case <-time.After(100 * time.Millisecond):
 		}
 	}

@@ -475,15 +475,13 @@ func produceTo(ctx context.Context, opts *Options, conv *converter, valueSchema,
 	}
 	defer p.Close()
 	in := newReader(opts.IO.In)
-	topic, err := targetTopic(ctx, opts, client, &in)
+	// The metadata that found (or created) the topic also gives the other
+	// topics' partition counts: one request, not two.
+	topic, md, err := targetTopic(ctx, opts, client, &in)
 	if err != nil {
 		return fmt.Errorf("produce: %w", err)
 	}
 	conv.parted = int32(len(topic.Partitions))
-	md, err := client.Metadata(ctx)
-	if err != nil {
-		return fmt.Errorf("produce: %w", err)
-	}
 	conv.sources = make(map[string]int32, len(md.Topics))
 	for _, t := range md.Topics {
 		conv.sources[t.Name] = int32(len(t.Partitions))

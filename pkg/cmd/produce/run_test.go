@@ -107,6 +107,7 @@ func TestProducePlainLines(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	metadata := c.Calls(kafkafake.OpMetadata)
 	got := records(c, "orders")
 	if len(got) != 3 {
 		t.Fatalf("%d records, want 3 (the blank line skipped)", len(got))
@@ -124,6 +125,10 @@ func TestProducePlainLines(t *testing.T) {
 	}
 	if !strings.HasPrefix(stderr, "kx: produced 3 records to orders (partition ") {
 		t.Errorf("stderr %q", stderr)
+	}
+	// One metadata request found the topic and the others' partitions.
+	if metadata != 1 {
+		t.Errorf("%d metadata requests, want 1", metadata)
 	}
 }
 
