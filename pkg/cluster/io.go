@@ -54,6 +54,13 @@ type ProducerOptions struct {
 	// nothing and is closed by Close): no channel operation per record.
 	// The slice and its records are reused once it returns.
 	OnDeliveries func([]Delivery)
+	// InlineReports lets ProduceBatch read the delivery reports itself,
+	// after each batch, on the thread that queued the records (librdkafka
+	// frees them there, as a C producer polling between its sends does:
+	// less CPU). Between two ProduceBatch calls reports then wait, until
+	// the next call or Flush: only for a caller that waits for no report
+	// in between.
+	InlineReports bool
 }
 
 // Delivery is the outcome of one produce: the record with its partition,

@@ -270,10 +270,12 @@ type Producer struct {
 	hdrBuf []byte
 	// batchMsgs is ProduceBatch's array of C records, reused.
 	batchMsgs []C.kx_rec
-	// inline is set while a caller produces in batches: ProduceBatch then
-	// reads the delivery reports itself (drainInline) with inlineReports;
+	// inline is set while a caller produces in batches with InlineReports:
+	// ProduceBatch then reads the delivery reports itself (drainInline)
+	// with inlineReports;
 	// Flush hands them back to serve. deliverMu keeps deliveries one batch
 	// at a time.
+	inlineOpt     bool // ProducerOptions.InlineReports
 	inline        atomic.Bool
 	inlineReports *reports
 	deliverMu     sync.Mutex
@@ -349,6 +351,7 @@ func (c *Client) NewProducer(opts ProducerOptions) (*Producer, error) {
 		owner:        c,
 		report:       !opts.NoReportContents,
 		onDeliveries: opts.OnDeliveries,
+		inlineOpt:    opts.InlineReports,
 		topics:       map[string]*C.rd_kafka_topic_t{},
 		opaques:      []any{nil},
 		deliveries:   make(chan Delivery, 4096),
@@ -860,17 +863,20 @@ func (p *Producer) waitRoom(ctx context.Context, wait **time.Timer) error {
 // many records it handed over (queued or refused) and, when ctx ended
 // first, ctx's error. b is left as it is: the caller resets it.
 //
-// The delivery reports waiting are read by ProduceBatch itself, after
-// each batch, until Flush: between two calls they wait in librdkafka.
+// With ProducerOptions.InlineReports the delivery reports waiting are
+// read by ProduceBatch itself, after each batch, until Flush.
 func (p *Producer) ProduceBatch(ctx context.Context, b *Batch, refused func(opaque any, err error)) (int, error) {
 	msgs := b.Messages()
-	p.inline.Store(true)
+	if p.inlineOpt {
+		p.inline.Store(true)
+	}
+	var wait *time.Timer
 	for i := 0; i < len(msgs); {
 		n, code := p.produceBatch(b, i, refused)
 		i += n
 		switch {
 		case code == 0:
-		case ck.ErrorCode(code) == ck.ErrQueueFull:
+		case ck.ErrorCode(code) == ck.ErrQueueFull && p.inlineOpt:
 			// Wait for reports to free room, reading them here.
 			if err := ctx.Err(); err != nil {
 				return i, err
@@ -880,6 +886,10 @@ func (p *Producer) ProduceBatch(ctx context.Context, b *Batch, refused func(opaq
 				p.drainInline(5)
 			}
 			p.mu.Unlock()
+		case ck.ErrorCode(code) == ck.ErrQueueFull:
+			if err := p.waitRoom(ctx, &wait); err != nil {
+				return i, err
+			}
 		default:
 			m := &msgs[i]
 			var err error
@@ -962,7 +972,9 @@ func (p *Producer) produceBatch(b *Batch, i int, refused func(any, error)) (int,
 	for _, m := range cm[n:] {
 		p.dropOpaque(uintptr(m.opaque)) // not queued: taken again on retry
 	}
-	p.drainInline(0)
+	if p.inlineOpt {
+		p.drainInline(0)
+	}
 	return n, code
 }
 

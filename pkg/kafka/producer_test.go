@@ -3,6 +3,7 @@ package kafka
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -171,6 +172,12 @@ func TestProducerErrors(t *testing.T) {
 // opaque while the others are sent; OnDeliveries gets every other record's
 // report, many at a time, with its opaque; a closed producer refuses all.
 func TestProduceBatch(t *testing.T) {
+	for _, inline := range []bool{false, true} {
+		t.Run(fmt.Sprintf("inline=%v", inline), func(t *testing.T) { testProduceBatch(t, inline) })
+	}
+}
+
+func testProduceBatch(t *testing.T, inline bool) {
 	c := startBroker(t)
 	ctx := context.Background()
 	const partitions, n = 3, 600
@@ -183,7 +190,8 @@ func TestProduceBatch(t *testing.T) {
 	var reports []Delivery
 	calls := 0
 	p, err := c.NewProducer(ProducerOptions{
-		Properties: map[string]any{"message.max.bytes": 4000},
+		Properties:    map[string]any{"message.max.bytes": 4000},
+		InlineReports: inline,
 		OnDeliveries: func(ds []Delivery) {
 			mu.Lock()
 			defer mu.Unlock()
@@ -306,6 +314,12 @@ func TestProduceBatch(t *testing.T) {
 // of 2,000 is queued in full, waiting for room as the deliveries free it,
 // and every record is delivered once; a cancelled context ends the wait.
 func TestProduceBatchWaitsForRoom(t *testing.T) {
+	for _, inline := range []bool{false, true} {
+		t.Run(fmt.Sprintf("inline=%v", inline), func(t *testing.T) { testProduceBatchWaitsForRoom(t, inline) })
+	}
+}
+
+func testProduceBatchWaitsForRoom(t *testing.T, inline bool) {
 	c := startBroker(t)
 	ctx := context.Background()
 	if err := c.CreateTopic(ctx, TopicSpec{Name: "narrow", Partitions: 2, ReplicationFactor: 1}); err != nil {
@@ -315,6 +329,7 @@ func TestProduceBatchWaitsForRoom(t *testing.T) {
 	seen := map[any]int{}
 	p, err := c.NewProducer(ProducerOptions{
 		NoReportContents: true,
+		InlineReports:    inline,
 		Properties:       map[string]any{"queue.buffering.max.messages": 10, "linger.ms": 0},
 		OnDeliveries: func(ds []Delivery) {
 			mu.Lock()
@@ -360,5 +375,39 @@ func TestProduceBatchWaitsForRoom(t *testing.T) {
 	cancel()
 	if k, err := p.ProduceBatch(cctx, &b, refused); err != context.Canceled || k >= n {
 		t.Fatalf("cancelled: %d of %d handed over, %v", k, n, err)
+	}
+}
+
+// TestProduceBatchReportsBetweenCalls: without InlineReports the reports
+// of a batch arrive while the caller waits for them between two
+// ProduceBatch calls (kx play waits so), without Flush.
+func TestProduceBatchReportsBetweenCalls(t *testing.T) {
+	c := startBroker(t)
+	ctx := context.Background()
+	if err := c.CreateTopic(ctx, TopicSpec{Name: "acks", Partitions: 1, ReplicationFactor: 1}); err != nil {
+		t.Fatal(err)
+	}
+	acked := make(chan int, 100)
+	p, err := c.NewProducer(ProducerOptions{NoReportContents: true, OnDeliveries: func(ds []Delivery) { acked <- len(ds) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	var b Batch
+	for i := range 50 {
+		b.Add(&record.Record{Topic: "acks", Partition: -1, Value: []byte("v")}, i)
+	}
+	if k, err := p.ProduceBatch(ctx, &b, func(o any, err error) { t.Errorf("refused %v: %v", o, err) }); k != 50 || err != nil {
+		t.Fatalf("%d handed over: %v", k, err)
+	}
+	wait, cancel := context.WithTimeout(ctx, time.Minute) // a hang guard, not a speed check
+	defer cancel()
+	for n := 0; n < 50; {
+		select {
+		case k := <-acked:
+			n += k
+		case <-wait.Done():
+			t.Fatalf("%d of 50 reports before Flush", n)
+		}
 	}
 }

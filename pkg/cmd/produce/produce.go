@@ -443,7 +443,8 @@ func run(ctx context.Context, opts *Options) error {
 		return err
 	}
 	return produceTo(ctx, opts, conv, valueSchema, keySchema, client, func(reports func([]kafka.Delivery)) (producer, error) {
-		return client.NewProducer(kafka.ProducerOptions{NoReportContents: true, Compression: opts.Compression, OnDeliveries: reports})
+		// Reports are only counted, at the end: ProduceBatch may read them.
+		return client.NewProducer(kafka.ProducerOptions{NoReportContents: true, Compression: opts.Compression, OnDeliveries: reports, InlineReports: true})
 	})
 }
 
