@@ -55,8 +55,7 @@ func playAll(t *testing.T, speed float64) *Tracker {
 		if !ok {
 			break
 		}
-		m := tr.Sent(&ev)
-		tr.Acked(m, record.TopicPartition{Topic: ev.Topic, Partition: 0})
+		tr.Acked(tr.Track(&ev, nil), record.TopicPartition{Topic: ev.Topic, Partition: 0})
 	}
 	return tr
 }
@@ -261,9 +260,9 @@ func TestWaitPending(t *testing.T) {
 	g := scenario.NewGenerator(s, scenario.GeneratorOptions{Seed: 5, RunID: "run", Start: start})
 	tr := NewTracker(s, start)
 	ev, _ := g.Next()
-	var metas []Meta
+	var metas []int
 	for range maxPending + 1 {
-		metas = append(metas, tr.Sent(&ev))
+		metas = append(metas, tr.Track(&ev, nil))
 	}
 	if tr.Pending() != maxPending+1 {
 		t.Fatalf("pending %d, want %d", tr.Pending(), maxPending+1)

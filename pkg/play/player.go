@@ -44,7 +44,6 @@ type Cluster interface {
 type Producer interface {
 	Produce(ctx context.Context, r *record.Record, opaque any) error
 	ProduceBatch(ctx context.Context, b *cluster.Batch, refused func(opaque any, err error)) (int, error)
-	Deliveries() <-chan cluster.Delivery
 	Flush(ctx context.Context) int
 	Close()
 }
@@ -351,12 +350,7 @@ func (p *Player) live(ctx context.Context) error {
 	prodCtx, abort := context.WithCancelCause(bg)
 	defer abort(nil)
 
-	var delivered sync.WaitGroup
-	delivered.Add(1)
-	go func() {
-		defer delivered.Done()
-		p.deliveries(lr.prod, t, abort)
-	}()
+	lr.reports.begin(t, abort)
 	stopView := p.showProgress(t)
 
 	src := newEventSource(ctx, g, true)
@@ -367,8 +361,8 @@ func (p *Player) live(ctx context.Context) error {
 	flushCtx, cancelFlush := context.WithTimeout(prodCtx, 3*lr.client.Timeout()+5*time.Second)
 	lr.prod.Flush(flushCtx)
 	cancelFlush()
-	lr.prod.Close()
-	delivered.Wait()
+	lr.prod.Close() // the last reports are in when it returns
+	lr.reports.finish()
 	stopView()
 	if encodeErr != nil {
 		return encodeErr
@@ -390,11 +384,12 @@ func (p *Player) live(ctx context.Context) error {
 
 // liveRun is what a live run holds from connecting to verifying.
 type liveRun struct {
-	client Cluster
-	prod   Producer
-	tps    []cluster.TP
-	encs   map[string]*schema.Encoder
-	before map[cluster.TP]cluster.OffsetInfo // high watermarks before the run
+	client  Cluster
+	prod    Producer
+	reports *reports
+	tps     []cluster.TP
+	encs    map[string]*schema.Encoder
+	before  map[cluster.TP]cluster.OffsetInfo // high watermarks before the run
 }
 
 // connect makes the scenario's topics, registers its schemas, notes the
@@ -409,7 +404,8 @@ func (p *Player) connect(ctx context.Context) (*liveRun, error) {
 	// starts, and librdkafka retries only 500 ms later when no broker was
 	// up yet; the lookups below overlap that wait.
 	// Without printed records, the reports need no copy of keys and values.
-	prod, err := client.NewProducer(cluster.ProducerOptions{NoReportContents: p.opts.Output != OutputRecords, Compression: p.opts.Compression})
+	reports := newReports(p)
+	prod, err := client.NewProducer(cluster.ProducerOptions{NoReportContents: p.opts.Output != OutputRecords, Compression: p.opts.Compression, OnDeliveries: reports.deliver})
 	if err != nil {
 		return nil, err
 	}
@@ -424,7 +420,7 @@ func (p *Player) connect(ctx context.Context) (*liveRun, error) {
 	if err != nil {
 		return quiet(err)
 	}
-	lr := &liveRun{client: client, prod: prod, tps: cluster.Partitions(topics), encs: p.encoders()}
+	lr := &liveRun{client: client, prod: prod, reports: reports, tps: cluster.Partitions(topics), encs: p.encoders()}
 	if err := p.registerSchemas(ctx, lr.encs); err != nil {
 		return quiet(err)
 	}
@@ -472,8 +468,7 @@ func (p *Player) produce(ctx, prodCtx context.Context, abort context.CancelCause
 	batch := &cluster.Batch{}
 	var refusedErr error
 	refused := func(opaque any, err error) {
-		meta, _ := opaque.(Meta)
-		t.Failed(meta)
+		t.Failed(opaque.(int))
 		if refusedErr == nil {
 			refusedErr = err
 		}
@@ -486,8 +481,7 @@ func (p *Player) produce(ctx, prodCtx context.Context, abort context.CancelCause
 		}
 		n, err := lr.prod.ProduceBatch(prodCtx, batch, refused)
 		for _, m := range batch.Messages()[n:] {
-			meta, _ := m.Opaque.(Meta)
-			t.Failed(meta)
+			t.Failed(m.Opaque.(int))
 		}
 		batch.Reset()
 		if refusedErr != nil && err == nil {
@@ -532,14 +526,14 @@ func (p *Player) produce(ctx, prodCtx context.Context, abort context.CancelCause
 			abort(err)
 			return nil, err
 		}
-		meta := t.Sent(&ev)
+		var json []byte
 		if lr.encs[ev.Topic] != nil && p.opts.Output == OutputRecords {
 			// Printed decoded, as kx tail shows it; the event's bytes are
 			// reused once the next one is taken.
-			meta.json = bytes.Clone(ev.Value)
+			json = bytes.Clone(ev.Value)
 		}
 		rec = record.Record{Topic: ev.Topic, Partition: -1, Timestamp: ev.Time, Key: ev.Key, Value: value}
-		batch.Add(&rec, meta)
+		batch.Add(&rec, t.Track(&ev, json))
 	}
 	if err := send(); err != nil {
 		return err, nil
@@ -600,67 +594,103 @@ func offsets(m map[cluster.TP]cluster.OffsetInfo) map[record.TopicPartition]int6
 	return out
 }
 
-// deliveries consumes delivery reports: statistics, and one NDJSON line per
-// acknowledged record. Lines are flushed whenever no report is waiting, so
-// a pipe sees records as they are acknowledged.
-func (p *Player) deliveries(prod Producer, t *Tracker, abort context.CancelCauseFunc) {
-	var w *bufio.Writer
+// reports consumes the delivery reports, a batch at a time on the
+// producer's goroutine (ProducerOptions.OnDeliveries: no channel send and
+// no record allocated per report): statistics, and one NDJSON line per
+// acknowledged record, flushed after each batch so a pipe sees records as
+// they are acknowledged. The tracker and abort are set once the run
+// begins, before the first record is sent.
+type reports struct {
+	mu        sync.Mutex
+	p         *Player
+	t         *Tracker
+	abort     context.CancelCauseFunc
+	w         *bufio.Writer
+	buf       []byte
+	writeErr  error
+	errCounts map[string]int
+	errOrder  []string
+	fatal     error
+}
+
+func newReports(p *Player) *reports {
+	r := &reports{p: p, errCounts: map[string]int{}}
 	if p.opts.Output == OutputRecords {
-		w = bufio.NewWriterSize(p.opts.IO.Out, 256<<10)
+		r.w = bufio.NewWriterSize(p.opts.IO.Out, 256<<10)
 	}
-	var buf []byte
-	var writeErr error
-	errCounts := map[string]int{}
-	var errOrder []string
-	defer func() {
-		// Each distinct delivery error is printed once, then counted.
-		for _, msg := range errOrder {
-			if n := errCounts[msg]; n > 1 {
-				fmt.Fprintf(p.opts.IO.ErrOut, "%s: %s (%s)\n", p.opts.Name, msg, output.Count(n, "record"))
-			}
-		}
-	}()
-	ch := prod.Deliveries()
-	for d := range ch {
-		if d.Record == nil {
-			abort(d.Err) // fatal producer error: nothing more will be acknowledged
-			continue
-		}
-		meta, _ := d.Opaque.(Meta)
-		if d.Err != nil {
-			t.Failed(meta)
-			msg := d.Err.Error()
-			if errCounts[msg] == 0 {
-				errOrder = append(errOrder, msg)
-				fmt.Fprintf(p.opts.IO.ErrOut, "%s: %s\n", p.opts.Name, msg)
-			}
-			errCounts[msg]++
-			continue
-		}
-		t.Acked(meta, d.Record.TP())
-		if w == nil || writeErr != nil {
-			continue
-		}
-		if d.Record.Timestamp.IsZero() {
-			// Delivery reports carry no timestamp: it is the one we sent.
-			d.Record.Timestamp, d.Record.TimestampType = meta.Time, record.TimestampCreateTime
-		}
-		if meta.json != nil {
-			d.Record.Value = meta.json
-		}
-		buf = append(record.AppendJSON(buf[:0], d.Record), '\n')
-		if _, err := w.Write(buf); err != nil {
-			writeErr = err
-		} else if len(ch) == 0 {
-			writeErr = w.Flush()
-		}
-		if writeErr != nil {
-			abort(writeErr)
+	return r
+}
+
+// begin sets what the reports of the run go to.
+func (r *reports) begin(t *Tracker, abort context.CancelCauseFunc) {
+	r.mu.Lock()
+	r.t, r.abort = t, abort
+	if r.fatal != nil {
+		abort(r.fatal)
+	}
+	r.mu.Unlock()
+}
+
+// deliver is the producer's OnDeliveries.
+func (r *reports) deliver(ds []cluster.Delivery) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i := range ds {
+		r.one(&ds[i])
+	}
+	if r.w != nil && r.writeErr == nil {
+		if r.writeErr = r.w.Flush(); r.writeErr != nil {
+			r.abort(r.writeErr)
 		}
 	}
-	if w != nil && writeErr == nil {
-		if err := w.Flush(); err != nil {
-			abort(err)
+}
+
+func (r *reports) one(d *cluster.Delivery) {
+	if d.Record == nil {
+		// A fatal producer error: nothing more will be acknowledged.
+		if r.abort == nil {
+			r.fatal = d.Err // before the run began: begin aborts it
+		} else {
+			r.abort(d.Err)
+		}
+		return
+	}
+	id := d.Opaque.(int)
+	if d.Err != nil {
+		r.t.Failed(id)
+		msg := d.Err.Error()
+		if r.errCounts[msg] == 0 {
+			r.errOrder = append(r.errOrder, msg)
+			fmt.Fprintf(r.p.opts.IO.ErrOut, "%s: %s\n", r.p.opts.Name, msg)
+		}
+		r.errCounts[msg]++
+		return
+	}
+	meta := r.t.Acked(id, d.Record.TP())
+	if r.w == nil || r.writeErr != nil {
+		return
+	}
+	if d.Record.Timestamp.IsZero() {
+		// Delivery reports carry no timestamp: it is the one we sent.
+		d.Record.Timestamp, d.Record.TimestampType = meta.Time, record.TimestampCreateTime
+	}
+	if meta.json != nil {
+		d.Record.Value = meta.json
+	}
+	r.buf = append(record.AppendJSON(r.buf[:0], d.Record), '\n')
+	if _, r.writeErr = r.w.Write(r.buf); r.writeErr != nil {
+		r.abort(r.writeErr)
+	}
+}
+
+// finish, once the producer is closed, counts each distinct delivery
+// error printed more than once.
+func (r *reports) finish() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, msg := range r.errOrder {
+		if n := r.errCounts[msg]; n > 1 {
+			fmt.Fprintf(r.p.opts.IO.ErrOut, "%s: %s (%s)\n", r.p.opts.Name, msg, output.Count(n, "record"))
 		}
 	}
 }

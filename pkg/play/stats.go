@@ -94,6 +94,11 @@ type Tracker struct {
 	seen     map[string]bool
 	// pending counts events sent and not yet acknowledged or failed.
 	pending atomic.Int64
+	// inFlight holds the Meta of each record handed to the producer, by
+	// the id Track returns (its delivery's opaque): an int in librdkafka's
+	// opaque instead of a boxed Meta and a map entry per record.
+	inFlight []Meta
+	freeIDs  []int
 }
 
 // Pending is the number of events sent whose delivery is not known yet.
@@ -156,23 +161,52 @@ func (t *Tracker) Sent(ev *scenario.Event) Meta {
 	return m
 }
 
-// Acked records a delivery report.
-func (t *Tracker) Acked(m Meta, tp record.TopicPartition) {
+// Track is Sent for an event handed to the producer: it keeps the Meta
+// (with json, the event's JSON when the record is schema-encoded) until
+// Acked or Failed, and returns its id.
+func (t *Tracker) Track(ev *scenario.Event, json []byte) int {
+	m := t.Sent(ev)
+	m.json = json
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if n := len(t.freeIDs); n > 0 {
+		id := t.freeIDs[n-1]
+		t.freeIDs = t.freeIDs[:n-1]
+		t.inFlight[id] = m
+		return id
+	}
+	t.inFlight = append(t.inFlight, m)
+	return len(t.inFlight) - 1
+}
+
+// take returns and forgets the Meta of id; t.mu is held.
+func (t *Tracker) take(id int) Meta {
+	m := t.inFlight[id]
+	t.inFlight[id] = Meta{}
+	t.freeIDs = append(t.freeIDs, id)
+	return m
+}
+
+// Acked records the delivery report of Track's id and returns its Meta.
+func (t *Tracker) Acked(id int, tp record.TopicPartition) Meta {
 	t.pending.Add(-1)
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	m := t.take(id)
 	t.topicC[m.topic].Acked++
 	if m.phase >= 0 {
 		t.phaseC[m.phase].Acked++
 	}
 	t.acked[tp]++
+	return m
 }
 
-// Failed records a delivery that failed for good.
-func (t *Tracker) Failed(m Meta) {
+// Failed records that Track's id failed for good.
+func (t *Tracker) Failed(id int) {
 	t.pending.Add(-1)
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	m := t.take(id)
 	t.topicC[m.topic].Failed++
 	if m.phase >= 0 {
 		t.phaseC[m.phase].Failed++
