@@ -51,6 +51,7 @@ rd_kafka_topic_t *rd_kafka_topic_new(rd_kafka_t *rk, const char *topic, rd_kafka
 void rd_kafka_topic_destroy(rd_kafka_topic_t *rkt);
 const char *rd_kafka_topic_name(const rd_kafka_topic_t *rkt);
 int rd_kafka_producev(rd_kafka_t *rk, ...);
+int rd_kafka_produce_batch(rd_kafka_topic_t *rkt, int32_t partition, int msgflags, rd_kafka_message_t *rkmessages, int message_cnt);
 int rd_kafka_flush(rd_kafka_t *rk, int timeout_ms);
 int rd_kafka_outq_len(rd_kafka_t *rk);
 int64_t rd_kafka_message_timestamp(const rd_kafka_message_t *rkmessage, int *tstype);
@@ -65,6 +66,9 @@ enum { KX_V_END, KX_V_TOPIC, KX_V_RKT, KX_V_PARTITION, KX_V_VALUE, KX_V_KEY, KX_
 #define KX_EVENT_LOG 0x4
 #define KX_EVENT_ERROR 0x8
 #define KX_MSG_F_COPY 0x2
+#define KX_MSG_F_PARTITION 0x8
+#define KX_PARTITION_UA (-1)
+#define KX_ERR_QUEUE_FULL (-184)
 
 static const char kx_empty[1];
 
@@ -139,23 +143,57 @@ typedef struct {
 	int32_t nhdrs;
 } kx_rec;
 
-// kx_produce_batch queues msgs[0..n) in order and stops at the first one
-// librdkafka refuses: it returns how many it queued, and *err the
-// refusal's code (0 when all were queued).
-static int kx_produce_batch(rd_kafka_t *rk, const kx_rec *msgs, int n, const unsigned char *base, int *err) {
+// kx_produce_batch queues msgs[0..n) in order; codes[i] gets each
+// record's code (0: queued, others: refused, the next go on). It stops at
+// the first record refused for a full queue and returns its index (n when
+// all were handled). A run of records to one topic with neither headers nor
+// a timestamp of their own goes in one rd_kafka_produce_batch call: one
+// topic lock and one clock read for the run instead of two per record.
+// After a full queue that call refuses every later record of the run too,
+// so nothing is queued out of order.
+static int kx_produce_batch(rd_kafka_t *rk, const kx_rec *msgs, int n, const unsigned char *base, int32_t *codes) {
 	if (!base) base = (const unsigned char *)kx_empty;
-	for (int i = 0; i < n; i++) {
+	rd_kafka_message_t *tmp = NULL;
+	for (int i = 0; i < n;) {
 		const kx_rec *m = &msgs[i];
-		int e = kx_produce(rk, (rd_kafka_topic_t *)m->rkt, m->partition,
+		int j = i;
+		while (j < n && msgs[j].rkt == m->rkt && msgs[j].nhdrs == 0 && msgs[j].ts == 0) j++;
+		if (j - i >= 2) {
+			if (!tmp && !(tmp = malloc(sizeof(*tmp) * (size_t)n))) return i;
+			for (int k = i; k < j; k++) {
+				const kx_rec *r = &msgs[k];
+				rd_kafka_message_t *t = &tmp[k - i];
+				memset(t, 0, sizeof(*t));
+				t->partition = r->partition;
+				t->payload = r->value_len < 0 ? NULL : (void *)(r->value_len == 0 ? (const unsigned char *)kx_empty : base + r->value_off);
+				t->len = r->value_len < 0 ? 0 : (size_t)r->value_len;
+				t->key = r->key_len < 0 ? NULL : (void *)(r->key_len == 0 ? (const unsigned char *)kx_empty : base + r->key_off);
+				t->key_len = r->key_len < 0 ? 0 : (size_t)r->key_len;
+				t->_private = (void *)r->opaque;
+			}
+			rd_kafka_produce_batch((rd_kafka_topic_t *)m->rkt, KX_PARTITION_UA,
+				KX_MSG_F_COPY | KX_MSG_F_PARTITION, tmp, j - i);
+			for (int k = i; k < j; k++) {
+				codes[k] = tmp[k - i].err;
+				if (codes[k] == KX_ERR_QUEUE_FULL) {
+					free(tmp);
+					return k;
+				}
+			}
+			i = j;
+			continue;
+		}
+		codes[i] = kx_produce(rk, (rd_kafka_topic_t *)m->rkt, m->partition,
 			base + m->value_off, m->value_len < 0 ? 0 : (size_t)m->value_len, m->value_len < 0,
 			base + m->key_off, m->key_len < 0 ? 0 : (size_t)m->key_len, m->key_len < 0,
 			m->ts, base + m->hdr_off, m->nhdrs, m->opaque);
-		if (e) {
-			*err = e;
+		if (codes[i] == KX_ERR_QUEUE_FULL) {
+			free(tmp);
 			return i;
 		}
+		i++;
 	}
-	*err = 0;
+	free(tmp);
 	return n;
 }
 
@@ -270,6 +308,8 @@ type Producer struct {
 	hdrBuf []byte
 	// batchMsgs is ProduceBatch's array of C records, reused.
 	batchMsgs []C.kx_rec
+	// batchCodes are the codes kx_produce_batch gives each record.
+	batchCodes []C.int32_t
 	// inline is set while a caller produces in batches with InlineReports:
 	// ProduceBatch then reads the delivery reports itself (drainInline)
 	// with inlineReports;
@@ -891,23 +931,28 @@ func (p *Producer) ProduceBatch(ctx context.Context, b *Batch, refused func(opaq
 				return i, err
 			}
 		default:
-			m := &msgs[i]
-			var err error
-			if code == errClosed {
-				err = p.owner.classify("produce to "+m.Topic, ck.NewError(ck.ErrState, "producer closed", false))
-			} else {
-				err = p.owner.classify("produce to "+m.Topic, ck.NewError(ck.ErrorCode(code), "", false))
-			}
-			refused(m.Opaque, err)
+			refused(msgs[i].Opaque, p.refusal(msgs[i].Topic, code))
 			i++
 		}
 	}
 	return len(msgs), nil
 }
 
+// refusal is the error of a record librdkafka (or a closed producer) did
+// not take.
+func (p *Producer) refusal(topic string, code C.int) error {
+	if code == errClosed {
+		return p.owner.classify("produce to "+topic, ck.NewError(ck.ErrState, "producer closed", false))
+	}
+	return p.owner.classify("produce to "+topic, ck.NewError(ck.ErrorCode(code), "", false))
+}
+
 // produceBatch queues the records of b from the i-th on in one cgo call,
-// up to the first librdkafka refuses: how many it queued and the refusal's
-// code. Records with a timestamp kx cannot send are refused on the way.
+// up to the first one the queue has no room for: how many it handled
+// (queued or refused through refused) and, when it stopped early, the
+// code of the record it stopped at (a full queue, an unknown topic, a
+// closed producer). Records with a timestamp kx cannot send are refused
+// on the way.
 func (p *Producer) produceBatch(b *Batch, i int, refused func(any, error)) (int, C.int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -962,20 +1007,32 @@ func (p *Producer) produceBatch(b *Batch, i int, refused func(any, error)) (int,
 	if skipped > 0 {
 		return skipped, 0
 	}
-	var code C.int
+	if cap(p.batchCodes) < len(cm) {
+		p.batchCodes = make([]C.int32_t, len(cm))
+	}
+	codes := p.batchCodes[:len(cm)]
 	buf := b.Bytes()
 	var base *C.uchar
 	if len(buf) > 0 {
 		base = (*C.uchar)(unsafe.Pointer(&buf[0]))
 	}
-	n := int(C.kx_produce_batch(p.rk, &cm[0], C.int(len(cm)), base, &code))
+	n := int(C.kx_produce_batch(p.rk, &cm[0], C.int(len(cm)), base, &codes[0]))
+	for k := range n {
+		if codes[k] != 0 {
+			p.dropOpaque(uintptr(cm[k].opaque))
+			refused(msgs[k].Opaque, p.refusal(msgs[k].Topic, C.int(codes[k])))
+		}
+	}
 	for _, m := range cm[n:] {
 		p.dropOpaque(uintptr(m.opaque)) // not queued: taken again on retry
 	}
 	if p.inlineOpt {
 		p.drainInline(0)
 	}
-	return n, code
+	if n < len(cm) {
+		return n, C.int(ck.ErrQueueFull)
+	}
+	return n, 0
 }
 
 // latestMillis is LatestTimestamp in Unix milliseconds.
