@@ -16,6 +16,7 @@ import (
 	"github.com/kx-cli/kx/pkg/cmdutil"
 	"github.com/kx-cli/kx/pkg/exitcode"
 	"github.com/kx-cli/kx/pkg/iostreams"
+	"github.com/kx-cli/kx/pkg/kafka"
 )
 
 func main() {
@@ -30,7 +31,7 @@ func run() int {
 	ctx, cancel := interruptContext()
 	defer cancel()
 
-	ios := iostreams.System()
+	ios := iostreams.System(kafka.StdoutClosedAtStart())
 	stopProfile := startProfile(ios)
 	err := root.Execute(ctx, cmdutil.New(ios))
 	stopProfile()

@@ -30,11 +30,13 @@ type IOStreams struct {
 }
 
 // System returns the process's streams. Stderr goes through a redactor so a
-// secret that reaches a log line or an error is masked.
-func System() *IOStreams {
+// secret that reaches a log line or an error is masked. stdoutClosed says
+// that stdout was closed when the process started (`>&-`, which the Go
+// runtime hides behind /dev/null): every write then fails with ErrClosed.
+func System(stdoutClosed bool) *IOStreams {
 	r := &Redactor{w: os.Stderr}
 	var out io.Writer = os.Stdout
-	if closedAtStart(int(os.Stdout.Fd())) {
+	if stdoutClosed {
 		out = closedWriter{}
 	}
 	s := &IOStreams{

@@ -1,5 +1,0 @@
-//go:build !unix
-
-package iostreams
-
-func closedAtStart(int) bool { return false }
