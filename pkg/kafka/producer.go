@@ -279,6 +279,7 @@ import (
 
 	ck "github.com/confluentinc/confluent-kafka-go/v2/kafka"
 
+	"github.com/kx-cli/kx/internal/slab"
 	"github.com/kx-cli/kx/pkg/record"
 )
 
@@ -323,8 +324,7 @@ type Producer struct {
 	// opaques holds the callers' opaques by id (the message's opaque in
 	// librdkafka); id 0 is none.
 	omu     sync.Mutex
-	opaques []any
-	free    []uint32
+	opaques slab.Slab[any]
 
 	// wake and logWake are pipes librdkafka writes to when the main or the
 	// log queue turns non-empty: the goroutines serving them wait in Go's
@@ -393,13 +393,13 @@ func (c *Client) NewProducer(opts ProducerOptions) (*Producer, error) {
 		onDeliveries: opts.OnDeliveries,
 		inlineOpt:    opts.InlineReports,
 		topics:       map[string]*C.rd_kafka_topic_t{},
-		opaques:      []any{nil},
 		deliveries:   make(chan Delivery, 4096),
 		room:         make(chan struct{}, 1),
 		done:         make(chan struct{}),
 		logsDone:     make(chan struct{}),
 		logs:         logs,
 	}
+	p.opaques.Put(nil) // id 0 is no opaque: never given out
 	if s, ok := (*cfg)["client.id"].(string); ok {
 		p.name = s
 	}
@@ -715,14 +715,7 @@ func (p *Producer) putOpaque(v any) uintptr {
 	}
 	p.omu.Lock()
 	defer p.omu.Unlock()
-	if n := len(p.free); n > 0 {
-		id := p.free[n-1]
-		p.free = p.free[:n-1]
-		p.opaques[id] = v
-		return uintptr(id) << 1
-	}
-	p.opaques = append(p.opaques, v)
-	return uintptr(len(p.opaques)-1) << 1
+	return uintptr(p.opaques.Put(v)) << 1
 }
 
 func (p *Producer) dropOpaque(id uintptr) {
@@ -730,8 +723,7 @@ func (p *Producer) dropOpaque(id uintptr) {
 		return
 	}
 	p.omu.Lock()
-	p.opaques[id>>1] = nil
-	p.free = append(p.free, uint32(id>>1))
+	p.opaques.Take(int(id >> 1))
 	p.omu.Unlock()
 }
 
@@ -751,9 +743,7 @@ func (p *Producer) takeOpaques(drs []C.kx_dr, dst []any) []any {
 				p.omu.Lock()
 				locked = true
 			}
-			dst = append(dst, p.opaques[id>>1])
-			p.opaques[id>>1] = nil
-			p.free = append(p.free, uint32(id>>1))
+			dst = append(dst, p.opaques.Take(int(id>>1)))
 		}
 	}
 	if locked {

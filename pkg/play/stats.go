@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/kx-cli/kx/internal/slab"
 	"github.com/kx-cli/kx/pkg/record"
 	"github.com/kx-cli/kx/pkg/scenario"
 )
@@ -97,8 +98,7 @@ type Tracker struct {
 	// inFlight holds the Meta of each record handed to the producer, by
 	// the id Track returns (its delivery's opaque): an int in librdkafka's
 	// opaque instead of a boxed Meta and a map entry per record.
-	inFlight []Meta
-	freeIDs  []int
+	inFlight slab.Slab[Meta]
 }
 
 // Pending is the number of events sent whose delivery is not known yet.
@@ -169,22 +169,7 @@ func (t *Tracker) Track(ev *scenario.Event, json []byte) int {
 	m.json = json
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if n := len(t.freeIDs); n > 0 {
-		id := t.freeIDs[n-1]
-		t.freeIDs = t.freeIDs[:n-1]
-		t.inFlight[id] = m
-		return id
-	}
-	t.inFlight = append(t.inFlight, m)
-	return len(t.inFlight) - 1
-}
-
-// take returns and forgets the Meta of id; t.mu is held.
-func (t *Tracker) take(id int) Meta {
-	m := t.inFlight[id]
-	t.inFlight[id] = Meta{}
-	t.freeIDs = append(t.freeIDs, id)
-	return m
+	return t.inFlight.Put(m)
 }
 
 // Acked records the delivery report of Track's id and returns its Meta.
@@ -192,7 +177,7 @@ func (t *Tracker) Acked(id int, tp record.TopicPartition) Meta {
 	t.pending.Add(-1)
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	m := t.take(id)
+	m := t.inFlight.Take(id)
 	t.topicC[m.topic].Acked++
 	if m.phase >= 0 {
 		t.phaseC[m.phase].Acked++
@@ -206,7 +191,7 @@ func (t *Tracker) Failed(id int) {
 	t.pending.Add(-1)
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	m := t.take(id)
+	m := t.inFlight.Take(id)
 	t.topicC[m.topic].Failed++
 	if m.phase >= 0 {
 		t.phaseC[m.phase].Failed++
