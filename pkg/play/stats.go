@@ -127,9 +127,14 @@ func NewTracker(s *scenario.Scenario, start time.Time) *Tracker {
 // Sent records an event handed to the producer (or printed by a dry run)
 // and returns the Meta to pass back to Acked or Failed.
 func (t *Tracker) Sent(ev *scenario.Event) Meta {
-	t.pending.Add(1)
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	return t.sent(ev)
+}
+
+// sent is Sent with t.mu held.
+func (t *Tracker) sent(ev *scenario.Event) Meta {
+	t.pending.Add(1)
 	m := Meta{topic: t.topicIdx[ev.Topic], phase: -1, Time: ev.Time}
 	if i, ok := t.phaseIdx[ev.Phase]; ok {
 		m.phase = i
@@ -165,10 +170,10 @@ func (t *Tracker) Sent(ev *scenario.Event) Meta {
 // (with json, the event's JSON when the record is schema-encoded) until
 // Acked or Failed, and returns its id.
 func (t *Tracker) Track(ev *scenario.Event, json []byte) int {
-	m := t.Sent(ev)
-	m.json = json
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	m := t.sent(ev)
+	m.json = json
 	return t.inFlight.Put(m)
 }
 

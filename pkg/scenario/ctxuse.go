@@ -208,6 +208,10 @@ func (in *instr) layout(keyField string) {
 	for _, g := range in.fields.gens {
 		in.needObj = in.needObj || readsInput(g)
 	}
+	in.members = in.members[:0]
+	for _, name := range append(in.fields.names[:len(in.fields.names):len(in.fields.names)], extraKeys...) {
+		in.members = append(in.members, string(appendString(nil, name))+":")
+	}
 }
 
 // readsInput reports whether g may read the event being built (jq's .).

@@ -188,6 +188,15 @@ type Generator struct {
 	// arena, during NextInto, is where event values are appended.
 	arena   []byte
 	arenaOn bool
+	// runID is opts.RunID boxed once, not once per event.
+	runID any
+	// lastMs and lastStamp are the latest default-format timestamp: the
+	// events of a busy timeline share milliseconds.
+	lastMs    int64
+	lastStamp any
+	// tags is a chunk the events' Tags are cut from: one allocation for
+	// many events instead of one each.
+	tags []Tag
 }
 
 // NewGenerator prepares a run. Event content depends only on the scenario,
@@ -209,6 +218,7 @@ func NewGenerator(s *Scenario, opts GeneratorOptions) *Generator {
 		seqs:  make([]int64, s.nseq),
 		sizes: make([]int, s.nemit),
 		objs:  make([]map[string]any, s.nemit),
+		runID: opts.RunID,
 	}
 	for _, vals := range s.phaseParams {
 		m := make(map[string]any, len(vals))
@@ -530,7 +540,7 @@ func (g *Generator) build(fl *flowState, in *instr, at time.Duration, pi int, cu
 			obj[name] = v
 		}
 	}
-	vals = append(vals, g.uuid(), g.opts.RunID)
+	vals = append(vals, g.uuid(), g.runID)
 	g.vals = vals
 	if obj != nil {
 		obj["eventId"], obj["scenarioRunId"] = vals[len(vals)-2], vals[len(vals)-1]
@@ -540,11 +550,11 @@ func (g *Generator) build(fl *flowState, in *instr, at time.Duration, pi int, cu
 	var buf []byte
 	if g.arenaOn {
 		start := len(g.arena)
-		g.arena = appendFields(g.arena, in.fields.names, in.fields.gens, extraKeys, vals)
+		g.arena = appendFields(g.arena, in.members, in.fields.gens, vals)
 		buf = g.arena[start:len(g.arena):len(g.arena)]
 	} else {
 		buf = make([]byte, 0, max(256, g.sizes[in.id]))
-		buf = appendFields(buf, in.fields.names, in.fields.gens, extraKeys, vals)
+		buf = appendFields(buf, in.members, in.fields.gens, vals)
 		if len(buf) > g.sizes[in.id] {
 			g.sizes[in.id] = len(buf)
 		}
@@ -593,7 +603,7 @@ func (g *Generator) build(fl *flowState, in *instr, at time.Duration, pi int, cu
 		}
 		if s != "" {
 			if ev.Tags == nil {
-				ev.Tags = make([]Tag, 0, len(in.tmpl.tags))
+				ev.Tags = g.tagSlice(len(in.tmpl.tags))
 			}
 			ev.Tags = append(ev.Tags, Tag{t.name, s})
 		}
@@ -605,6 +615,17 @@ func (g *Generator) build(fl *flowState, in *instr, at time.Duration, pi int, cu
 	clear(vals) // nothing of the event stays reachable from g.vals
 	g.stats.Events++
 	return ev
+}
+
+// tagSlice returns an empty slice with room for n tags, cut from a chunk
+// shared with other events.
+func (g *Generator) tagSlice(n int) []Tag {
+	if cap(g.tags)-len(g.tags) < n {
+		g.tags = make([]Tag, 0, max(n, 512))
+	}
+	out := g.tags[len(g.tags) : len(g.tags) : len(g.tags)+n]
+	g.tags = g.tags[:len(g.tags)+n]
+	return out
 }
 
 // extraKeys are the members build adds to every event.

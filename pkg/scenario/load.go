@@ -454,6 +454,7 @@ func (l *loader) genSequence(g *gen, v *yaml.Node, f *fields, what string) {
 		if l.ok() && strings.Count(g.format, "%")-2*strings.Count(g.format, "%%") != 1 {
 			l.failf(dv, "%s.sequence: format needs exactly one verb such as %%d or %%06d, got %q", what, g.format)
 		}
+		g.intFmt = parseIntFormat(g.format)
 	}
 	if s := f.get("start"); s != nil {
 		g.seqStart = l.integer(s, what+".start")
@@ -504,6 +505,9 @@ func (l *loader) genNumber(g *gen, kind string, v *yaml.Node, f *fields, what st
 	l.genDecimals(g, f, what)
 	if s := f.get("format"); s != nil {
 		g.format = l.str(s, what+".format")
+		if g.kind == gInt {
+			g.intFmt = parseIntFormat(g.format)
+		}
 	}
 }
 

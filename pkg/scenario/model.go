@@ -213,6 +213,7 @@ type gen struct {
 
 	seq             int // sequence counter index
 	format          string
+	intFmt          intFormat // format, when fmt is not needed (sequence, int)
 	seqStart, seqBy int64
 
 	choices []*gen
@@ -302,6 +303,9 @@ type instr struct {
 	keyIdx  int
 	tagIdx  []int
 	needObj bool
+	// members are the event's member names as JSON with their colon
+	// ("orderId":), the fields' then extraKeys, encoded once.
+	members []string
 
 	// branch
 	options []option

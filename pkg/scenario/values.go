@@ -33,6 +33,9 @@ func (e *evalCtx) value(gn *gen, cur map[string]any) any {
 	case gSequence:
 		v := gn.seqStart + gn.seqBy*g.seqs[gn.seq]
 		g.seqs[gn.seq]++
+		if gn.intFmt.ok {
+			return gn.intFmt.format(v)
+		}
 		if gn.format != "" {
 			return fmt.Sprintf(gn.format, v)
 		}
@@ -46,6 +49,9 @@ func (e *evalCtx) value(gn *gen, cur map[string]any) any {
 		v := lo
 		if hi > lo {
 			v += g.rng.Int64N(hi - lo + 1)
+		}
+		if gn.intFmt.ok {
+			return gn.intFmt.format(v)
 		}
 		if gn.format != "" {
 			return fmt.Sprintf(gn.format, v)
@@ -70,7 +76,10 @@ func (e *evalCtx) value(gn *gen, cur map[string]any) any {
 		case "date":
 			return t.Format(time.DateOnly)
 		}
-		return formatMilli(t)
+		if ms := t.UnixMilli(); ms != g.lastMs || g.lastStamp == nil {
+			g.lastMs, g.lastStamp = ms, formatMilli(t)
+		}
+		return g.lastStamp
 	case gFrom:
 		var v any
 		switch gn.path[0] {
@@ -245,25 +254,21 @@ func appendObject(b []byte, m map[string]any, names []string, gens []*gen, extra
 	return append(b, '}')
 }
 
-// appendFields encodes an event: names (with gens, for the order of
-// nested objects) then extra, whose values are vals in that order.
-func appendFields(b []byte, names []string, gens []*gen, extra []string, vals []any) []byte {
+// appendFields encodes an event: its members (names with their colon,
+// as instr.members holds them) and vals in that order; gens give the
+// order of nested objects, for the members that have one.
+func appendFields(b []byte, members []string, gens []*gen, vals []any) []byte {
 	b = append(b, '{')
-	for i, k := range names {
+	for i, m := range members {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, k)
-		b = append(b, ':')
-		b = appendJSON(b, vals[i], gens[i])
-	}
-	for i, k := range extra {
-		if len(names)+i > 0 {
-			b = append(b, ',')
+		b = append(b, m...)
+		var spec *gen
+		if i < len(gens) {
+			spec = gens[i]
 		}
-		b = appendString(b, k)
-		b = append(b, ':')
-		b = appendJSON(b, vals[len(names)+i], nil)
+		b = appendJSON(b, vals[i], spec)
 	}
 	return append(b, '}')
 }
