@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -475,9 +476,26 @@ func (p *Player) produce(ctx, prodCtx context.Context, abort context.CancelCause
 	}
 	// send hands the batch over; the records it could not hand over
 	// (the run was aborted) count as failed.
+	// The batch's events, tracked together just before it is handed over,
+	// and when records are printed, the JSON of those schema-encoded.
+	var evs []scenario.Event
+	var jsons [][]byte
+	var ids []int
 	send := func() error {
 		if batch.Len() == 0 {
 			return nil
+		}
+		ids = slices.Grow(ids[:0], len(evs))[:len(evs)]
+		t.TrackAll(evs, jsons, ids)
+		msgs := batch.Messages()
+		for k := range msgs {
+			msgs[k].Opaque = ids[k]
+		}
+		clear(evs)
+		clear(jsons)
+		evs = evs[:0]
+		if jsons != nil {
+			jsons = jsons[:0]
 		}
 		n, err := lr.prod.ProduceBatch(prodCtx, batch, refused)
 		for _, m := range batch.Messages()[n:] {
@@ -526,14 +544,19 @@ func (p *Player) produce(ctx, prodCtx context.Context, abort context.CancelCause
 			abort(err)
 			return nil, err
 		}
-		var json []byte
-		if lr.encs[ev.Topic] != nil && p.opts.Output == OutputRecords {
-			// Printed decoded, as kx tail shows it; the event's bytes are
-			// reused once the next one is taken.
-			json = bytes.Clone(ev.Value)
+		if p.opts.Output == OutputRecords {
+			var json []byte
+			if lr.encs[ev.Topic] != nil {
+				// Printed decoded, as kx tail shows it; the event's bytes
+				// are reused once the next one is taken.
+				json = bytes.Clone(ev.Value)
+			}
+			jsons = append(jsons, json)
 		}
 		rec = record.Record{Topic: ev.Topic, Partition: -1, Timestamp: ev.Time, Key: ev.Key, Value: value}
-		batch.Add(&rec, t.Track(&ev, json))
+		batch.Add(&rec, nil)
+		ev.Key, ev.Value = nil, nil // the batch holds copies
+		evs = append(evs, ev)
 	}
 	if err := send(); err != nil {
 		return err, nil
@@ -611,6 +634,7 @@ type reports struct {
 	errCounts map[string]int
 	errOrder  []string
 	fatal     error
+	metas     []Meta
 }
 
 func newReports(p *Player) *reports {
@@ -635,8 +659,13 @@ func (r *reports) begin(t *Tracker, abort context.CancelCauseFunc) {
 func (r *reports) deliver(ds []cluster.Delivery) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.metas = slices.Grow(r.metas[:0], len(ds))[:len(ds)]
+	clear(r.metas)
+	if r.t != nil {
+		r.t.Settle(ds, r.metas)
+	}
 	for i := range ds {
-		r.one(&ds[i])
+		r.one(&ds[i], r.metas[i])
 	}
 	if r.w != nil && r.writeErr == nil {
 		if r.writeErr = r.w.Flush(); r.writeErr != nil {
@@ -645,7 +674,9 @@ func (r *reports) deliver(ds []cluster.Delivery) {
 	}
 }
 
-func (r *reports) one(d *cluster.Delivery) {
+// one reports a delivery the tracker has settled (meta: what it kept of
+// an acknowledged record).
+func (r *reports) one(d *cluster.Delivery, meta Meta) {
 	if d.Record == nil {
 		// A fatal producer error: nothing more will be acknowledged.
 		if r.abort == nil {
@@ -655,9 +686,7 @@ func (r *reports) one(d *cluster.Delivery) {
 		}
 		return
 	}
-	id := d.Opaque.(int)
 	if d.Err != nil {
-		r.t.Failed(id)
 		msg := d.Err.Error()
 		if r.errCounts[msg] == 0 {
 			r.errOrder = append(r.errOrder, msg)
@@ -666,7 +695,6 @@ func (r *reports) one(d *cluster.Delivery) {
 		r.errCounts[msg]++
 		return
 	}
-	meta := r.t.Acked(id, d.Record.TP())
 	if r.w == nil || r.writeErr != nil {
 		return
 	}

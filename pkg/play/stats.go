@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/kx-cli/kx/internal/slab"
+	"github.com/kx-cli/kx/pkg/cluster"
 	"github.com/kx-cli/kx/pkg/record"
 	"github.com/kx-cli/kx/pkg/scenario"
 )
@@ -172,6 +173,26 @@ func (t *Tracker) sent(ev *scenario.Event) Meta {
 func (t *Tracker) Track(ev *scenario.Event, json []byte) int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	return t.track(ev, json)
+}
+
+// TrackAll is Track for each of evs (with jsons[i] when jsons is not
+// nil) under one lock: the producing goroutine tracks a batch at once
+// rather than contending with the delivery reports for every record. ids
+// gets their ids.
+func (t *Tracker) TrackAll(evs []scenario.Event, jsons [][]byte, ids []int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for i := range evs {
+		var json []byte
+		if jsons != nil {
+			json = jsons[i]
+		}
+		ids[i] = t.track(&evs[i], json)
+	}
+}
+
+func (t *Tracker) track(ev *scenario.Event, json []byte) int {
 	m := t.sent(ev)
 	m.json = json
 	return t.inFlight.Put(m)
@@ -179,9 +200,13 @@ func (t *Tracker) Track(ev *scenario.Event, json []byte) int {
 
 // Acked records the delivery report of Track's id and returns its Meta.
 func (t *Tracker) Acked(id int, tp record.TopicPartition) Meta {
-	t.pending.Add(-1)
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	return t.acked1(id, tp)
+}
+
+func (t *Tracker) acked1(id int, tp record.TopicPartition) Meta {
+	t.pending.Add(-1)
 	m := t.inFlight.Take(id)
 	t.topicC[m.topic].Acked++
 	if m.phase >= 0 {
@@ -193,13 +218,35 @@ func (t *Tracker) Acked(id int, tp record.TopicPartition) Meta {
 
 // Failed records that Track's id failed for good.
 func (t *Tracker) Failed(id int) {
-	t.pending.Add(-1)
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	t.failed(id)
+}
+
+func (t *Tracker) failed(id int) {
+	t.pending.Add(-1)
 	m := t.inFlight.Take(id)
 	t.topicC[m.topic].Failed++
 	if m.phase >= 0 {
 		t.phaseC[m.phase].Failed++
+	}
+}
+
+// Settle is Acked or Failed for each delivery of ds under one lock (a
+// delivery without a record, a fatal error, is skipped): metas[i] gets
+// the Meta of an acknowledged ds[i].
+func (t *Tracker) Settle(ds []cluster.Delivery, metas []Meta) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for i := range ds {
+		d := &ds[i]
+		switch {
+		case d.Record == nil:
+		case d.Err != nil:
+			t.failed(d.Opaque.(int))
+		default:
+			metas[i] = t.acked1(d.Opaque.(int), d.Record.TP())
+		}
 	}
 }
 
