@@ -507,8 +507,30 @@ func (l *loader) genNumber(g *gen, kind string, v *yaml.Node, f *fields, what st
 		g.format = l.str(s, what+".format")
 		if g.kind == gInt {
 			g.intFmt = parseIntFormat(g.format)
+			g.formatted = formatAll(g)
 		}
 	}
+}
+
+// maxFormatted is the most values formatAll formats ahead.
+const maxFormatted = 10000
+
+// formatAll returns every value of g, an int with a format, formatted in
+// order from its min, or nil when its bounds are parameters or it has
+// more than maxFormatted values.
+func formatAll(g *gen) []any {
+	if !g.intFmt.ok || g.min.param >= 0 || g.max.param >= 0 {
+		return nil
+	}
+	lo, hi := math.Ceil(g.min.lit), math.Floor(g.max.lit)
+	if hi < lo || hi-lo >= maxFormatted {
+		return nil
+	}
+	out := make([]any, int(hi-lo)+1)
+	for i := range out {
+		out[i] = g.intFmt.format(int64(lo) + int64(i))
+	}
+	return out
 }
 
 // genDecimals reads the decimals modifier (0 to 12).

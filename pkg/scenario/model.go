@@ -211,9 +211,13 @@ type gen struct {
 	kind genKind
 	val  any // const
 
-	seq             int // sequence counter index
-	format          string
-	intFmt          intFormat // format, when fmt is not needed (sequence, int)
+	seq    int // sequence counter index
+	format string
+	intFmt intFormat // format, when fmt is not needed (sequence, int)
+	// formatted holds every value of an int of literal bounds and a few
+	// thousand values, formatted and boxed once ("PROD-0042"): no
+	// allocation per event, and the flows that keep one share it.
+	formatted       []any
 	seqStart, seqBy int64
 
 	choices []*gen

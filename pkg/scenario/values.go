@@ -50,6 +50,9 @@ func (e *evalCtx) value(gn *gen, cur map[string]any) any {
 		if hi > lo {
 			v += g.rng.Int64N(hi - lo + 1)
 		}
+		if gn.formatted != nil {
+			return gn.formatted[v-lo]
+		}
 		if gn.intFmt.ok {
 			return gn.intFmt.format(v)
 		}
