@@ -105,3 +105,79 @@ func TestForeachInputIsCtx(t *testing.T) {
 		t.Fatalf("%d events, want 21 (a foreach over two items)", len(evs))
 	}
 }
+
+// dropped lists the slots an emit step lets go of, as alias.field.
+func dropped(s *Scenario, in *instr) []string {
+	var out []string
+	for _, k := range in.drop {
+		out = append(out, s.slots[k].alias+"."+s.slots[k].field)
+	}
+	return out
+}
+
+// TestPlanDrops: a flow lets go of a kept value after the last step that
+// can read it, following branches and the resume of a hold.
+func TestPlanDrops(t *testing.T) {
+	s := load(t, "ecommerce-demo.yaml")
+	steps := map[string]*instr{}
+	for i := range s.flows[0].prog {
+		if in := &s.flows[0].prog[i]; in.op == opEmit {
+			steps[in.step] = in
+		}
+	}
+	for _, c := range []struct {
+		step  string
+		drops []string
+		keeps []string
+	}{
+		// The items are read by the inventory foreach only.
+		{"inventory", []string{"order.items"}, []string{"order.orderId", "order.totalAmount", "payment.errorReason"}},
+		// A held order resumes at the payment, which reads the amount again.
+		{"notify_payment_failed", nil, []string{"order.totalAmount", "order.currency", "payment.errorReason"}},
+		// Past the payment nothing reads the amount.
+		{"notify_confirmed", []string{"order.totalAmount", "order.currency", "payment.errorReason"}, []string{"order.orderId", "shipment.shipmentId"}},
+		{"notify_completed", []string{"order.orderId", "shipment.shipmentId"}, nil},
+	} {
+		in := steps[c.step]
+		if in == nil {
+			t.Fatalf("no step %s", c.step)
+		}
+		got := dropped(s, in)
+		for _, d := range c.drops {
+			if !slices.Contains(got, d) {
+				t.Errorf("step %s keeps %s, which no later step reads (drops %v)", c.step, d, got)
+			}
+		}
+		for _, k := range c.keeps {
+			if slices.Contains(got, k) {
+				t.Errorf("step %s drops %s, which a later step reads", c.step, k)
+			}
+		}
+	}
+}
+
+// TestDropsKeepEvents: letting go of what no later step reads changes no
+// event of the shipped scenarios (holds and resumes included).
+func TestDropsKeepEvents(t *testing.T) {
+	for _, name := range []string{"ecommerce-demo.yaml", "black-friday.yaml", "incidents.yaml", "smoke.yaml"} {
+		s, keepAll := load(t, name), load(t, name)
+		n := 0
+		keepAll.eachEmit(func(in *instr) {
+			n += len(in.drop)
+			in.drop = nil
+		})
+		if n == 0 {
+			t.Errorf("%s: no step drops anything", name)
+		}
+		opts := GeneratorOptions{Seed: 3, RateScale: 0.3}
+		a, b := collect(s, opts), collect(keepAll, opts)
+		if len(a) != len(b) {
+			t.Fatalf("%s: %d events with drops, %d without", name, len(a), len(b))
+		}
+		for i := range a {
+			if string(a[i].Value) != string(b[i].Value) || string(a[i].Key) != string(b[i].Key) {
+				t.Fatalf("%s: event %d differs:\n%s\n%s", name, i, a[i].Value, b[i].Value)
+			}
+		}
+	}
+}

@@ -493,7 +493,7 @@ func (g *Generator) emitStep(fl *flowState, at time.Duration) (Event, bool) {
 	}
 	if fl.iter >= fl.iterN { // foreach over an empty array
 		fl.iterating = false
-		fl.pc++
+		fl.done(in)
 		g.advance(fl, at)
 		return Event{}, false
 	}
@@ -507,10 +507,19 @@ func (g *Generator) emitStep(fl *flowState, at time.Duration) (Event, bool) {
 		g.push(item{at: at + g.sample(in.every, vals), kind: kEmit, fl: fl})
 	} else {
 		fl.iterating, fl.items = false, nil
-		fl.pc++
+		fl.done(in)
 		g.advance(fl, at)
 	}
 	return ev, true
+}
+
+// done moves the flow past emit step in, letting go of what no later
+// step reads.
+func (fl *flowState) done(in *instr) {
+	for _, k := range in.drop {
+		fl.ctx[k] = nil
+	}
+	fl.pc++
 }
 
 func (g *Generator) setErr(err error) {
