@@ -474,13 +474,13 @@ func (p *Player) produce(ctx, prodCtx context.Context, abort context.CancelCause
 			refusedErr = err
 		}
 	}
-	// send hands the batch over; the records it could not hand over
-	// (the run was aborted) count as failed.
 	// The batch's events, tracked together just before it is handed over,
 	// and when records are printed, the JSON of those schema-encoded.
 	var evs []scenario.Event
 	var jsons [][]byte
 	var ids []int
+	// send hands the batch over; the records it could not hand over
+	// (the run was aborted) count as failed.
 	send := func() error {
 		if batch.Len() == 0 {
 			return nil
