@@ -280,3 +280,15 @@ func TestWaitPending(t *testing.T) {
 		t.Fatalf("pending %d after two reports, want %d", tr.Pending(), maxPending-1)
 	}
 }
+
+// TestCountsPeak: the peak is the most events in one second, also when an
+// event comes back to a second left behind.
+func TestCountsPeak(t *testing.T) {
+	c := newCounts()
+	for _, sec := range []int64{1, 1, 2, 2, 1, 3, 1, 2} {
+		c.add(sec, "")
+	}
+	if c.PeakPerSec != 4 || c.Events != 8 {
+		t.Errorf("peak %d of %d events, want 4 of 8 (second 1)", c.PeakPerSec, c.Events)
+	}
+}

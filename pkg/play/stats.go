@@ -37,7 +37,11 @@ type Counts struct {
 	// timestamps), so it reads as records per wall-clock second at --speed.
 	PeakPerSec int64 `json:"peak_per_sec"`
 
-	buckets map[int64]int64
+	// sec is the second of the latest event and inSec its events so far;
+	// buckets holds the other seconds' (events come in time order, so
+	// the map is seldom read).
+	sec, inSec int64
+	buckets    map[int64]int64
 }
 
 func newCounts() *Counts {
@@ -52,10 +56,14 @@ func (c *Counts) add(sec int64, status string) {
 			c.Incidents++
 		}
 	}
-	c.buckets[sec]++
-	if n := c.buckets[sec]; n > c.PeakPerSec {
-		c.PeakPerSec = n
+	if sec != c.sec || c.inSec == 0 {
+		if c.inSec > 0 {
+			c.buckets[c.sec] = c.inSec
+		}
+		c.sec, c.inSec = sec, c.buckets[sec]
 	}
+	c.inSec++
+	c.PeakPerSec = max(c.PeakPerSec, c.inSec)
 }
 
 // Meta is what the player keeps of a sent event until its delivery report.
@@ -81,10 +89,8 @@ type Tracker struct {
 	mu       sync.Mutex
 	start    time.Time
 	topics   []string
-	topicIdx map[string]int
 	topicC   []*Counts
 	phases   []scenario.Phase
-	phaseIdx map[string]int
 	phaseC   []*Counts
 	flows    []int64 // flows started per phase
 	lastFlow int64
@@ -109,17 +115,14 @@ func (t *Tracker) Pending() int64 { return t.pending.Load() }
 // instant of scenario time 0 (the base of record timestamps).
 func NewTracker(s *scenario.Scenario, start time.Time) *Tracker {
 	t := &Tracker{
-		start: start, topicIdx: map[string]int{}, phaseIdx: map[string]int{},
-		phases: s.Phases, flows: make([]int64, len(s.Phases)),
+		start: start, phases: s.Phases, flows: make([]int64, len(s.Phases)),
 		acked: map[record.TopicPartition]int64{}, phase: -1, seen: map[string]bool{},
 	}
-	for i, tp := range s.Topics {
+	for _, tp := range s.Topics {
 		t.topics = append(t.topics, tp.Name)
-		t.topicIdx[tp.Name] = i
 		t.topicC = append(t.topicC, newCounts())
 	}
-	for i, p := range s.Phases {
-		t.phaseIdx[p.Name] = i
+	for range s.Phases {
 		t.phaseC = append(t.phaseC, newCounts())
 	}
 	return t
@@ -136,9 +139,9 @@ func (t *Tracker) Sent(ev *scenario.Event) Meta {
 // sent is Sent with t.mu held.
 func (t *Tracker) sent(ev *scenario.Event) Meta {
 	t.pending.Add(1)
-	m := Meta{topic: t.topicIdx[ev.Topic], phase: -1, Time: ev.Time}
-	if i, ok := t.phaseIdx[ev.Phase]; ok {
-		m.phase = i
+	m := Meta{topic: ev.TopicIndex, phase: ev.PhaseIndex, Time: ev.Time}
+	if m.phase >= len(t.phaseC) {
+		m.phase = -1 // not among the phases played
 	}
 	sec := int64(ev.Time.Sub(t.start) / time.Second)
 	status := ev.Tag("status")

@@ -45,6 +45,9 @@ type Event struct {
 	Flow   string
 	FlowID int64
 	Step   string
+	// TopicIndex and PhaseIndex are Topic's and Phase's indexes in the
+	// scenario's Topics and Phases (PhaseIndex -1: before the first).
+	TopicIndex, PhaseIndex int
 	// Tags holds the template's tags (e.g. status=ERROR) for statistics,
 	// in declaration order; empty values are left out.
 	Tags []Tag
@@ -572,6 +575,7 @@ func (g *Generator) build(fl *flowState, in *instr, at time.Duration, pi int, cu
 	ev := Event{
 		At: at, Time: g.timeAt(at, 0), Topic: topic.Name, Value: buf,
 		Flow: fl.fl.name, FlowID: fl.id, Step: in.step,
+		TopicIndex: in.topic, PhaseIndex: -1,
 	}
 	label := pi
 	if g.cut(at) {
@@ -580,7 +584,7 @@ func (g *Generator) build(fl *flowState, in *instr, at time.Duration, pi int, cu
 		label = g.phaseAt(g.opts.Until - 1)
 	}
 	if label >= 0 && label < len(g.s.Phases) {
-		ev.Phase = g.s.Phases[label].Name
+		ev.Phase, ev.PhaseIndex = g.s.Phases[label].Name, label
 	}
 	if in.keyIdx >= 0 {
 		if g.arenaOn {
