@@ -3,11 +3,13 @@ package play
 import (
 	"bytes"
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/kx-cli/kx/internal/golden"
+	"github.com/kx-cli/kx/pkg/cluster"
 	"github.com/kx-cli/kx/pkg/record"
 	"github.com/kx-cli/kx/pkg/scenario"
 )
@@ -50,12 +52,15 @@ func playAll(t *testing.T, speed float64) *Tracker {
 	}
 	g := scenario.NewGenerator(s, scenario.GeneratorOptions{Seed: 5, RunID: "run", Start: start, Speed: speed})
 	tr := NewTracker(s, start)
+	ids := make([]int, 1)
 	for {
 		ev, ok := g.Next()
 		if !ok {
 			break
 		}
-		tr.Acked(tr.Track(&ev, nil), record.TopicPartition{Topic: ev.Topic, Partition: 0})
+		tr.TrackAll([]scenario.Event{ev}, nil, ids)
+		acked := []cluster.Delivery{{Record: &record.Record{Topic: ev.Topic}, Opaque: ids[0]}}
+		tr.Settle(acked, make([]Meta, 1))
 	}
 	return tr
 }
@@ -260,10 +265,12 @@ func TestWaitPending(t *testing.T) {
 	g := scenario.NewGenerator(s, scenario.GeneratorOptions{Seed: 5, RunID: "run", Start: start})
 	tr := NewTracker(s, start)
 	ev, _ := g.Next()
-	var metas []int
-	for range maxPending + 1 {
-		metas = append(metas, tr.Track(&ev, nil))
+	evs := make([]scenario.Event, maxPending+1)
+	for i := range evs {
+		evs[i] = ev
 	}
+	ids := make([]int, len(evs))
+	tr.TrackAll(evs, nil, ids)
 	if tr.Pending() != maxPending+1 {
 		t.Fatalf("pending %d, want %d", tr.Pending(), maxPending+1)
 	}
@@ -273,8 +280,10 @@ func TestWaitPending(t *testing.T) {
 		t.Fatal("waitPending returned true with too many pending and a done context")
 	}
 	go func() {
-		tr.Acked(metas[0], record.TopicPartition{Topic: ev.Topic})
-		tr.Failed(metas[1])
+		tr.Settle([]cluster.Delivery{
+			{Record: &record.Record{Topic: ev.Topic}, Opaque: ids[0]},
+			{Record: &record.Record{Topic: ev.Topic}, Opaque: ids[1], Err: errors.New("refused")},
+		}, make([]Meta, 2))
 	}()
 	if !waitPending(context.Background(), tr) || tr.Pending() != maxPending-1 {
 		t.Fatalf("pending %d after two reports, want %d", tr.Pending(), maxPending-1)

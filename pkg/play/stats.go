@@ -170,19 +170,12 @@ func (t *Tracker) sent(ev *scenario.Event) Meta {
 	return m
 }
 
-// Track is Sent for an event handed to the producer: it keeps the Meta
-// (with json, the event's JSON when the record is schema-encoded) until
-// Acked or Failed, and returns its id.
-func (t *Tracker) Track(ev *scenario.Event, json []byte) int {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.track(ev, json)
-}
-
-// TrackAll is Track for each of evs (with jsons[i] when jsons is not
-// nil) under one lock: the producing goroutine tracks a batch at once
-// rather than contending with the delivery reports for every record. ids
-// gets their ids.
+// TrackAll is Sent for each of evs, handed to the producer: it keeps
+// their Meta (with jsons[i], when jsons is not nil, the event's JSON when
+// the record is schema-encoded) until Settle or Failed, and ids gets the
+// ids to find them by (their records' opaques). One lock for the batch:
+// per record, the producing goroutine contended with the delivery
+// reports.
 func (t *Tracker) TrackAll(evs []scenario.Event, jsons [][]byte, ids []int) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -201,14 +194,7 @@ func (t *Tracker) track(ev *scenario.Event, json []byte) int {
 	return t.inFlight.Put(m)
 }
 
-// Acked records the delivery report of Track's id and returns its Meta.
-func (t *Tracker) Acked(id int, tp record.TopicPartition) Meta {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.acked1(id, tp)
-}
-
-func (t *Tracker) acked1(id int, tp record.TopicPartition) Meta {
+func (t *Tracker) ack(id int, tp record.TopicPartition) Meta {
 	t.pending.Add(-1)
 	m := t.inFlight.Take(id)
 	t.topicC[m.topic].Acked++
@@ -219,7 +205,7 @@ func (t *Tracker) acked1(id int, tp record.TopicPartition) Meta {
 	return m
 }
 
-// Failed records that Track's id failed for good.
+// Failed records that TrackAll's id failed for good.
 func (t *Tracker) Failed(id int) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -235,9 +221,10 @@ func (t *Tracker) failed(id int) {
 	}
 }
 
-// Settle is Acked or Failed for each delivery of ds under one lock (a
-// delivery without a record, a fatal error, is skipped): metas[i] gets
-// the Meta of an acknowledged ds[i].
+// Settle records the delivery reports ds of TrackAll's records under one
+// lock: an acknowledged record counts per topic, phase and partition, and
+// metas[i] gets its Meta; a failed one counts as failed; a delivery
+// without a record (a fatal error) is skipped.
 func (t *Tracker) Settle(ds []cluster.Delivery, metas []Meta) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -248,7 +235,7 @@ func (t *Tracker) Settle(ds []cluster.Delivery, metas []Meta) {
 		case d.Err != nil:
 			t.failed(d.Opaque.(int))
 		default:
-			metas[i] = t.acked1(d.Opaque.(int), d.Record.TP())
+			metas[i] = t.ack(d.Opaque.(int), d.Record.TP())
 		}
 	}
 }
