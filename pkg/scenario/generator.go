@@ -552,9 +552,14 @@ func (g *Generator) build(fl *flowState, in *instr, at time.Duration, pi int, cu
 			obj[name] = v
 		}
 	}
-	vals = append(vals, g.uuid(), g.runID)
+	// The eventId is a string only for an expression that reads the
+	// event; the value gets its bytes (appendEvent).
+	var id [36]byte
+	g.uuidInto(&id)
+	vals = append(vals, nil, g.runID)
 	g.vals = vals
 	if obj != nil {
+		vals[len(vals)-2] = string(id[:])
 		obj["eventId"], obj["scenarioRunId"] = vals[len(vals)-2], vals[len(vals)-1]
 	}
 	in.store(fl.ctx, obj, vals)
@@ -562,11 +567,11 @@ func (g *Generator) build(fl *flowState, in *instr, at time.Duration, pi int, cu
 	var buf []byte
 	if g.arenaOn {
 		start := len(g.arena)
-		g.arena = appendFields(g.arena, in.members, in.fields.gens, vals)
+		g.arena = appendEvent(g.arena, in, vals, &id)
 		buf = g.arena[start:len(g.arena):len(g.arena)]
 	} else {
 		buf = make([]byte, 0, max(256, g.sizes[in.id]))
-		buf = appendFields(buf, in.members, in.fields.gens, vals)
+		buf = appendEvent(buf, in, vals, &id)
 		if len(buf) > g.sizes[in.id] {
 			g.sizes[in.id] = len(buf)
 		}
@@ -669,6 +674,13 @@ func (g *Generator) timeAt(at, offset time.Duration) time.Time {
 
 // uuid returns a version-4 UUID drawn from the seeded generator.
 func (g *Generator) uuid() string {
+	var out [36]byte
+	g.uuidInto(&out)
+	return string(out[:])
+}
+
+// uuidInto writes a version-4 UUID drawn from the seeded generator.
+func (g *Generator) uuidInto(out *[36]byte) {
 	var b [16]byte
 	a, c := g.rng.Uint64(), g.rng.Uint64()
 	for i := 0; i < 8; i++ {
@@ -677,7 +689,6 @@ func (g *Generator) uuid() string {
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
 	const hexd = "0123456789abcdef"
-	out := make([]byte, 36)
 	j := 0
 	for i, x := range b {
 		if i == 4 || i == 6 || i == 8 || i == 10 {
@@ -687,7 +698,6 @@ func (g *Generator) uuid() string {
 		out[j], out[j+1] = hexd[x>>4], hexd[x&0xf]
 		j += 2
 	}
-	return string(out)
 }
 
 func round(f float64, decimals int) float64 {

@@ -257,22 +257,23 @@ func appendObject(b []byte, m map[string]any, names []string, gens []*gen, extra
 	return append(b, '}')
 }
 
-// appendFields encodes an event: its members (names with their colon,
-// as instr.members holds them) and vals in that order; gens give the
-// order of nested objects, for the members that have one.
-func appendFields(b []byte, members []string, gens []*gen, vals []any) []byte {
+// appendEvent encodes the event in builds: its fields (vals in the order
+// of in.members, in.fields.gens giving the order of nested objects), then
+// eventId, the UUID id, and scenarioRunId, the last of vals.
+func appendEvent(b []byte, in *instr, vals []any, id *[36]byte) []byte {
+	n := len(in.fields.names)
 	b = append(b, '{')
-	for i, m := range members {
-		if i > 0 {
-			b = append(b, ',')
-		}
+	for i, m := range in.members[:n] {
 		b = append(b, m...)
-		var spec *gen
-		if i < len(gens) {
-			spec = gens[i]
-		}
-		b = appendJSON(b, vals[i], spec)
+		b = appendJSON(b, vals[i], in.fields.gens[i])
+		b = append(b, ',')
 	}
+	b = append(b, in.members[n]...)
+	b = append(b, '"')
+	b = append(b, id[:]...)
+	b = append(b, '"', ',')
+	b = append(b, in.members[n+1]...)
+	b = appendJSON(b, vals[n+1], nil)
 	return append(b, '}')
 }
 
