@@ -49,6 +49,7 @@ func (k keep) whole() bool {
 // template's from:, shared by flows) has one slot.
 func planCtx(s *Scenario) {
 	u := ctxUse{fields: map[string]map[string]bool{}}
+	reads := map[*instr]ctxUse{} // each emit step's own
 	s.eachEmit(func(in *instr) {
 		r := ctxUse{fields: map[string]map[string]bool{}}
 		for _, g := range in.fields.gens {
@@ -58,7 +59,7 @@ func planCtx(s *Scenario) {
 		for _, t := range in.tmpl.tags {
 			r.query(t.jq)
 		}
-		in.reads = r
+		reads[in] = r
 		u.merge(r)
 	})
 	s.slotIdx = map[ctxSlot]int{}
@@ -85,7 +86,7 @@ func planCtx(s *Scenario) {
 		}
 	})
 	for _, f := range s.flows {
-		s.planDrops(f)
+		s.planDrops(f, reads)
 	}
 	s.eachEmit(func(in *instr) {
 		for _, g := range in.fields.gens {
@@ -115,8 +116,9 @@ func (u *ctxUse) merge(r ctxUse) {
 // run after it reads. A flow lives until its last step, and what it
 // reads early (an order's items, for the inventory step) would otherwise
 // stay with it: at ten times the demo's rate, a third of the memory of
-// a hundred thousand flows in flight.
-func (s *Scenario) planDrops(f *flow) {
+// a hundred thousand flows in flight. reads holds what each emit step
+// itself reads.
+func (s *Scenario) planDrops(f *flow, reads map[*instr]ctxUse) {
 	n := len(f.prog)
 	// live[pc]: the slots read at pc or after it (live[n]: the flow ended).
 	live := make([][]bool, n+1)
@@ -140,7 +142,7 @@ func (s *Scenario) planDrops(f *flow) {
 				next = []int{in.target}
 			}
 			for k := range s.slots {
-				v := live[pc][k] || (in.op == opEmit && s.reads(in.reads, k))
+				v := live[pc][k] || (in.op == opEmit && s.reads(reads[in], k))
 				for _, q := range next {
 					v = v || live[q][k]
 				}

@@ -299,12 +299,10 @@ type instr struct {
 	repeats bool
 	every   durRange
 	keep    keep // what the flow's context keeps of the event
-	// reads is what the step's expressions read of the flow's context;
-	// drop, the slots no later step reads: the flow lets go of them once
-	// the step is done (planDrops).
-	reads ctxUse
-	drop  []int
-	id    int // index among the scenario's emit steps
+	// drop is the slots no later step reads: the flow lets go of them
+	// once the step is done (planDrops).
+	drop []int
+	id   int // index among the scenario's emit steps
 	// Where build finds what it needs among the event's fields: the
 	// record key (-1: none) and each tag read from a field (-1: absent);
 	// needObj: some expression may read the event as its input, so it is

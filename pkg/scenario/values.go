@@ -211,9 +211,9 @@ func (g *Generator) runJQ(e *jqExpr, input any, fl *flowState, pi int, item any,
 	return v
 }
 
-// appendObject encodes m with the declared fields first, in order, then the
-// extra keys, then any other key sorted (from jq or const values).
-func appendObject(b []byte, m map[string]any, names []string, gens []*gen, extra []string) []byte {
+// appendObject encodes m with the declared fields first, in order, then
+// any other key sorted (from jq or const values).
+func appendObject(b []byte, m map[string]any, names []string, gens []*gen) []byte {
 	b = append(b, '{')
 	first := true
 	seen := 0
@@ -234,17 +234,10 @@ func appendObject(b []byte, m map[string]any, names []string, gens []*gen, extra
 		key(k)
 		b = appendJSON(b, v, gens[i])
 	}
-	for _, k := range extra {
-		if v, ok := m[k]; ok {
-			seen++
-			key(k)
-			b = appendJSON(b, v, nil)
-		}
-	}
 	if seen < len(m) {
 		rest := make([]string, 0, len(m)-seen)
 		for k := range m {
-			if !contains(names, k) && !contains(extra, k) {
+			if !contains(names, k) {
 				rest = append(rest, k)
 			}
 		}
@@ -317,9 +310,9 @@ func appendJSON(b []byte, v any, spec *gen) []byte {
 		return append(b, ']')
 	case map[string]any:
 		if spec != nil && spec.kind == gObject {
-			return appendObject(b, x, spec.obj.names, spec.obj.gens, nil)
+			return appendObject(b, x, spec.obj.names, spec.obj.gens)
 		}
-		return appendObject(b, x, nil, nil, nil)
+		return appendObject(b, x, nil, nil)
 	case *fieldList:
 		var gens []*gen
 		if spec != nil && spec.kind == gObject {
