@@ -40,8 +40,8 @@ func BenchmarkFlowBuilder(b *testing.B) {
 		runtime.GC()
 		runtime.ReadMemStats(&after)
 		perKey = float64(after.HeapAlloc-before.HeapAlloc) / keys
-		if g := fb.Graph(); g.Keys != keys {
-			b.Fatalf("%d keys", g.Keys)
+		if g, err := fb.Graph(); err != nil || g.Keys != keys {
+			b.Fatalf("%d keys, %v", g.Keys, err)
 		}
 	}
 	b.ReportMetric(perKey, "live-B/key")

@@ -4,7 +4,10 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -137,78 +140,70 @@ func TestGraphAgreesWithReference(t *testing.T) {
 			}
 			recs = append(recs, &record.Record{Topic: topics[rng.IntN(len(topics))], Timestamp: at, Value: []byte(k)})
 		}
-		b, _ := NewFlowBuilder("orderId", topics)
-		for _, r := range recs {
-			b.Offer(r)
-		}
-		got, want := b.Graph(), refGraph(topics, recs)
-		if fmt.Sprint(got) != fmt.Sprint(want) {
-			t.Errorf("spread %v:\ngot  %+v\nwant %+v", spread, got, want)
-		}
-	}
-}
-
-// A row gives back the least time noted in each topic, whether it fits
-// the int32 offsets or not, down to the extremes of int64.
-func TestFirstSlabKeepsLeastTimes(t *testing.T) {
-	rng := rand.New(rand.NewPCG(5, 6))
-	times := []func() int64{
-		func() int64 { return 1_780_000_000_000 + rng.Int64N(1000) },
-		func() int64 { return 1_780_000_000_000 + rng.Int64N(1<<40) - 1<<39 },
-		func() int64 { return []int64{math.MinInt64, math.MinInt64 + 1, -1, 0, math.MaxInt64 - 1}[rng.IntN(5)] },
-	}
-	const width, rows = 3, 40_000 // more than two chunks
-	s := firstSlab{width: width}
-	want := make([][]int64, rows)
-	for i := range rows {
-		gen := times[i%len(times)]
-		first := gen()
-		if s.add(uint64(i), first) != int32(i) {
-			t.Fatal("rows out of order")
-		}
-		want[i] = []int64{notReached, notReached, notReached}
-		for range 4 {
-			ms, ti := gen(), rng.IntN(width)
-			if rng.IntN(4) == 0 {
-				ms = first
+		want := refGraph(topics, recs)
+		// In memory, then with the keys in temporary files from the 37th on.
+		for _, maxKeys := range []int{DefaultMaxKeys, 37} {
+			dir := t.TempDir()
+			b, _ := NewFlowBuilder("orderId", topics)
+			b.MaxKeys, b.TempDir = maxKeys, dir
+			for _, r := range recs {
+				if err := b.Offer(r); err != nil {
+					t.Fatal(err)
+				}
 			}
-			s.note(int32(i), ti, ms)
-			want[i][ti] = min(want[i][ti], ms)
+			if spilled := b.spill != nil; spilled != (maxKeys < want.Keys) {
+				t.Fatalf("max %d keys of %d: spilled %v", maxKeys, want.Keys, spilled)
+			}
+			got, err := b.Graph()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("spread %v, max %d keys:\ngot  %+v\nwant %+v", spread, maxKeys, got, want)
+			}
+			b.Close()
+			if left, _ := os.ReadDir(dir); len(left) > 0 {
+				t.Errorf("Close left %s in the temporary directory", left[0].Name())
+			}
 		}
-	}
-	var buf []int64
-	for i := range rows {
-		if buf = s.row(int32(i), buf); !slices.Equal(buf, want[i]) {
-			t.Fatalf("row %d: %v, want %v", i, buf, want[i])
-		}
-	}
-	if len(s.wide) == 0 || len(s.wide) > rows*2/3+1 {
-		t.Errorf("%d wide rows of %d: the test no longer covers both kinds", len(s.wide), rows)
 	}
 }
 
-// The index finds each hash's row, through growth and through hashes that
-// share their low bits (one run of probes).
-func TestIndexFindsEachRow(t *testing.T) {
+// A write that fails (a full disk) stops the builder with an error that
+// says what to do, and Graph gives no graph.
+func TestSpillFailureIsAnError(t *testing.T) {
 	b, _ := NewFlowBuilder("orderId", []string{"a"})
-	const n = 5000
-	hashOf := func(k int) uint64 {
-		if k%2 == 0 {
-			return uint64(k) << 32 // the same slot until the index is 2^32 long
-		}
-		return uint64(k) * 0x9E3779B97F4A7C15
+	b.MaxKeys, b.TempDir = 2, t.TempDir()
+	offer := func(k int) error {
+		return b.Offer(&record.Record{Topic: "a", Timestamp: time.UnixMilli(int64(k)), Value: fmt.Appendf(nil, `{"orderId":"K%d"}`, k)})
 	}
-	for k := range n {
-		if r := b.row(hashOf(k), 0); r != int32(k) {
-			t.Fatalf("key %d: new row %d", k, r)
+	for k := range 2 {
+		if err := offer(k); err != nil {
+			t.Fatal(err)
 		}
 	}
-	for k := range n {
-		if r := b.row(hashOf(k), 0); r != int32(k) {
-			t.Fatalf("key %d: row %d, want %d", k, r, k)
-		}
+	if b.spill == nil {
+		t.Fatal("no spill past MaxKeys")
 	}
-	if b.firsts.n != n || len(b.index) < n*4/3 {
-		t.Errorf("%d rows, index of %d", b.firsts.n, len(b.index))
+	for _, f := range b.spill.buckets {
+		f.f.Close() // every later write fails
+	}
+	var err error
+	for k := 2; k < 1_000_000 && err == nil; k++ {
+		err = offer(k)
+	}
+	if err == nil || !strings.Contains(err.Error(), "TMPDIR") {
+		t.Fatalf("Offer: %v", err)
+	}
+	if _, gerr := b.Graph(); gerr == nil {
+		t.Error("Graph after a failed write gave a graph")
+	}
+	b.Close()
+
+	// A temporary directory that cannot be made.
+	b, _ = NewFlowBuilder("orderId", []string{"a"})
+	b.MaxKeys, b.TempDir = 1, filepath.Join(t.TempDir(), "missing")
+	if err := offer(0); err == nil || !strings.Contains(err.Error(), "missing") {
+		t.Fatalf("Offer: %v", err)
 	}
 }

@@ -191,7 +191,10 @@ func TestGraph(t *testing.T) {
 		}
 	}
 	b.Offer(rec("a", 9, 0, `{"other":1}`))
-	g := b.Graph()
+	g, err := b.Graph()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if g.Keys != 3 || len(g.Edges) != 2 {
 		t.Fatalf("%+v", g)
 	}

@@ -20,7 +20,6 @@ import (
 	"github.com/kx-cli/kx/pkg/kafka"
 	"github.com/kx-cli/kx/pkg/output"
 	"github.com/kx-cli/kx/pkg/position"
-	"github.com/kx-cli/kx/pkg/record"
 )
 
 // Output formats beyond the common ones.
@@ -65,9 +64,10 @@ flow named in the config file (--flow NAME, see kx config --help), or
 counted but not correlated. --from and --to bound the read as in kx tail
 (default: the whole retained log; -15m for the last quarter of an hour).
 
-Memory grows with the number of keys read: about 25 bytes per key and 4
-per topic of the flow (889,250 orders over six topics: 112 MB in all, 68 MB
-for a tenth of them), so bound large topics with --from.
+Up to 65,536 keys are kept in memory (about 50 bytes each for six
+topics); past that, flow moves them to temporary files in $TMPDIR (about
+18 bytes per record read, removed when flow ends), so its memory stays
+flat whatever the size of the log: set TMPDIR to a directory with room.
 
 Output: a table of edges then nodes; -o ndjson one object per edge
 {type:"edge", from, to, keys, p50_ms, p95_ms, max_ms} and per node
@@ -144,6 +144,7 @@ func infer(ctx context.Context, client cluster, open consume.Opener, opts *Optio
 	if err != nil {
 		return flowtrace.Graph{}, cmdutil.UsageErrorf("--field: %v", err)
 	}
+	defer b.Close()
 	topics, err := meta.Resolve(flow.Topics())
 	if err != nil {
 		return flowtrace.Graph{}, err
@@ -163,14 +164,11 @@ func infer(ctx context.Context, client cluster, open consume.Opener, opts *Optio
 		}
 	}
 	// Offer keeps nothing of the record: the readers may reuse its memory.
-	err = consume.ReadParallel(ctx, open, ranges, consume.Options{Reuse: true}, func(r *record.Record) error {
-		b.Offer(r)
-		return nil
-	})
+	err = consume.ReadParallel(ctx, open, ranges, consume.Options{Reuse: true}, b.Offer)
 	if err != nil {
 		return flowtrace.Graph{}, err
 	}
-	return b.Graph(), nil
+	return b.Graph()
 }
 
 func run(ctx context.Context, opts *Options) error {
