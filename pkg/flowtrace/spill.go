@@ -94,11 +94,15 @@ func (s *keySpill) moveIn(t *keyTable) {
 }
 
 // finish builds each bucket's rows, writes them to the rows file and
-// removes the bucket.
+// removes the bucket; once.
 func (s *keySpill) finish() error {
-	if s.err != nil {
-		return s.err
+	if s.err == nil && s.rows == nil {
+		s.err = s.build()
 	}
+	return s.err
+}
+
+func (s *keySpill) build() error {
 	rows, err := os.Create(filepath.Join(s.dir, "rows"))
 	if err != nil {
 		return spillError(err)
