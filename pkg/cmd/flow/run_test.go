@@ -3,6 +3,9 @@ package flow
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -79,5 +82,52 @@ func TestGraph(t *testing.T) {
 	}
 	if _, err := run1(t, c, output.NDJSON); exitcode.Of(err) != exitcode.Usage {
 		t.Errorf("custom topics without --field: %v", err)
+	}
+}
+
+// Keys past the builder's memory go to temporary files: the same graph as
+// in memory, the files gone afterwards, and a directory that cannot hold
+// them is an I/O failure.
+func TestGraphSpilled(t *testing.T) {
+	c := kafkafake.New()
+	c.CreateTopic("signups", 3)
+	c.CreateTopic("emails", 2)
+	t0 := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	for i := range 600 {
+		u := fmt.Sprintf(`{"user":{"id":"u%d"}}`, i)
+		at := t0.Add(time.Duration(i) * time.Second)
+		c.MustAdd(record.Record{Topic: "signups", Partition: -1, Timestamp: at, Value: []byte(u)})
+		if i%4 != 0 {
+			c.MustAdd(record.Record{Topic: "emails", Partition: -1, Timestamp: at.Add(time.Duration(i%17) * time.Second), Value: []byte(u)})
+		}
+	}
+	graphOf := func(maxKeys int, dir string) (string, error) {
+		ios, _, out, _ := iostreams.Test()
+		opts := &Options{IO: ios, Output: output.NDJSON, maxKeys: maxKeys, tempDir: dir}
+		opts.Topics, opts.Fields = []string{"signups", "emails"}, []string{".user.id"}
+		err := graph(context.Background(), c, consume.Readers(c.NewReader), opts)
+		return out.String(), err
+	}
+	want, err := graphOf(-1, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(want, `"keys":450`) {
+		t.Fatalf("in memory:\n%s", want)
+	}
+	dir := t.TempDir()
+	got, err := graphOf(50, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != want {
+		t.Errorf("spilled:\n%s\nin memory:\n%s", got, want)
+	}
+	if left, _ := os.ReadDir(dir); len(left) > 0 {
+		t.Errorf("left %s behind", left[0].Name())
+	}
+	_, err = graphOf(50, filepath.Join(dir, "missing"))
+	if exitcode.Of(err) != exitcode.Failure || !strings.Contains(err.Error(), "TMPDIR") {
+		t.Errorf("unwritable directory: %v (exit %d)", err, exitcode.Of(err))
 	}
 }
