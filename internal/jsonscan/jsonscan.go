@@ -246,6 +246,11 @@ func (s *Scanner) literal(lit string) bool {
 }
 
 func (s *Scanner) space() {
+	// Most tokens follow one another with no whitespace: decide that
+	// inline, without the call.
+	if s.pos < len(s.b) && s.b[s.pos] > ' ' {
+		return
+	}
 	s.pos = skipSpace(s.b, s.pos, s.line)
 }
 
