@@ -19,7 +19,11 @@ func graph(t *testing.T) flowtrace.Graph {
 	t0 := time.Unix(1_700_000_000, 0)
 	b.Offer(&record.Record{Topic: "a", Timestamp: t0, Value: []byte(`{"orderId":"K1"}`)})
 	b.Offer(&record.Record{Topic: "b", Timestamp: t0.Add(time.Second), Value: []byte(`{"orderId":"K1"}`)})
-	return b.Graph()
+	g, err := b.Graph()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
 }
 
 func TestRoundTrip(t *testing.T) {

@@ -33,16 +33,20 @@ type BatchMessage struct {
 	// a little-endian uint32 name length, an int32 value length (-1:
 	// null), the name and the value.
 	HeadersOff, NumHeaders int
-	Opaque                 any
+	// ID is the caller's number for the record (an input line, a
+	// tracker's slot), not negative; its Delivery carries it back. An int,
+	// not an opaque any: boxing one was an allocation per record on each
+	// side.
+	ID int
 }
 
 // NoTimestamp marks a BatchMessage without a timestamp.
 const NoTimestamp int64 = math.MinInt64
 
 // Add appends r (its topic, partition, timestamp, key, value and headers)
-// with the opaque its delivery will carry.
-func (b *Batch) Add(r *record.Record, opaque any) {
-	m := BatchMessage{Topic: r.Topic, Partition: r.Partition, Timestamp: NoTimestamp, Opaque: opaque}
+// with the ID its delivery will carry.
+func (b *Batch) Add(r *record.Record, id int) {
+	m := BatchMessage{Topic: r.Topic, Partition: r.Partition, Timestamp: NoTimestamp, ID: id}
 	if m.Partition < 0 {
 		m.Partition = AnyPartition
 	}

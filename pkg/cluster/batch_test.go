@@ -45,15 +45,15 @@ func TestBatch(t *testing.T) {
 				t.Errorf("record %d header %d: %q=%q, want %q=%q", i, j, h.Key, h.Value, want.Headers[j].Key, want.Headers[j].Value)
 			}
 		}
-		if m := b.Messages()[i]; m.Opaque != i {
-			t.Errorf("record %d: opaque %v", i, m.Opaque)
+		if m := b.Messages()[i]; m.ID != i {
+			t.Errorf("record %d: ID %d", i, m.ID)
 		}
 	}
 	b.Reset()
 	if b.Len() != 0 || b.Size() != 0 {
 		t.Fatalf("after Reset: len %d size %d", b.Len(), b.Size())
 	}
-	b.Add(&in[1], nil)
+	b.Add(&in[1], 0)
 	if r := b.Record(0); r.Topic != "b" || r.Value == nil || len(r.Value) != 0 {
 		t.Fatalf("after Reset: %+v", r)
 	}

@@ -68,6 +68,8 @@ type ProducerOptions struct {
 // arrives with a nil Record.
 type Delivery struct {
 	Record *record.Record
+	// Opaque is Produce's opaque; ID the BatchMessage's (ProduceBatch).
 	Opaque any
+	ID     int
 	Err    error
 }

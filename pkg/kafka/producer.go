@@ -269,7 +269,6 @@ import (
 	"fmt"
 	"maps"
 	"math"
-	"math/bits"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -688,6 +687,9 @@ func (p *Producer) deliver(drs []C.kx_dr, opaques []any, topicName func(*C.char)
 			}
 		}
 		d := Delivery{Record: r, Opaque: opaques[i]}
+		if id := uintptr(m.opaque); id&1 == 1 {
+			d.ID = int(id >> 1)
+		}
 		if m.err != 0 {
 			d.Err = p.owner.classify("produce to "+r.Topic, ck.NewError(ck.ErrorCode(m.err), "", false))
 		}
@@ -704,19 +706,20 @@ func (p *Producer) deliver(drs []C.kx_dr, opaques []any, topicName func(*C.char)
 }
 
 // putOpaque keeps v until its delivery report and returns the message's
-// opaque: 0 for nil, a non-negative int as itself (tagged, odd: no table,
-// no lock), else an index into the table (even).
+// opaque: 0 for nil, else an index into the table (even). A batch
+// message's ID goes as itself instead (batchOpaque: odd, no table, no
+// lock).
 func (p *Producer) putOpaque(v any) uintptr {
 	if v == nil {
 		return 0
-	}
-	if n, ok := v.(int); ok && n >= 0 && uint64(n) < 1<<(bits.UintSize-2) {
-		return uintptr(n)<<1 | 1
 	}
 	p.omu.Lock()
 	defer p.omu.Unlock()
 	return uintptr(p.opaques.Put(v)) << 1
 }
+
+// batchOpaque is the opaque of a batch message of ID id (not negative).
+func batchOpaque(id int) uintptr { return uintptr(id)<<1 | 1 }
 
 func (p *Producer) dropOpaque(id uintptr) {
 	if id == 0 || id&1 == 1 {
@@ -737,7 +740,7 @@ func (p *Producer) takeOpaques(drs []C.kx_dr, dst []any) []any {
 		case id == 0:
 			dst = append(dst, nil)
 		case id&1 == 1:
-			dst = append(dst, int(id>>1))
+			dst = append(dst, nil) // an ID (deliver)
 		default:
 			if !locked {
 				p.omu.Lock()
@@ -895,7 +898,7 @@ func (p *Producer) waitRoom(ctx context.Context, wait **time.Timer) error {
 //
 // With ProducerOptions.InlineReports the delivery reports waiting are
 // read by ProduceBatch itself, after each batch, until Flush.
-func (p *Producer) ProduceBatch(ctx context.Context, b *Batch, refused func(opaque any, err error)) (int, error) {
+func (p *Producer) ProduceBatch(ctx context.Context, b *Batch, refused func(id int, err error)) (int, error) {
 	msgs := b.Messages()
 	if p.inlineOpt {
 		p.inline.Store(true)
@@ -921,7 +924,7 @@ func (p *Producer) ProduceBatch(ctx context.Context, b *Batch, refused func(opaq
 				return i, err
 			}
 		default:
-			refused(msgs[i].Opaque, p.refusal(msgs[i].Topic, code))
+			refused(msgs[i].ID, p.refusal(msgs[i].Topic, code))
 			i++
 		}
 	}
@@ -943,7 +946,7 @@ func (p *Producer) refusal(topic string, code C.int) error {
 // code of the record it stopped at (a full queue, an unknown topic, a
 // closed producer). Records with a timestamp kx cannot send are refused
 // on the way.
-func (p *Producer) produceBatch(b *Batch, i int, refused func(any, error)) (int, C.int) {
+func (p *Producer) produceBatch(b *Batch, i int, refused func(int, error)) (int, C.int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed.Load() {
@@ -973,7 +976,7 @@ func (p *Producer) produceBatch(b *Batch, i int, refused func(any, error)) (int,
 				break
 			}
 			// A refusal at the head: reported here, the rest goes on.
-			refused(m.Opaque, CheckTimestamp(time.UnixMilli(ts)))
+			refused(m.ID, CheckTimestamp(time.UnixMilli(ts)))
 			skipped++
 			continue
 		}
@@ -982,7 +985,7 @@ func (p *Producer) produceBatch(b *Batch, i int, refused func(any, error)) (int,
 		}
 		cm = append(cm, C.kx_rec{
 			rkt:       C.uintptr_t(uintptr(unsafe.Pointer(rkt))),
-			opaque:    C.uintptr_t(p.putOpaque(m.Opaque)),
+			opaque:    C.uintptr_t(batchOpaque(m.ID)),
 			ts:        C.int64_t(ts),
 			key_off:   C.int64_t(m.KeyOff),
 			key_len:   C.int64_t(m.KeyLen),
@@ -1009,12 +1012,8 @@ func (p *Producer) produceBatch(b *Batch, i int, refused func(any, error)) (int,
 	n := int(C.kx_produce_batch(p.rk, &cm[0], C.int(len(cm)), base, &codes[0]))
 	for k := range n {
 		if codes[k] != 0 {
-			p.dropOpaque(uintptr(cm[k].opaque))
-			refused(msgs[k].Opaque, p.refusal(msgs[k].Topic, C.int(codes[k])))
+			refused(msgs[k].ID, p.refusal(msgs[k].Topic, C.int(codes[k])))
 		}
-	}
-	for _, m := range cm[n:] {
-		p.dropOpaque(uintptr(m.opaque)) // not queued: taken again on retry
 	}
 	if p.inlineOpt {
 		p.drainInline(0)

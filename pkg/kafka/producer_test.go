@@ -242,8 +242,8 @@ func testProduceBatch(t *testing.T, inline bool) {
 	const tooBig, epoch = 242, 251
 	sent[tooBig].Value = make([]byte, 5000)
 	sent[epoch].Timestamp = time.UnixMilli(0)
-	refusals := map[any]error{}
-	refused := func(opaque any, err error) { refusals[opaque] = err }
+	refusals := map[int]error{}
+	refused := func(id int, err error) { refusals[id] = err }
 	var b Batch
 	handed := 0
 	for i := range sent {
@@ -286,8 +286,8 @@ func testProduceBatch(t *testing.T, inline bool) {
 			t.Fatal(d.Err)
 		}
 		i := byPart[TP{Topic: d.Record.Topic, Partition: d.Record.Partition}][d.Record.Offset]
-		if d.Opaque != i {
-			t.Fatalf("%s/%d@%d: opaque %v, want %d", d.Record.Topic, d.Record.Partition, d.Record.Offset, d.Opaque, i)
+		if d.ID != i || d.Opaque != nil {
+			t.Fatalf("%s/%d@%d: ID %d (opaque %v), want %d", d.Record.Topic, d.Record.Partition, d.Record.Offset, d.ID, d.Opaque, i)
 		}
 	}
 	for _, topic := range []string{"ba", "bb"} {
@@ -317,9 +317,9 @@ func testProduceBatch(t *testing.T, inline bool) {
 	}
 
 	clear(refusals)
-	b.Add(&sent[0], "x")
-	b.Add(&sent[1], "y")
-	if k, err := p.ProduceBatch(ctx, &b, refused); k != 2 || err != nil || len(refusals) != 2 || refusals["x"] == nil {
+	b.Add(&sent[0], 1000)
+	b.Add(&sent[1], 1001)
+	if k, err := p.ProduceBatch(ctx, &b, refused); k != 2 || err != nil || len(refusals) != 2 || refusals[1000] == nil {
 		t.Fatalf("a closed producer: %d handed over, %v, refused %v", k, err, refusals)
 	}
 }
@@ -340,7 +340,7 @@ func testProduceBatchWaitsForRoom(t *testing.T, inline bool) {
 		t.Fatal(err)
 	}
 	var mu sync.Mutex
-	seen := map[any]int{}
+	seen := map[int]int{}
 	p, err := c.NewProducer(ProducerOptions{
 		NoReportContents: true,
 		InlineReports:    inline,
@@ -352,7 +352,7 @@ func testProduceBatchWaitsForRoom(t *testing.T, inline bool) {
 				if d.Err != nil {
 					t.Error(d.Err)
 				}
-				seen[d.Opaque]++
+				seen[d.ID]++
 			}
 		},
 	})
@@ -365,7 +365,7 @@ func testProduceBatchWaitsForRoom(t *testing.T, inline bool) {
 	for i := range n {
 		b.Add(&record.Record{Topic: "narrow", Partition: -1, Value: []byte(`{"n":1}`)}, i)
 	}
-	refused := func(opaque any, err error) { t.Errorf("record %v refused: %v", opaque, err) }
+	refused := func(id int, err error) { t.Errorf("record %d refused: %v", id, err) }
 	if k, err := p.ProduceBatch(ctx, &b, refused); k != n || err != nil {
 		t.Fatalf("%d of %d handed over: %v", k, n, err)
 	}
@@ -411,7 +411,7 @@ func TestProduceBatchReportsBetweenCalls(t *testing.T) {
 	for i := range 50 {
 		b.Add(&record.Record{Topic: "acks", Partition: -1, Value: []byte("v")}, i)
 	}
-	if k, err := p.ProduceBatch(ctx, &b, func(o any, err error) { t.Errorf("refused %v: %v", o, err) }); k != 50 || err != nil {
+	if k, err := p.ProduceBatch(ctx, &b, func(id int, err error) { t.Errorf("refused %d: %v", id, err) }); k != 50 || err != nil {
 		t.Fatalf("%d handed over: %v", k, err)
 	}
 	wait, cancel := context.WithTimeout(ctx, time.Minute) // a hang guard, not a speed check

@@ -588,16 +588,20 @@ func (p *Producer) Deliveries() <-chan cluster.Delivery { return p.deliveries }
 // broker errors). Like the adapter, which copies into librdkafka, it keeps
 // none of r's memory: callers reuse their buffers.
 func (p *Producer) Produce(ctx context.Context, r *record.Record, opaque any) error {
+	return p.produce(ctx, r, cluster.Delivery{Opaque: opaque})
+}
+
+// produce stores r and reports d with its outcome.
+func (p *Producer) produce(ctx context.Context, r *record.Record, d cluster.Delivery) error {
 	p.c.mu.Lock()
-	var d cluster.Delivery
 	// The report carries a copy, as the real producer's does: callers
 	// reuse r.
 	if err := p.c.enter(OpProduce); err != nil {
-		d = cluster.Delivery{Record: r.Clone(), Opaque: opaque, Err: err}
+		d.Record, d.Err = r.Clone(), err
 	} else if stored, err := p.c.add(*r.Clone()); err != nil {
-		d = cluster.Delivery{Record: r.Clone(), Opaque: opaque, Err: err}
+		d.Record, d.Err = r.Clone(), err
 	} else {
-		d = cluster.Delivery{Record: stored, Opaque: opaque}
+		d.Record = stored
 	}
 	p.c.mu.Unlock()
 	if p.onDeliveries != nil {
@@ -614,9 +618,9 @@ func (p *Producer) Produce(ctx context.Context, r *record.Record, opaque any) er
 
 // ProduceBatch produces b's records in order as Produce does (the fake
 // refuses none before sending: failures arrive as deliveries).
-func (p *Producer) ProduceBatch(ctx context.Context, b *cluster.Batch, refused func(opaque any, err error)) (int, error) {
+func (p *Producer) ProduceBatch(ctx context.Context, b *cluster.Batch, refused func(id int, err error)) (int, error) {
 	for i, m := range b.Messages() {
-		if err := p.Produce(ctx, b.Record(i).Clone(), m.Opaque); err != nil {
+		if err := p.produce(ctx, b.Record(i).Clone(), cluster.Delivery{ID: m.ID}); err != nil {
 			return i, err
 		}
 	}

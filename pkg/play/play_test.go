@@ -59,7 +59,7 @@ func playAll(t *testing.T, speed float64) *Tracker {
 			break
 		}
 		tr.TrackAll([]scenario.Event{ev}, nil, ids)
-		acked := []cluster.Delivery{{Record: &record.Record{Topic: ev.Topic}, Opaque: ids[0]}}
+		acked := []cluster.Delivery{{Record: &record.Record{Topic: ev.Topic}, ID: ids[0]}}
 		tr.Settle(acked, make([]Meta, 1))
 	}
 	return tr
@@ -281,8 +281,8 @@ func TestWaitPending(t *testing.T) {
 	}
 	go func() {
 		tr.Settle([]cluster.Delivery{
-			{Record: &record.Record{Topic: ev.Topic}, Opaque: ids[0]},
-			{Record: &record.Record{Topic: ev.Topic}, Opaque: ids[1], Err: errors.New("refused")},
+			{Record: &record.Record{Topic: ev.Topic}, ID: ids[0]},
+			{Record: &record.Record{Topic: ev.Topic}, ID: ids[1], Err: errors.New("refused")},
 		}, make([]Meta, 2))
 	}()
 	if !waitPending(context.Background(), tr) || tr.Pending() != maxPending-1 {

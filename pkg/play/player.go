@@ -44,7 +44,7 @@ type Cluster interface {
 // Produce copies what it keeps of r: the player reuses r and its bytes.
 type Producer interface {
 	Produce(ctx context.Context, r *record.Record, opaque any) error
-	ProduceBatch(ctx context.Context, b *cluster.Batch, refused func(opaque any, err error)) (int, error)
+	ProduceBatch(ctx context.Context, b *cluster.Batch, refused func(id int, err error)) (int, error)
 	Flush(ctx context.Context) int
 	Close()
 }
@@ -468,8 +468,8 @@ func (p *Player) produce(ctx, prodCtx context.Context, abort context.CancelCause
 	var rec record.Record // one for all: the batch copies it
 	batch := &cluster.Batch{}
 	var refusedErr error
-	refused := func(opaque any, err error) {
-		t.Failed(opaque.(int))
+	refused := func(id int, err error) {
+		t.Failed(id)
 		if refusedErr == nil {
 			refusedErr = err
 		}
@@ -489,7 +489,7 @@ func (p *Player) produce(ctx, prodCtx context.Context, abort context.CancelCause
 		t.TrackAll(evs, jsons, ids)
 		msgs := batch.Messages()
 		for k := range msgs {
-			msgs[k].Opaque = ids[k]
+			msgs[k].ID = ids[k]
 		}
 		clear(evs)
 		clear(jsons)
@@ -499,7 +499,7 @@ func (p *Player) produce(ctx, prodCtx context.Context, abort context.CancelCause
 		}
 		n, err := lr.prod.ProduceBatch(prodCtx, batch, refused)
 		for _, m := range batch.Messages()[n:] {
-			t.Failed(m.Opaque.(int))
+			t.Failed(m.ID)
 		}
 		batch.Reset()
 		if refusedErr != nil && err == nil {
@@ -554,7 +554,7 @@ func (p *Player) produce(ctx, prodCtx context.Context, abort context.CancelCause
 			jsons = append(jsons, json)
 		}
 		rec = record.Record{Topic: ev.Topic, Partition: -1, Timestamp: ev.Time, Key: ev.Key, Value: value}
-		batch.Add(&rec, nil)
+		batch.Add(&rec, 0)          // its ID is the tracker's, set in send
 		ev.Key, ev.Value = nil, nil // the batch holds copies
 		evs = append(evs, ev)
 	}

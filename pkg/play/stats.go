@@ -233,9 +233,9 @@ func (t *Tracker) Settle(ds []cluster.Delivery, metas []Meta) {
 		switch {
 		case d.Record == nil:
 		case d.Err != nil:
-			t.failed(d.Opaque.(int))
+			t.failed(d.ID)
 		default:
-			metas[i] = t.ack(d.Opaque.(int), d.Record.TP())
+			metas[i] = t.ack(d.ID, d.Record.TP())
 		}
 	}
 }

@@ -458,7 +458,7 @@ type cluster interface {
 // producer sends records (*kafka.Producer, *kafkafake.Producer), opened
 // with its delivery reports going to a function.
 type producer interface {
-	ProduceBatch(ctx context.Context, b *kafka.Batch, refused func(opaque any, err error)) (int, error)
+	ProduceBatch(ctx context.Context, b *kafka.Batch, refused func(id int, err error)) (int, error)
 	Flush(ctx context.Context) int
 	Close()
 }
@@ -533,7 +533,7 @@ func produceLines(ctx context.Context, opts *Options, in *bufio.Reader, conv *co
 	// A record refused before sending (a record over message.max.bytes)
 	// is a delivery failure like any other, counted in the one "N of M
 	// records failed" line; the next lines go on.
-	refused := func(opaque any, err error) { tally.add(kafka.Delivery{Err: err, Opaque: opaque}) }
+	refused := func(line int, err error) { tally.add(kafka.Delivery{Err: err, ID: line}) }
 	send := func() bool {
 		if batch.Len() == 0 {
 			return true
@@ -626,8 +626,8 @@ func (t *tally) addAll(ds []kafka.Delivery) {
 
 func (t *tally) note(d *kafka.Delivery) {
 	if d.Err != nil {
-		if line, ok := d.Opaque.(int); ok {
-			t.failedLines = append(t.failedLines, line)
+		if d.ID > 0 { // a line's record; a fatal error has none
+			t.failedLines = append(t.failedLines, d.ID)
 			if t.firstErr == nil {
 				t.firstErr = d.Err
 			}

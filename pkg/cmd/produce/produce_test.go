@@ -151,8 +151,8 @@ func TestTally(t *testing.T) {
 	ta.add(ok(0))
 	ta.add(ok(1))
 	ta.add(ok(1))
-	ta.add(kafka.Delivery{Record: &record.Record{}, Opaque: 7, Err: exitcode.Newf(exitcode.Unreachable, "timed out")})
-	ta.add(kafka.Delivery{Record: &record.Record{}, Opaque: 3, Err: errors.New("too large")})
+	ta.add(kafka.Delivery{Record: &record.Record{}, ID: 7, Err: exitcode.Newf(exitcode.Unreachable, "timed out")})
+	ta.add(kafka.Delivery{Record: &record.Record{}, ID: 3, Err: errors.New("too large")})
 	var buf bytes.Buffer
 	ta.report(&buf, "t", 0)
 	if buf.String() != "kx: produced 3 records to t (partition 0: 1, partition 1: 2)\n" {
