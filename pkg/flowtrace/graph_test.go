@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -153,6 +154,10 @@ func TestGraphAgreesWithReference(t *testing.T) {
 			}
 			if spilled := b.spill != nil; spilled != (maxKeys < want.Keys) {
 				t.Fatalf("max %d keys of %d: spilled %v", maxKeys, want.Keys, spilled)
+			}
+			// Unlinked while open: nothing is left however kx exits.
+			if left, _ := os.ReadDir(dir); len(left) > 0 && runtime.GOOS != "windows" {
+				t.Errorf("spilling: %s has a name in the temporary directory", left[0].Name())
 			}
 			got, err := b.Graph()
 			if err != nil {

@@ -17,12 +17,14 @@ import (
 // in one bucket. finish then builds one bucket's rows at a time in memory
 // and writes them to a rows file that Graph's walks read in order. Memory
 // is then one bucket's rows whatever the number of keys; the disk holds
-// spillEntry bytes per record and 8 bytes per key and topic, until close.
+// spillEntry bytes per record and 8 bytes per key and topic, until close
+// or kx's exit.
 type keySpill struct {
 	dir     string
 	width   int
 	buckets []spillFile
 	rows    *os.File // written by finish
+	built   bool
 	keys    int
 	err     error // the first write error
 }
@@ -41,8 +43,9 @@ const (
 	spillMaxWidth = 1 << 16
 )
 
-// newKeySpill creates the bucket files in a new directory under dir (the
-// system's temporary directory when empty).
+// newKeySpill creates the bucket files and the rows file in a new
+// directory under dir (the system's temporary directory when empty), then
+// unlinks them.
 func newKeySpill(dir string, width int) (*keySpill, error) {
 	d, err := os.MkdirTemp(dir, "kx-flow-")
 	if err != nil {
@@ -57,7 +60,23 @@ func newKeySpill(dir string, width int) (*keySpill, error) {
 		}
 		s.buckets[i] = spillFile{f: f, w: bufio.NewWriterSize(f, 16<<10)}
 	}
+	if s.rows, err = os.Create(filepath.Join(d, "rows")); err != nil {
+		s.close()
+		return nil, spillError(err)
+	}
+	s.unlink()
 	return s, nil
+}
+
+// unlink removes the names of the open files and the directory where the
+// system allows it (not Windows): the files then go when kx exits,
+// however it exits (a second Ctrl-C does not run close).
+func (s *keySpill) unlink() {
+	for _, b := range s.buckets {
+		os.Remove(b.f.Name())
+	}
+	os.Remove(s.rows.Name())
+	os.Remove(s.dir)
 }
 
 // spillError says what failed and what to do about it.
@@ -96,19 +115,15 @@ func (s *keySpill) moveIn(t *keyTable) {
 // finish builds each bucket's rows, writes them to the rows file and
 // removes the bucket; once.
 func (s *keySpill) finish() error {
-	if s.err == nil && s.rows == nil {
+	if s.err == nil && !s.built {
+		s.built = true
 		s.err = s.build()
 	}
 	return s.err
 }
 
 func (s *keySpill) build() error {
-	rows, err := os.Create(filepath.Join(s.dir, "rows"))
-	if err != nil {
-		return spillError(err)
-	}
-	s.rows = rows
-	w := bufio.NewWriterSize(rows, 256<<10)
+	w := bufio.NewWriterSize(s.rows, 256<<10)
 	row := make([]int64, 0, s.width)
 	out := make([]byte, 8*s.width)
 	for i := range s.buckets {
@@ -157,7 +172,6 @@ func (s *keySpill) bucketTable(i int) (*keyTable, error) {
 		t.reached(h, int(binary.LittleEndian.Uint16(e[16:])), ms)
 	}
 	b.f.Close()
-	os.Remove(b.f.Name())
 	b.f = nil
 	return &t, nil
 }
