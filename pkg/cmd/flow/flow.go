@@ -70,7 +70,7 @@ counted but not correlated. --from and --to bound the read as in kx tail
 
 Up to 65,536 keys are kept in memory (about 50 bytes each for six
 topics); past that, flow moves them to temporary files in $TMPDIR (about
-18 bytes per record read, removed when flow ends), so its memory stays
+18 bytes per record read, freed when flow ends), so its memory stays
 flat whatever the size of the log: set TMPDIR to a directory with room.
 
 Output: a table of edges then nodes; -o ndjson one object per edge
