@@ -35,13 +35,15 @@ type FlowBuilder struct {
 
 	// MaxKeys is the number of keys kept in memory before they go to
 	// temporary files under TempDir (the system's when empty); 0: never.
+	// When the files cannot be made, the keys stay in memory and Warn
+	// (when set) is told why.
 	MaxKeys int
 	TempDir string
+	Warn    func(error)
 
 	mu      sync.Mutex
 	keys    keyTable
 	spill   *keySpill // once the keys passed MaxKeys
-	err     error     // from starting the spill
 	records []int64   // per topic
 }
 
@@ -160,7 +162,7 @@ func (b *FlowBuilder) reached(h uint64, ti int, ms int64) {
 		return
 	}
 	b.keys.reached(h, ti, ms)
-	if b.MaxKeys > 0 && b.keys.len() >= b.MaxKeys && b.err == nil && len(b.topics) <= spillMaxWidth {
+	if b.MaxKeys > 0 && b.keys.len() >= b.MaxKeys && len(b.topics) <= spillMaxWidth {
 		b.startSpill()
 	}
 }
@@ -169,7 +171,11 @@ func (b *FlowBuilder) reached(h uint64, ti int, ms int64) {
 func (b *FlowBuilder) startSpill() {
 	s, err := newKeySpill(b.TempDir, len(b.topics))
 	if err != nil {
-		b.err = err
+		// Memory then grows with the keys, as it did before spilling.
+		b.MaxKeys = 0
+		if b.Warn != nil {
+			b.Warn(err)
+		}
 		return
 	}
 	s.moveIn(&b.keys)
@@ -346,9 +352,6 @@ func (b *FlowBuilder) eachKey(fn func(vs []visit)) error {
 
 // failed is the error that stopped the builder. b.mu is held.
 func (b *FlowBuilder) failed() error {
-	if b.err != nil {
-		return b.err
-	}
 	if b.spill != nil {
 		return b.spill.err
 	}

@@ -5,6 +5,7 @@ package flow
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"strconv"
 	"time"
 
@@ -72,6 +73,9 @@ Up to 65,536 keys are kept in memory (about 50 bytes each for six
 topics); past that, flow moves them to temporary files in $TMPDIR (about
 18 bytes per record read, freed when flow ends), so its memory stays
 flat whatever the size of the log: set TMPDIR to a directory with room.
+When no file can be made there, a warning says so and the keys stay in
+memory; a write that fails once they are in files (a full disk) stops
+flow with exit 7.
 
 Output: a table of edges then nodes; -o ndjson one object per edge
 {type:"edge", from, to, keys, p50_ms, p95_ms, max_ms} and per node
@@ -156,6 +160,9 @@ func infer(ctx context.Context, client cluster, open consume.Opener, opts *Optio
 		b.MaxKeys = 0
 	}
 	b.TempDir = opts.tempDir
+	b.Warn = func(err error) {
+		fmt.Fprintf(opts.IO.ErrOut, "kx: warning: flow: %v; the keys stay in memory\n", err)
+	}
 	topics, err := meta.Resolve(flow.Topics())
 	if err != nil {
 		return flowtrace.Graph{}, err
