@@ -113,7 +113,7 @@ func (s *keySpill) moveIn(t *keyTable) {
 }
 
 // finish builds each bucket's rows, writes them to the rows file and
-// removes the bucket; once.
+// closes the bucket (its space is freed); once.
 func (s *keySpill) finish() error {
 	if s.err == nil && !s.built {
 		s.built = true
@@ -148,7 +148,7 @@ func (s *keySpill) build() error {
 	return nil
 }
 
-// bucketTable reads bucket i back into a key table and removes its file.
+// bucketTable reads bucket i back into a key table and closes its file.
 func (s *keySpill) bucketTable(i int) (*keyTable, error) {
 	b := &s.buckets[i]
 	if err := b.w.Flush(); err != nil {
@@ -197,7 +197,8 @@ func (s *keySpill) eachRow(fn func(row []int64)) error {
 	return nil
 }
 
-// close removes the files.
+// close closes the files, which frees them, and removes what still has a
+// name (where unlink could not remove it).
 func (s *keySpill) close() {
 	for _, b := range s.buckets {
 		if b.f != nil {
