@@ -687,8 +687,8 @@ func (p *Producer) deliver(drs []C.kx_dr, opaques []any, topicName func(*C.char)
 			}
 		}
 		d := Delivery{Record: r, Opaque: opaques[i]}
-		if id := uintptr(m.opaque); id&1 == 1 {
-			d.ID = int(id >> 1)
+		if id, ok := batchID(uintptr(m.opaque)); ok {
+			d.ID = id
 		}
 		if m.err != 0 {
 			d.Err = p.owner.classify("produce to "+r.Topic, ck.NewError(ck.ErrorCode(m.err), "", false))
@@ -718,11 +718,14 @@ func (p *Producer) putOpaque(v any) uintptr {
 	return uintptr(p.opaques.Put(v)) << 1
 }
 
-// batchOpaque is the opaque of a batch message of ID id (not negative).
+// batchOpaque is the opaque of a batch message of ID id (not negative);
+// batchID reads it back.
 func batchOpaque(id int) uintptr { return uintptr(id)<<1 | 1 }
 
+func batchID(opaque uintptr) (int, bool) { return int(opaque >> 1), opaque&1 == 1 }
+
 func (p *Producer) dropOpaque(id uintptr) {
-	if id == 0 || id&1 == 1 {
+	if _, batch := batchID(id); id == 0 || batch {
 		return
 	}
 	p.omu.Lock()
@@ -739,8 +742,8 @@ func (p *Producer) takeOpaques(drs []C.kx_dr, dst []any) []any {
 		switch {
 		case id == 0:
 			dst = append(dst, nil)
-		case id&1 == 1:
-			dst = append(dst, nil) // an ID (deliver)
+		case id&1 == 1: // a batch message's ID: deliver reads it
+			dst = append(dst, nil)
 		default:
 			if !locked {
 				p.omu.Lock()

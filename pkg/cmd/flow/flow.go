@@ -39,8 +39,8 @@ type Options struct {
 	// Decoder builds the Schema Registry decoder (nil: none).
 	Decoder func(cmdutil.SchemaFlags) (*cmdutil.RecordDecoder, error)
 	Schema  cmdutil.SchemaFlags
-	// maxKeys (tests): keys kept in memory, > 0; < 0 never spills; 0
-	// the builder's default. tempDir: where spilled keys go ("": $TMPDIR).
+	// maxKeys (tests): keys kept in memory (0: the builder's default).
+	// tempDir: where spilled keys go ("": $TMPDIR).
 	maxKeys int
 	tempDir string
 }
@@ -153,11 +153,8 @@ func infer(ctx context.Context, client cluster, open consume.Opener, opts *Optio
 		return flowtrace.Graph{}, cmdutil.UsageErrorf("--field: %v", err)
 	}
 	defer b.Close()
-	switch {
-	case opts.maxKeys > 0:
+	if opts.maxKeys > 0 {
 		b.MaxKeys = opts.maxKeys
-	case opts.maxKeys < 0:
-		b.MaxKeys = 0
 	}
 	b.TempDir = opts.tempDir
 	b.Warn = func(err error) {
