@@ -593,6 +593,11 @@ func (p *Producer) Produce(ctx context.Context, r *record.Record, opaque any) er
 
 // produce stores r and reports d with its outcome.
 func (p *Producer) produce(ctx context.Context, r *record.Record, d cluster.Delivery) error {
+	// As the adapter: a record is either refused (nothing stored, no
+	// report) or stored and then always reported.
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	p.c.mu.Lock()
 	// The report carries a copy, as the real producer's does: callers
 	// reuse r.
@@ -608,12 +613,8 @@ func (p *Producer) produce(ctx context.Context, r *record.Record, d cluster.Deli
 		p.onDeliveries([]cluster.Delivery{d})
 		return nil
 	}
-	select {
-	case p.deliveries <- d:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	p.deliveries <- d
+	return nil
 }
 
 // ProduceBatch produces b's records in order as Produce does (the fake
