@@ -86,13 +86,15 @@ const (
 	kResolve                 // a resolve phase begins
 )
 
+// item is 32 bytes, so a node's four children share two cache lines. A
+// start item's flow number is Generator.nextStart[phase]: a phase has
+// one start scheduled at a time.
 type item struct {
 	at    time.Duration
 	order uint64 // insertion order breaks ties deterministically
-	kind  itemKind
-	phase int
-	n     int
 	fl    *flowState
+	phase int32
+	kind  itemKind
 }
 
 // itemHeap is a 4-ary min-heap of items by (at, order), written out for
@@ -152,16 +154,24 @@ func (h *itemHeap) pop() item {
 }
 
 type flowState struct {
-	id        int64
-	fl        *flow
-	pc        int
-	ctx       []any // per context slot (Scenario.slots), for from: and $ctx
+	id  int64
+	fl  *flow
+	pc  int
+	ctx []any // per context slot (Scenario.slots), for from: and $ctx
+	// ctxBuf holds ctx when the scenario has few slots: the flow's values
+	// are then in the object the step queue points to, one cache miss
+	// instead of two when the flow's next step is built.
+	ctxBuf    [inlineSlots]any
 	iterating bool
 	iter      int
 	iterN     int
 	items     []any
 	pending   time.Duration // branch delays not yet applied
 }
+
+// inlineSlots is the most context slots kept inside flowState (the demo
+// has 8).
+const inlineSlots = 8
 
 // Generator produces a scenario's events in time order. It is not safe for
 // concurrent use.
@@ -179,6 +189,7 @@ type Generator struct {
 	err       error
 	jqParams  []map[string]any // per phaseParams index
 	starts    []int            // flows each phase starts
+	nextStart []int            // the number of each phase's start item
 	lastPhase int              // cached phase lookup
 	// Per emit step (instr.id): sizes is the largest value encoded so
 	// far, so the next one's buffer starts that large instead of growing
@@ -233,11 +244,12 @@ func NewGenerator(s *Scenario, opts GeneratorOptions) *Generator {
 	for i, p := range s.Phases {
 		n := p.ExpectedFlows(opts.RateScale)
 		g.starts = append(g.starts, n)
+		g.nextStart = append(g.nextStart, 0)
 		if n > 0 {
-			g.push(item{at: g.startAt(i, 0), kind: kStart, phase: i})
+			g.push(item{at: g.startAt(i, 0), kind: kStart, phase: int32(i)})
 		}
 		if p.Resolve {
-			g.push(item{at: p.Start, kind: kResolve, phase: i})
+			g.push(item{at: p.Start, kind: kResolve, phase: int32(i)})
 		}
 	}
 	return g
@@ -287,12 +299,19 @@ func (g *Generator) Next() (Event, bool) {
 			if g.stop || g.cut(it.at) {
 				continue
 			}
-			if it.n+1 < g.starts[it.phase] {
-				g.push(item{at: g.startAt(it.phase, it.n+1), kind: kStart, phase: it.phase, n: it.n + 1})
+			ph := int(it.phase)
+			if n := g.nextStart[ph] + 1; n < g.starts[ph] {
+				g.nextStart[ph] = n
+				g.push(item{at: g.startAt(ph, n), kind: kStart, phase: it.phase})
 			}
 			g.nextFlow++
 			g.stats.FlowsStarted++
-			fl := &flowState{id: g.nextFlow, fl: g.pickFlow(it.phase), ctx: make([]any, len(g.s.slots))}
+			fl := &flowState{id: g.nextFlow, fl: g.pickFlow(ph)}
+			if k := len(g.s.slots); k <= inlineSlots {
+				fl.ctx = fl.ctxBuf[:k:k]
+			} else {
+				fl.ctx = make([]any, k)
+			}
 			g.advance(fl, it.at)
 		case kResolve:
 			if g.cut(it.at) {

@@ -3,6 +3,7 @@ package scenario
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -416,4 +417,50 @@ func BenchmarkGeneratorUnpaced(b *testing.B) {
 		n++
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "events/s")
+}
+
+// TestManyContextSlots: a flow reading more context slots than flowState
+// keeps inline gets them from its own slice, with the same values.
+func TestManyContextSlots(t *testing.T) {
+	var fields, reads strings.Builder
+	const n = inlineSlots + 3
+	for i := range n {
+		fmt.Fprintf(&fields, "      f%d: {int: [0, 1000000]}\n", i)
+		fmt.Fprintf(&reads, "      g%d: {from: a.f%d}\n", i, i)
+	}
+	src := "name: many\ntopics:\n  - {name: t, partitions: 1, key: id}\n" +
+		"templates:\n  a:\n    topic: t\n    fields:\n      id: {sequence: \"A-%d\"}\n" + fields.String() +
+		"  b:\n    topic: t\n    fields:\n      id: {from: a.id}\n" + reads.String() +
+		"flows:\n  f:\n    steps:\n      - {emit: a, as: a}\n      - {emit: b, after: 10ms}\n" +
+		"phases:\n  - {name: p, duration: 1s, count: 20}\n"
+	s, err := Parse("many.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.slots) <= inlineSlots {
+		t.Fatalf("%d slots, want more than %d", len(s.slots), inlineSlots)
+	}
+	firsts := map[string]map[string]any{}
+	seconds := 0
+	for _, ev := range collect(s, GeneratorOptions{Seed: 3}) {
+		var v map[string]any
+		if err := json.Unmarshal(ev.Value, &v); err != nil {
+			t.Fatal(err)
+		}
+		id := v["id"].(string)
+		a, ok := firsts[id]
+		if !ok {
+			firsts[id] = v
+			continue
+		}
+		seconds++
+		for i := range n {
+			if got, want := v[fmt.Sprintf("g%d", i)], a[fmt.Sprintf("f%d", i)]; got != want {
+				t.Fatalf("%s: g%d = %v, want f%d = %v", id, i, got, i, want)
+			}
+		}
+	}
+	if len(firsts) != 20 || seconds != 20 {
+		t.Fatalf("%d flows, %d second events; want 20 and 20", len(firsts), seconds)
+	}
 }
