@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"time"
+	"unsafe"
 )
 
 // GeneratorOptions parameterise one run of a scenario.
@@ -294,6 +295,11 @@ func (g *Generator) StopStarting() { g.stop = true }
 func (g *Generator) Next() (Event, bool) {
 	for len(g.h) > 0 {
 		it := g.h.pop()
+		if len(g.h) > 0 && g.h[0].fl != nil {
+			// The next flow's state (context slots included) arrives
+			// in cache while this item is handled.
+			prefetch(unsafe.Pointer(g.h[0].fl))
+		}
 		switch it.kind {
 		case kStart:
 			if g.stop || g.cut(it.at) {
