@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"maps"
 	"strings"
 	"testing"
 	"time"
@@ -295,9 +296,50 @@ func TestWaitPending(t *testing.T) {
 func TestCountsPeak(t *testing.T) {
 	c := newCounts()
 	for _, sec := range []int64{1, 1, 2, 2, 1, 3, 1, 2} {
-		c.add(sec, "")
+		c.add(sec, -1, false)
 	}
 	if c.PeakPerSec != 4 || c.Events != 8 {
 		t.Errorf("peak %d of %d events, want 4 of 8 (second 1)", c.PeakPerSec, c.Events)
+	}
+}
+
+// TestSettleCounts: a batch of reports counts each acknowledged record
+// once on its partition however the partitions interleave, a failed one
+// as failed, a report without a record not at all; statuses count per
+// topic whatever order they come in.
+func TestSettleCounts(t *testing.T) {
+	s, err := scenario.Parse("t.yaml", []byte(testScenario))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := NewTracker(s, start)
+	pay := scenario.Event{Topic: "payments", TopicIndex: 1, PhaseIndex: 0, Time: start}
+	statuses := []string{"SUCCESS", "ERROR", "ERROR", "SUCCESS", "", "SUCCESS"}
+	evs := make([]scenario.Event, len(statuses))
+	for i, st := range statuses {
+		evs[i] = pay
+		if st != "" {
+			evs[i].Tags = []scenario.Tag{{Name: "status", Value: st}}
+		}
+	}
+	ids := make([]int, len(evs))
+	tr.TrackAll(evs, nil, ids)
+	on := func(p int32) *record.Record { return &record.Record{Topic: "payments", Partition: p} }
+	tr.Settle([]cluster.Delivery{
+		{Record: on(0), ID: ids[0]}, {Record: on(0), ID: ids[1]}, {Record: on(1), ID: ids[2]},
+		{Record: on(0), ID: ids[3]}, {Record: on(1), ID: ids[4], Err: errors.New("refused")},
+		{Err: errors.New("fatal")},
+	}, make([]Meta, 6))
+	want := map[record.TopicPartition]int64{{Topic: "payments", Partition: 0}: 3, {Topic: "payments", Partition: 1}: 1}
+	if got := tr.AckedByPartition(); !maps.Equal(got, want) {
+		t.Errorf("acked by partition %v, want %v", got, want)
+	}
+	if tr.Pending() != 1 {
+		t.Errorf("pending %d, want 1 (ids[5] unreported)", tr.Pending())
+	}
+	topics, _, _ := tr.Totals()
+	c := topics[1].Counts
+	if c.Acked != 4 || c.Failed != 1 || c.Incidents != 2 || !maps.Equal(c.Statuses, map[string]int64{"SUCCESS": 3, "ERROR": 2}) {
+		t.Errorf("payments: acked %d failed %d incidents %d statuses %v; want 4, 1, 2, SUCCESS 3 ERROR 2", c.Acked, c.Failed, c.Incidents, c.Statuses)
 	}
 }

@@ -42,17 +42,24 @@ type Counts struct {
 	// the map is seldom read).
 	sec, inSec int64
 	buckets    map[int64]int64
+	// byStatus counts events by the index of their status in the
+	// tracker's statuses: Statuses is filled from it when read (sync).
+	byStatus []int64
 }
 
 func newCounts() *Counts {
 	return &Counts{Statuses: map[string]int64{}, buckets: map[int64]int64{}}
 }
 
-func (c *Counts) add(sec int64, status string) {
+// add counts an event of second sec with status number st (-1: none).
+func (c *Counts) add(sec int64, st int, incident bool) {
 	c.Events++
-	if status != "" {
-		c.Statuses[status]++
-		if IsIncident(status) {
+	if st >= 0 {
+		if st >= len(c.byStatus) {
+			c.byStatus = append(c.byStatus, make([]int64, st+1-len(c.byStatus))...)
+		}
+		c.byStatus[st]++
+		if incident {
 			c.Incidents++
 		}
 	}
@@ -64,6 +71,15 @@ func (c *Counts) add(sec int64, status string) {
 	}
 	c.inSec++
 	c.PeakPerSec = max(c.PeakPerSec, c.inSec)
+}
+
+// sync fills Statuses from byStatus; names are the tracker's statuses.
+func (c *Counts) sync(names []string) {
+	for i, n := range c.byStatus {
+		if n > 0 {
+			c.Statuses[names[i]] = n
+		}
+	}
 }
 
 // Meta is what the player keeps of a sent event until its delivery report.
@@ -100,7 +116,16 @@ type Tracker struct {
 	phase    int
 	notices  []Notice
 	seen     map[string]bool
-	// pending counts events sent and not yet acknowledged or failed.
+	// statuses are the status tags seen, numbered in order of first
+	// sight (statusNum), and whether each is an incident: one map lookup
+	// an event, none when it has the previous event's status.
+	statuses  []string
+	incident  []bool
+	statusNum map[string]int
+	lastSt    int
+	// pending counts events sent and not yet acknowledged or failed,
+	// updated once a batch: the producing and the delivery goroutines
+	// both write it.
 	pending atomic.Int64
 	// inFlight holds the Meta of each record handed to the producer, by
 	// the id Track returns (its delivery's opaque): an int in librdkafka's
@@ -117,6 +142,7 @@ func NewTracker(s *scenario.Scenario, start time.Time) *Tracker {
 	t := &Tracker{
 		start: start, phases: s.Phases, flows: make([]int64, len(s.Phases)),
 		acked: map[record.TopicPartition]int64{}, phase: -1, seen: map[string]bool{},
+		statusNum: map[string]int{}, lastSt: -1,
 	}
 	for _, tp := range s.Topics {
 		t.topics = append(t.topics, tp.Name)
@@ -133,19 +159,40 @@ func NewTracker(s *scenario.Scenario, start time.Time) *Tracker {
 func (t *Tracker) Sent(ev *scenario.Event) Meta {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	t.pending.Add(1)
 	return t.sent(ev)
 }
 
-// sent is Sent with t.mu held.
+// statusNumber returns status's number in t.statuses (-1 for none) and
+// whether it is an incident.
+func (t *Tracker) statusNumber(status string) (int, bool) {
+	if status == "" {
+		return -1, false
+	}
+	if t.lastSt >= 0 && t.statuses[t.lastSt] == status {
+		return t.lastSt, t.incident[t.lastSt]
+	}
+	st, ok := t.statusNum[status]
+	if !ok {
+		st = len(t.statuses)
+		t.statuses = append(t.statuses, status)
+		t.incident = append(t.incident, IsIncident(status))
+		t.statusNum[status] = st
+	}
+	t.lastSt = st
+	return st, t.incident[st]
+}
+
+// sent is Sent with t.mu held, pending not counted.
 func (t *Tracker) sent(ev *scenario.Event) Meta {
-	t.pending.Add(1)
 	m := Meta{topic: ev.TopicIndex, phase: ev.PhaseIndex, Time: ev.Time}
 	if m.phase >= len(t.phaseC) {
 		m.phase = -1 // not among the phases played
 	}
 	sec := int64(ev.Time.Sub(t.start) / time.Second)
 	status := ev.Tag("status")
-	t.topicC[m.topic].add(sec, status)
+	st, incident := t.statusNumber(status)
+	t.topicC[m.topic].add(sec, st, incident)
 	t.lastAt = ev.At
 	for t.phase+1 < len(t.phases) && t.phases[t.phase+1].Start <= ev.At {
 		t.phase++
@@ -153,13 +200,13 @@ func (t *Tracker) sent(ev *scenario.Event) Meta {
 		t.notices = append(t.notices, Notice{At: p.Start, Text: "phase " + p.Name + " " + describePhase(p)})
 	}
 	if m.phase >= 0 {
-		t.phaseC[m.phase].add(sec, status)
+		t.phaseC[m.phase].add(sec, st, incident)
 		if ev.FlowID > t.lastFlow {
 			// Flow ids grow as flows start: a new id is a new flow.
 			t.lastFlow = ev.FlowID
 			t.flows[m.phase]++
 		}
-		if IsIncident(status) {
+		if incident {
 			key := ev.Phase + "\x00" + ev.Topic + "\x00" + status
 			if !t.seen[key] {
 				t.seen[key] = true
@@ -179,6 +226,7 @@ func (t *Tracker) sent(ev *scenario.Event) Meta {
 func (t *Tracker) TrackAll(evs []scenario.Event, jsons [][]byte, ids []int) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	t.pending.Add(int64(len(evs)))
 	for i := range evs {
 		var json []byte
 		if jsons != nil {
@@ -194,14 +242,14 @@ func (t *Tracker) track(ev *scenario.Event, json []byte) int {
 	return t.inFlight.Put(m)
 }
 
-func (t *Tracker) ack(id int, tp record.TopicPartition) Meta {
-	t.pending.Add(-1)
+// ack counts an acknowledged record; its partition's count is the
+// caller's (Settle counts a run of one partition's records at once).
+func (t *Tracker) ack(id int) Meta {
 	m := t.inFlight.Take(id)
 	t.topicC[m.topic].Acked++
 	if m.phase >= 0 {
 		t.phaseC[m.phase].Acked++
 	}
-	t.acked[tp]++
 	return m
 }
 
@@ -209,11 +257,12 @@ func (t *Tracker) ack(id int, tp record.TopicPartition) Meta {
 func (t *Tracker) Failed(id int) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	t.pending.Add(-1)
 	t.failed(id)
 }
 
+// failed counts a failed record, pending not counted.
 func (t *Tracker) failed(id int) {
-	t.pending.Add(-1)
 	m := t.inFlight.Take(id)
 	t.topicC[m.topic].Failed++
 	if m.phase >= 0 {
@@ -228,16 +277,33 @@ func (t *Tracker) failed(id int) {
 func (t *Tracker) Settle(ds []cluster.Delivery, metas []Meta) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	// A batch's reports come a partition at a time: count each run of
+	// one partition's acknowledgements with one map update.
+	var run record.TopicPartition
+	var inRun, settled int64
 	for i := range ds {
 		d := &ds[i]
 		switch {
 		case d.Record == nil:
+			continue
 		case d.Err != nil:
 			t.failed(d.ID)
 		default:
-			metas[i] = t.ack(d.ID, d.Record.TP())
+			metas[i] = t.ack(d.ID)
+			if tp := d.Record.TP(); tp != run || inRun == 0 {
+				if inRun > 0 {
+					t.acked[run] += inRun
+				}
+				run, inRun = tp, 0
+			}
+			inRun++
 		}
+		settled++
 	}
+	if inRun > 0 {
+		t.acked[run] += inRun
+	}
+	t.pending.Add(-settled)
 }
 
 // Behind records how late an event was sent compared with its schedule.
@@ -291,6 +357,7 @@ func (t *Tracker) Snapshot(duration time.Duration) Snapshot {
 		s.Acked += c.Acked
 		s.Failed += c.Failed
 		s.Topics = append(s.Topics, TopicCount{Topic: t.topics[i], Events: c.Events, Acked: c.Acked})
+		c.sync(t.statuses)
 		for st, n := range c.Statuses {
 			if IsIncident(st) {
 				s.Incidents[st] += n
@@ -321,10 +388,12 @@ func (t *Tracker) Totals() ([]TopicReport, []PhaseReport, time.Duration) {
 	defer t.mu.Unlock()
 	var topics []TopicReport
 	for i, c := range t.topicC {
+		c.sync(t.statuses)
 		topics = append(topics, TopicReport{Topic: t.topics[i], Counts: *c})
 	}
 	var phases []PhaseReport
 	for i, c := range t.phaseC {
+		c.sync(t.statuses)
 		p := t.phases[i]
 		phases = append(phases, PhaseReport{
 			Phase: p.Name, Start: FormatClock(p.Start), End: FormatClock(p.End()),
