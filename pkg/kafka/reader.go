@@ -147,9 +147,16 @@ func (r *Reader) Pause(tps []TP) error {
 // past it, the commit and the consumer's close finish in the background
 // and Close reports the commit as not answered, so the caller never
 // claims offsets the group may not hold.
+//
+// A reader outside a group (assigned) has nothing to commit or leave: it
+// is closed in the background. confluent-kafka-go's close polls for its
+// end every 100 ms, which every bounded read (kx tail -e, each round of
+// kx trace) waited once; a process that exits first only drops the
+// connection.
 func (r *Reader) Close() error {
 	if !r.group {
-		return r.closeClient()
+		go r.closeClient()
+		return nil
 	}
 	done := make(chan error, 1)
 	go func() {
