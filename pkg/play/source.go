@@ -11,7 +11,9 @@ import (
 
 // eventSource runs the generator in a goroutine of its own, a batch ahead
 // of the producer, so generating an event and queueing the one before it
-// use both cores. Once ctx ends (Ctrl-C) or interrupt is called it starts
+// use both cores. The generator leaves most events' JSON to be encoded
+// here, on the consumer's side (next): an unpaced run waits on the
+// generator, while the producer had time to spare. Once ctx ends (Ctrl-C) or interrupt is called it starts
 // no new flow and drains the flows in flight, so no order chain is left
 // half-sent.
 type eventSource struct {
@@ -28,12 +30,16 @@ type eventSource struct {
 	interrupted bool
 }
 
-// batch is events generated ahead and the arena holding their values: it
-// is reused once the consumer has moved on, so an event's Value is valid
-// only until the next call to next.
+// batch is events generated ahead and the arenas holding their values:
+// arena the values the generator encoded, vals the field values of those
+// left to next, enc what next encodes them into. It is reused once the
+// consumer has moved on, so an event's Value is valid only until the
+// next call to next.
 type batch struct {
 	events []scenario.Event
 	arena  []byte
+	vals   []any
+	enc    []byte
 }
 
 // sourceBatch is the most events generated ahead in one batch; two
@@ -66,7 +72,8 @@ func (s *eventSource) run(ctx context.Context, paced bool) {
 		select {
 		case b = <-s.free:
 		default:
-			b = &batch{events: make([]scenario.Event, 0, sourceBatch), arena: make([]byte, 0, 64<<10)}
+			b = &batch{events: make([]scenario.Event, 0, sourceBatch), arena: make([]byte, 0, 16<<10),
+				vals: make([]any, 0, 8*sourceBatch), enc: make([]byte, 0, 64<<10)}
 		}
 		last := false
 		for len(b.events) < sourceBatch {
@@ -78,8 +85,8 @@ func (s *eventSource) run(ctx context.Context, paced bool) {
 				last = true
 				break
 			}
-			ev, arena, ok := s.g.NextInto(b.arena)
-			b.arena = arena
+			ev, arena, vals, ok := s.g.NextDeferred(b.arena, b.vals)
+			b.arena, b.vals = arena, vals
 			if !ok {
 				last = true
 				break
@@ -121,7 +128,9 @@ func (s *eventSource) next(ctx context.Context) (scenario.Event, bool) {
 	for s.cur == nil || s.i >= len(s.cur.events) {
 		if s.cur != nil {
 			clear(s.cur.events)
+			clear(s.cur.vals)
 			s.cur.events, s.cur.arena = s.cur.events[:0], s.cur.arena[:0]
+			s.cur.vals, s.cur.enc = s.cur.vals[:0], s.cur.enc[:0]
 			select {
 			case s.free <- s.cur:
 			default:
@@ -134,9 +143,10 @@ func (s *eventSource) next(ctx context.Context) (scenario.Event, bool) {
 		}
 		s.cur, s.i = b, 0
 	}
-	ev := s.cur.events[s.i]
+	ev := &s.cur.events[s.i]
 	s.i++
-	return ev, true
+	s.cur.enc = ev.Encode(s.cur.enc)
+	return *ev, true
 }
 
 // close stops the generator's goroutine and waits for it: after close the

@@ -52,6 +52,34 @@ type Event struct {
 	// Tags holds the template's tags (e.g. status=ERROR) for statistics,
 	// in declaration order; empty values are left out.
 	Tags []Tag
+
+	// in, vals and id are what Encode needs of an event NextDeferred
+	// left unencoded (in is nil once it is encoded).
+	in   *instr
+	vals []any
+	id   [36]byte
+}
+
+// Encode appends the value, then the key, of an event NextDeferred left
+// unencoded to arena and sets Value and Key to them; it returns the grown
+// arena. An event already encoded is left as it is.
+func (e *Event) Encode(arena []byte) []byte {
+	if e.in == nil {
+		return arena
+	}
+	start := len(arena)
+	arena = appendEvent(arena, e.in, e.vals, &e.id)
+	e.Value = arena[start:len(arena):len(arena)]
+	if k := e.in.keyIdx; k >= 0 {
+		start = len(arena)
+		if arena = appendKey(arena, e.vals[k]); len(arena) > start {
+			e.Key = arena[start:len(arena):len(arena)]
+		} else if e.vals[k] != nil {
+			e.Key = []byte{}
+		}
+	}
+	e.in, e.vals = nil, nil
+	return arena
 }
 
 // Tag is one tag of an event.
@@ -200,9 +228,13 @@ type Generator struct {
 	objs  []map[string]any
 	vals  []any // the values of the event being built
 	env   jqEnv // of the expression being evaluated (runJQ)
-	// arena, during NextInto, is where event values are appended.
-	arena   []byte
-	arenaOn bool
+	// arena, during NextInto and NextDeferred, is where event values
+	// are appended; valArena, during NextDeferred, where the values of
+	// the events left unencoded are kept.
+	arena    []byte
+	arenaOn  bool
+	valArena []any
+	deferOn  bool
 	// runID is opts.RunID boxed once, not once per event.
 	runID any
 	// lastMs and lastStamp are the latest default-format timestamp: the
@@ -350,6 +382,23 @@ func (g *Generator) NextInto(arena []byte) (Event, []byte, bool) {
 	arena = g.arena
 	g.arena, g.arenaOn = nil, false
 	return ev, arena, ok
+}
+
+// NextDeferred is NextInto leaving the event's value and key unencoded,
+// its field values appended to vals instead: the caller encodes it
+// (Event.Encode), on another goroutine if it likes, after which it is done
+// with vals. Encoding is a fifth of the generator's work, and unpaced play
+// waits on the generator. An event whose fields an expression reads (the
+// object they read is reused) is encoded into arena at once, as by
+// NextInto. It returns the grown arena and vals.
+func (g *Generator) NextDeferred(arena []byte, vals []any) (Event, []byte, []any, bool) {
+	g.arena, g.arenaOn = arena, true
+	g.valArena, g.deferOn = vals, true
+	ev, ok := g.Next()
+	arena, vals = g.arena, g.valArena
+	g.arena, g.arenaOn = nil, false
+	g.valArena, g.deferOn = nil, false
+	return ev, arena, vals, ok
 }
 
 // cut reports whether t is past GeneratorOptions.Until.
@@ -589,12 +638,18 @@ func (g *Generator) build(fl *flowState, in *instr, at time.Duration, pi int, cu
 	}
 	in.store(fl.ctx, obj, vals)
 
+	// Values no expression can reach are not changed once made (the
+	// event's object, reused, is only built when one can): an event
+	// without that object may be encoded later.
+	deferred := g.deferOn && obj == nil
 	var buf []byte
-	if g.arenaOn {
+	switch {
+	case deferred: // Event.Encode, with the values kept below
+	case g.arenaOn:
 		start := len(g.arena)
 		g.arena = appendEvent(g.arena, in, vals, &id)
 		buf = g.arena[start:len(g.arena):len(g.arena)]
-	} else {
+	default:
 		buf = make([]byte, 0, max(256, g.sizes[in.id]))
 		buf = appendEvent(buf, in, vals, &id)
 		if len(buf) > g.sizes[in.id] {
@@ -616,7 +671,11 @@ func (g *Generator) build(fl *flowState, in *instr, at time.Duration, pi int, cu
 	if label >= 0 && label < len(g.s.Phases) {
 		ev.Phase, ev.PhaseIndex = g.s.Phases[label].Name, label
 	}
-	if in.keyIdx >= 0 {
+	if deferred {
+		start := len(g.valArena)
+		g.valArena = append(g.valArena, vals...)
+		ev.in, ev.vals, ev.id = in, g.valArena[start:len(g.valArena):len(g.valArena)], id
+	} else if in.keyIdx >= 0 {
 		if g.arenaOn {
 			start := len(g.arena)
 			if g.arena = appendKey(g.arena, vals[in.keyIdx]); len(g.arena) > start {

@@ -464,3 +464,56 @@ func TestManyContextSlots(t *testing.T) {
 		t.Fatalf("%d flows, %d second events; want 20 and 20", len(firsts), seconds)
 	}
 }
+
+// TestNextDeferred: events left unencoded and encoded a batch later, with
+// the batch's arenas reused as the player reuses them, are the events
+// Next makes, for every shipped scenario.
+func TestNextDeferred(t *testing.T) {
+	for _, name := range []string{"smoke.yaml", "ecommerce-demo.yaml", "black-friday.yaml", "incidents.yaml"} {
+		t.Run(name, func(t *testing.T) {
+			s := load(t, name)
+			opts := GeneratorOptions{Seed: 11, RunID: "run", RateScale: 0.2}
+			want := collect(s, opts)
+			g := NewGenerator(s, opts)
+			var arena, enc []byte
+			var vals []any
+			var got []Event
+			deferred := 0
+			for done := false; !done; {
+				arena, enc, vals = arena[:0], enc[:0], vals[:0]
+				batch := make([]Event, 0, 256)
+				for len(batch) < 256 {
+					var ev Event
+					var ok bool
+					if ev, arena, vals, ok = g.NextDeferred(arena, vals); !ok {
+						done = true
+						break
+					}
+					if ev.in != nil {
+						deferred++
+					}
+					batch = append(batch, ev)
+				}
+				for i := range batch {
+					enc = batch[i].Encode(enc)
+					ev := batch[i]
+					ev.Value, ev.Key = bytes.Clone(ev.Value), bytes.Clone(ev.Key)
+					got = append(got, ev)
+				}
+			}
+			if len(got) != len(want) {
+				t.Fatalf("%d events deferred, %d from Next", len(got), len(want))
+			}
+			if deferred == 0 {
+				t.Fatal("no event was left unencoded")
+			}
+			for i := range want {
+				w, g := want[i], got[i]
+				if !bytes.Equal(w.Value, g.Value) || !bytes.Equal(w.Key, g.Key) || (w.Key == nil) != (g.Key == nil) ||
+					w.Topic != g.Topic || w.At != g.At || w.Phase != g.Phase || fmt.Sprint(w.Tags) != fmt.Sprint(g.Tags) {
+					t.Fatalf("event %d:\n deferred %s key %q %v\n next     %s key %q %v", i, g.Value, g.Key, g.Tags, w.Value, w.Key, w.Tags)
+				}
+			}
+		})
+	}
+}
