@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
 	"syscall"
 
 	"github.com/kx-cli/kx/pkg/cmd/root"
@@ -66,12 +67,14 @@ func interruptContext() (context.Context, context.CancelFunc) {
 	return ctx, func() { cancel(nil) }
 }
 
-// startProfile writes a CPU profile to $KX_CPUPROFILE and a heap profile
-// (allocations since start) to $KX_MEMPROFILE when they are set: the
-// instruments of bench/run.sh's figures (go tool pprof kx FILE).
+// startProfile writes a CPU profile to $KX_CPUPROFILE, a heap profile
+// (allocations since start) to $KX_MEMPROFILE and an execution trace to
+// $KX_TRACE when they are set: the instruments of bench/run.sh's figures
+// (go tool pprof kx FILE; go tool trace FILE, whose -pprof=sync and
+// -pprof=sched show where goroutines wait).
 func startProfile(ios *iostreams.IOStreams) func() {
-	cpu, mem := os.Getenv("KX_CPUPROFILE"), os.Getenv("KX_MEMPROFILE")
-	var cpuFile *os.File
+	cpu, mem, tr := os.Getenv("KX_CPUPROFILE"), os.Getenv("KX_MEMPROFILE"), os.Getenv("KX_TRACE")
+	var cpuFile, traceFile *os.File
 	if cpu != "" {
 		f, err := os.Create(cpu)
 		if err == nil {
@@ -83,10 +86,25 @@ func startProfile(ios *iostreams.IOStreams) func() {
 			cpuFile = f
 		}
 	}
+	if tr != "" {
+		f, err := os.Create(tr)
+		if err == nil {
+			err = trace.Start(f)
+		}
+		if err != nil {
+			fmt.Fprintf(ios.ErrOut, "kx: KX_TRACE: %v\n", err)
+		} else {
+			traceFile = f
+		}
+	}
 	return func() {
 		if cpuFile != nil {
 			pprof.StopCPUProfile()
 			cpuFile.Close()
+		}
+		if traceFile != nil {
+			trace.Stop()
+			traceFile.Close()
 		}
 		if mem != "" {
 			runtime.GC()
