@@ -137,10 +137,10 @@ func TestProducerErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	go func() {
+	go func(p *Producer) { // this producer: p is reassigned below
 		for range p.Deliveries() {
 		}
-	}()
+	}(p)
 	err = p.Produce(ctx, &record.Record{Topic: "small", Partition: -1, Value: make([]byte, 5000)}, 7)
 	if err == nil || !strings.Contains(err.Error(), "produce to small") {
 		t.Fatalf("a record over message.max.bytes: %v", err)
