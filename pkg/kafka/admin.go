@@ -14,7 +14,7 @@ import (
 // Metadata fetches brokers and all topics. It asks for all topics, never
 // for one by name, so a lookup can never auto-create a topic.
 func (c *Client) Metadata(ctx context.Context) (*Metadata, error) {
-	a, err := c.adminClient()
+	a, calls, err := c.metadataCall()
 	if err != nil {
 		return nil, err
 	}
@@ -23,10 +23,10 @@ func (c *Client) Metadata(ctx context.Context) (*Metadata, error) {
 		err error
 	}
 	ch := make(chan result, 1)
-	c.metadataPending.Add(1)
 	go func() {
 		md, err := a.GetMetadata(nil, true, int(c.opts.Timeout.Milliseconds()))
 		c.metadataPending.Add(-1)
+		calls.Done()
 		ch <- result{md, err}
 	}()
 	var r result

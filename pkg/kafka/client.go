@@ -40,8 +40,11 @@ type Client struct {
 	adminLogs *logRoute
 	lastErr   error // the last error event librdkafka reported (auth, transport)
 	reach     reach // per bootstrap address: why it could not be reached
-	// metadataPending counts GetMetadata calls not returned yet.
+	// metadataPending counts GetMetadata calls not returned yet;
+	// metadataCalls, made with admin, waits for them before admin closes
+	// (confluent-kafka-go's AdminClient must not close under a call).
 	metadataPending atomic.Int32
+	metadataCalls   *sync.WaitGroup
 }
 
 // New returns a client; nothing connects until the first call.
@@ -89,8 +92,9 @@ func (c *Client) close(background bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.admin != nil {
-		admin, prod, logs := c.admin, c.adminProd, c.adminLogs
+		admin, prod, logs, calls := c.admin, c.adminProd, c.adminLogs, c.metadataCalls
 		closeAll := func() {
+			calls.Wait()
 			admin.Close()
 			prod.Close()
 			logs.close()
@@ -189,6 +193,24 @@ func (c *Client) lastError() error {
 
 // adminClient lazily creates the admin client. It is derived from a
 // producer so its logs follow the same route as everything else.
+// metadataCall is adminClient for a GetMetadata call that may outlive
+// its caller (Metadata gives up early when every broker refused): it is
+// counted, and the admin client closes once it returned.
+func (c *Client) metadataCall() (*ck.AdminClient, *sync.WaitGroup, error) {
+	a, err := c.adminClient()
+	if err != nil {
+		return nil, nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.admin != a {
+		return nil, nil, fmt.Errorf("kafka admin client: closed")
+	}
+	c.metadataPending.Add(1)
+	c.metadataCalls.Add(1)
+	return a, c.metadataCalls, nil
+}
+
 func (c *Client) adminClient() (*ck.AdminClient, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -220,6 +242,7 @@ func (c *Client) adminClient() (*ck.AdminClient, error) {
 		return nil, fmt.Errorf("kafka admin client: %w", err)
 	}
 	c.admin, c.adminProd, c.adminLogs = a, p, logs
+	c.metadataCalls = &sync.WaitGroup{}
 	return a, nil
 }
 
