@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"runtime"
@@ -73,30 +74,9 @@ func interruptContext() (context.Context, context.CancelFunc) {
 // (go tool pprof kx FILE; go tool trace FILE, whose -pprof=sync and
 // -pprof=sched show where goroutines wait).
 func startProfile(ios *iostreams.IOStreams) func() {
-	cpu, mem, tr := os.Getenv("KX_CPUPROFILE"), os.Getenv("KX_MEMPROFILE"), os.Getenv("KX_TRACE")
-	var cpuFile, traceFile *os.File
-	if cpu != "" {
-		f, err := os.Create(cpu)
-		if err == nil {
-			err = pprof.StartCPUProfile(f)
-		}
-		if err != nil {
-			fmt.Fprintf(ios.ErrOut, "kx: KX_CPUPROFILE: %v\n", err)
-		} else {
-			cpuFile = f
-		}
-	}
-	if tr != "" {
-		f, err := os.Create(tr)
-		if err == nil {
-			err = trace.Start(f)
-		}
-		if err != nil {
-			fmt.Fprintf(ios.ErrOut, "kx: KX_TRACE: %v\n", err)
-		} else {
-			traceFile = f
-		}
-	}
+	cpuFile := startRecording(ios, "KX_CPUPROFILE", pprof.StartCPUProfile)
+	traceFile := startRecording(ios, "KX_TRACE", trace.Start)
+	mem := os.Getenv("KX_MEMPROFILE")
 	return func() {
 		if cpuFile != nil {
 			pprof.StopCPUProfile()
@@ -118,4 +98,24 @@ func startProfile(ios *iostreams.IOStreams) func() {
 			}
 		}
 	}
+}
+
+// startRecording creates the file $env names and starts a recording
+// into it; nil when env is unset or it failed (said on stderr).
+func startRecording(ios *iostreams.IOStreams, env string, start func(io.Writer) error) *os.File {
+	name := os.Getenv(env)
+	if name == "" {
+		return nil
+	}
+	f, err := os.Create(name)
+	if err == nil {
+		if err = start(f); err != nil {
+			f.Close()
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(ios.ErrOut, "kx: %s: %v\n", env, err)
+		return nil
+	}
+	return f
 }
