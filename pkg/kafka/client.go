@@ -191,8 +191,6 @@ func (c *Client) lastError() error {
 	return c.lastErr
 }
 
-// adminClient lazily creates the admin client. It is derived from a
-// producer so its logs follow the same route as everything else.
 // metadataCall is adminClient for a GetMetadata call that may outlive
 // its caller (Metadata gives up early when every broker refused): it is
 // counted, and the admin client closes once it returned.
@@ -211,6 +209,8 @@ func (c *Client) metadataCall() (*ck.AdminClient, *sync.WaitGroup, error) {
 	return a, c.metadataCalls, nil
 }
 
+// adminClient lazily creates the admin client. It is derived from a
+// producer so its logs follow the same route as everything else.
 func (c *Client) adminClient() (*ck.AdminClient, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

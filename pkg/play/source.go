@@ -12,10 +12,10 @@ import (
 // eventSource runs the generator in a goroutine of its own, a batch ahead
 // of the producer, so generating an event and queueing the one before it
 // use both cores. The generator leaves most events' JSON to be encoded
-// here, on the consumer's side (next): an unpaced run waits on the
-// generator, while the producer had time to spare. Once ctx ends (Ctrl-C) or interrupt is called it starts
-// no new flow and drains the flows in flight, so no order chain is left
-// half-sent.
+// here, on the consumer's side (next): an unpaced run waited on the
+// generator while the producer had time to spare. Once ctx ends (Ctrl-C)
+// or interrupt is called it starts no new flow and drains the flows in
+// flight, so no order chain is left half-sent.
 type eventSource struct {
 	g       *scenario.Generator
 	batches chan *batch
