@@ -228,9 +228,9 @@ type Generator struct {
 	objs  []map[string]any
 	vals  []any // the values of the event being built
 	env   jqEnv // of the expression being evaluated (runJQ)
-	// arena, during NextInto and NextDeferred, is where event values
-	// are appended; valArena, during NextDeferred, where the values of
-	// the events left unencoded are kept.
+	// arena and valArena, during NextDeferred, are where the values of
+	// the events encoded at once, and the field values of those left
+	// unencoded, are appended.
 	arena    []byte
 	arenaOn  bool
 	valArena []any
@@ -373,24 +373,14 @@ func (g *Generator) Next() (Event, bool) {
 	return Event{}, false
 }
 
-// NextInto is Next with the event's value appended to arena: a caller
-// that is done with a batch of events reuses its arena for the next
-// batch instead of allocating every value. It returns the grown arena.
-func (g *Generator) NextInto(arena []byte) (Event, []byte, bool) {
-	g.arena, g.arenaOn = arena, true
-	ev, ok := g.Next()
-	arena = g.arena
-	g.arena, g.arenaOn = nil, false
-	return ev, arena, ok
-}
-
-// NextDeferred is NextInto leaving the event's value and key unencoded,
-// its field values appended to vals instead: the caller encodes it
+// NextDeferred is Next leaving the event's value and key unencoded, its
+// field values appended to vals instead: the caller encodes it
 // (Event.Encode), on another goroutine if it likes, after which it is done
 // with vals. Encoding is a fifth of the generator's work, and unpaced play
 // waits on the generator. An event whose fields an expression reads (the
-// object they read is reused) is encoded into arena at once, as by
-// NextInto. It returns the grown arena and vals.
+// object they read is reused) is encoded at once, appended to arena. A
+// caller done with a batch of events reuses arena and vals for the next.
+// It returns the grown arena and vals.
 func (g *Generator) NextDeferred(arena []byte, vals []any) (Event, []byte, []any, bool) {
 	g.arena, g.arenaOn = arena, true
 	g.valArena, g.deferOn = vals, true
