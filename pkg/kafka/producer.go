@@ -72,20 +72,6 @@ enum { KX_V_END, KX_V_TOPIC, KX_V_RKT, KX_V_PARTITION, KX_V_VALUE, KX_V_KEY, KX_
 
 static const char kx_empty[1];
 
-#ifdef __GLIBC__
-#include <malloc.h>
-// kx_malloc_arenas keeps librdkafka's allocations in one malloc arena. A
-// goroutine calling C hops between threads, and glibc gives each thread
-// its own arena: the messages a producer copies were spread over many
-// arenas, each growing and trimmed again as the broker thread freed them
-// (about a tenth of kx produce's CPU went to those page faults). One arena
-// is what a C client such as kcat gets on its one producing thread.
-// MALLOC_ARENA_MAX in the environment still decides.
-__attribute__((constructor)) static void kx_malloc_arenas(void) {
-	if (getenv("MALLOC_ARENA_MAX") == NULL) mallopt(M_ARENA_MAX, 1);
-}
-#endif
-
 // kx_wake makes librdkafka write a byte to fd when q turns non-empty.
 static void kx_wake(rd_kafka_queue_t *q, int fd) {
 	rd_kafka_queue_io_event_enable(q, fd, "1", 1);
